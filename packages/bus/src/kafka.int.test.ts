@@ -1,0 +1,89 @@
+// The bus conformance suite on a real Kafka-protocol broker, plus what only a
+// broker can show: a consumer process killed with SIGKILL mid-batch.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { kafkaFixture } from "@pw/testkit";
+import { afterAll, describe, expect, it } from "vitest";
+import { busConformance, waitFor } from "./conformance.ts";
+import { createKafkaBus } from "./kafka.ts";
+
+const kafka = await kafkaFixture();
+
+describe.runIf(kafka)("kafka adapter", () => {
+  const buses: ReturnType<typeof createKafkaBus>[] = [];
+  afterAll(async () => {
+    await Promise.all(buses.map((b) => b.close()));
+    await kafka?.stop();
+  });
+
+  busConformance(`kafka (${kafka?.source})`, () => ({
+    makeBus: () => {
+      const bus = createKafkaBus({
+        brokers: kafka!.brokers,
+        clientId: "conformance",
+        sessionTimeout: 10_000,
+      });
+      buses.push(bus);
+      return bus;
+    },
+    unique: (p) => kafka!.uniqueName(p),
+    timeoutMs: 45_000,
+  }));
+
+  it("a consumer process killed with SIGKILL mid-batch loses nothing: the group redelivers", async () => {
+    const bus = createKafkaBus({ brokers: kafka!.brokers, sessionTimeout: 6_000 });
+    buses.push(bus);
+    const topic = kafka!.uniqueName("crash");
+    const groupId = kafka!.uniqueName("g");
+    await bus.ensureTopics([{ name: topic, partitions: 3 }]);
+    const total = 300;
+    await bus.publish(
+      topic,
+      Array.from({ length: total }, (_, i) => ({
+        key: `lead-${i % 17}`,
+        value: JSON.stringify({ seq: i }),
+      })),
+    );
+
+    // A real process consumes slowly and prints each handled seq; we kill it half way.
+    const child = spawn(process.execPath, [join(import.meta.dirname, "../test/slow-consumer.ts")], {
+      env: {
+        ...process.env,
+        KAFKA_BROKERS: kafka!.brokers.join(","),
+        TOPIC: topic,
+        GROUP_ID: groupId,
+      },
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    const byChild: number[] = [];
+    let buffer = "";
+    child.stdout.on("data", (chunk: Buffer) => {
+      buffer += chunk.toString();
+      const lines = buffer.split("\n");
+      buffer = lines.pop() ?? "";
+      for (const line of lines) if (line.startsWith("seq ")) byChild.push(Number(line.slice(4)));
+    });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    await waitFor(() => byChild.length >= 60, 60_000, "the child to handle 60 messages");
+    child.kill("SIGKILL");
+    await exited;
+
+    const bySurvivor: number[] = [];
+    const survivor = await bus.subscribe({
+      groupId,
+      topic,
+      decode: (v) => v as { seq: number },
+      handler: async (e) => void bySurvivor.push(e.seq),
+    });
+    await waitFor(
+      () => new Set([...byChild, ...bySurvivor]).size === total,
+      60_000,
+      "every message handled",
+    );
+    await survivor.close();
+    expect(byChild.length).toBeLessThan(total);
+    expect(new Set([...byChild, ...bySurvivor]).size).toBe(total);
+    // Redelivery is bounded by what was uncommitted when the child died.
+    expect(bySurvivor.length).toBeLessThan(total);
+  });
+});

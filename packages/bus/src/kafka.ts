@@ -1,0 +1,316 @@
+/**
+ * Kafka adapter (kafkajs): works against Apache Kafka and Redpanda.
+ *
+ * Producer: idempotent, acks=all, messages keyed by lead id. Publishes that
+ * arrive while a request is in flight are coalesced into the next request
+ * (no fixed linger: an idle producer sends at once, a busy one batches), so
+ * throughput does not collapse to one round trip per publish.
+ *
+ * Consumer: one kafkajs consumer per subscription (a member of the group).
+ * Messages of a partition are handled in order; an offset is resolved only
+ * after the handler succeeded or the message was parked in the DLQ, and
+ * kafkajs commits resolved offsets only — so a crash redelivers.
+ */
+import type { Logger } from "@pw/logger";
+import {
+  type Admin,
+  type Consumer,
+  type IHeaders,
+  Kafka,
+  type KafkaConfig,
+  logLevel,
+  type Message,
+  type Producer,
+} from "kafkajs";
+import { deliver } from "./delivery.ts";
+import type {
+  Bus,
+  Headers,
+  IncomingMessage,
+  OutgoingMessage,
+  SubscribeOptions,
+  Subscription,
+  TopicSpec,
+} from "./types.ts";
+
+export type KafkaBusOptions = {
+  brokers: string[];
+  clientId?: string;
+  /** Partitions for topics this bus creates. Default 6. */
+  partitions?: number;
+  replicationFactor?: number;
+  logger?: Logger;
+  /** Broker unreachable: how long publish keeps retrying before it rejects (ms). Default ~3 s. */
+  publishRetry?: { retries: number; initialRetryTime: number; maxRetryTime: number };
+  /** Consumer group session timeout (ms): how soon a silent (crashed) member is evicted. */
+  sessionTimeout?: number;
+  /** Max messages per produce request. Default 1000. */
+  maxBatchMessages?: number;
+};
+
+type Pending = { messages: Message[]; resolve: () => void; reject: (e: unknown) => void };
+
+export function createKafkaBus(options: KafkaBusOptions): Bus {
+  const log = options.logger;
+  const kafka = new Kafka({
+    clientId: options.clientId ?? "pipeline-whisperer",
+    brokers: options.brokers,
+    logLevel: logLevel.WARN,
+    logCreator: kafkaLogCreator(log),
+    connectionTimeout: 3_000,
+    requestTimeout: 30_000,
+    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+  } satisfies KafkaConfig);
+  const maxBatchMessages = options.maxBatchMessages ?? 1_000;
+
+  let producer: Producer | undefined;
+  let producerConnecting: Promise<Producer> | undefined;
+  let admin: Admin | undefined;
+  const consumers = new Set<Subscription>();
+  let closed = false;
+
+  async function getProducer(): Promise<Producer> {
+    if (producer) return producer;
+    producerConnecting ??= (async () => {
+      const p = kafka.producer({
+        idempotent: true,
+        maxInFlightRequests: 1,
+        allowAutoTopicCreation: false,
+        // Bounded: a broker outage must surface as an error (ingest answers 503),
+        // not as a publish that hangs forever.
+        retry: options.publishRetry ?? { retries: 4, initialRetryTime: 200, maxRetryTime: 1_500 },
+      });
+      try {
+        await p.connect();
+      } catch (error) {
+        producerConnecting = undefined;
+        throw error;
+      }
+      p.on(p.events.DISCONNECT, () => {
+        producer = undefined;
+        producerConnecting = undefined;
+      });
+      producer = p;
+      return p;
+    })();
+    return producerConnecting;
+  }
+
+  async function getAdmin(): Promise<Admin> {
+    if (admin) return admin;
+    const a = kafka.admin();
+    await a.connect();
+    admin = a;
+    return a;
+  }
+
+  // Coalescing sender: per topic, publishes queued while a send is in flight go
+  // together in the next produce request.
+  const queues = new Map<string, Pending[]>();
+  let sending = false;
+
+  function publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
+    if (closed) return Promise.reject(new Error("bus is closed"));
+    if (messages.length === 0) return Promise.resolve();
+    return new Promise<void>((resolve, reject) => {
+      const queue = queues.get(topic) ?? [];
+      queue.push({
+        messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        resolve,
+        reject,
+      });
+      queues.set(topic, queue);
+      if (!sending) {
+        sending = true;
+        // Let publishes made in the same tick join this request.
+        setImmediate(() => void pump());
+      }
+    });
+  }
+
+  async function pump() {
+    try {
+      while (queues.size > 0) {
+        const topicMessages: { topic: string; messages: Message[] }[] = [];
+        const batch: Pending[] = [];
+        let count = 0;
+        for (const [topic, queue] of queues) {
+          const messages: Message[] = [];
+          while (
+            queue.length > 0 &&
+            (count === 0 || count + queue[0]!.messages.length <= maxBatchMessages)
+          ) {
+            const pending = queue.shift()!;
+            messages.push(...pending.messages);
+            batch.push(pending);
+            count += pending.messages.length;
+          }
+          if (messages.length > 0) topicMessages.push({ topic, messages });
+          if (queue.length === 0) queues.delete(topic);
+          if (count >= maxBatchMessages) break;
+        }
+        try {
+          const p = await getProducer();
+          await p.sendBatch({ topicMessages, acks: -1 });
+          for (const pending of batch) pending.resolve();
+        } catch (error) {
+          for (const pending of batch) pending.reject(error);
+        }
+      }
+    } finally {
+      sending = false;
+      if (queues.size > 0) {
+        sending = true;
+        setImmediate(() => void pump());
+      }
+    }
+  }
+
+  async function subscribe<T>(opts: SubscribeOptions<T>): Promise<Subscription> {
+    const consumer: Consumer = kafka.consumer({
+      groupId: opts.groupId,
+      sessionTimeout: options.sessionTimeout ?? 30_000,
+      heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeout ?? 30_000) / 5)),
+      maxWaitTimeInMs: 200,
+      allowAutoTopicCreation: false,
+      retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
+    });
+    let state = "active" as "active" | "draining" | "gone";
+    const gone = () => state === "gone";
+    let assigned: number[] = [];
+    let markReady!: () => void;
+    const ready = new Promise<void>((resolve) => {
+      markReady = resolve;
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => {
+      assigned = [...(e.payload.memberAssignment[opts.topic] ?? [])].sort((a, b) => a - b);
+      if (assigned.length > 0) markReady();
+    });
+    consumer.on(consumer.events.CRASH, (e) => {
+      log?.error(
+        { err: e.payload.error, groupId: opts.groupId, topic: opts.topic },
+        "kafka consumer crashed",
+      );
+    });
+
+    await consumer.connect();
+    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+    await consumer.run({
+      autoCommit: true,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,
+      eachBatch: async ({
+        batch,
+        resolveOffset,
+        heartbeat,
+        isRunning,
+        isStale,
+        commitOffsetsIfNecessary,
+      }) => {
+        for (const m of batch.messages) {
+          if (state !== "active" || !isRunning() || isStale()) break;
+          const message: IncomingMessage = {
+            topic: batch.topic,
+            partition: batch.partition,
+            offset: m.offset,
+            key: m.key?.toString() ?? "",
+            value: m.value?.toString() ?? "",
+            headers: decodeHeaders(m.headers),
+            timestamp: Number(m.timestamp),
+          };
+          const outcome = await deliver(message, opts, {
+            publish,
+            isActive: () => state === "active" && isRunning() && !isStale(),
+            beforeRetry: heartbeat,
+            log,
+          });
+          // Crashed mid-message: leave it unresolved so it is redelivered.
+          if (outcome.status === "aborted" || gone()) return;
+          resolveOffset(m.offset);
+          await heartbeat();
+        }
+        await commitOffsetsIfNecessary();
+      },
+    });
+
+    const subscription: Subscription = {
+      ready,
+      assignment: () => assigned,
+      async close() {
+        if (state !== "active") return;
+        consumers.delete(subscription);
+        state = "draining";
+        // kafkajs waits for the running batch, commits resolved offsets, leaves the group.
+        await consumer.disconnect();
+        state = "gone";
+      },
+      async crash() {
+        if (state === "gone") return;
+        consumers.delete(subscription);
+        state = "gone";
+        await consumer.disconnect();
+      },
+    };
+    consumers.add(subscription);
+    return subscription;
+  }
+
+  return {
+    driver: "kafka",
+    async ensureTopics(specs: TopicSpec[]) {
+      const a = await getAdmin();
+      const existing = new Set(await a.listTopics());
+      const wanted = specs
+        .flatMap((s) => [s, { ...s, name: `${s.name}.dlq` }])
+        .filter((s) => !existing.has(s.name));
+      if (wanted.length === 0) return;
+      await a.createTopics({
+        waitForLeaders: true,
+        topics: wanted.map((s) => ({
+          topic: s.name,
+          numPartitions: s.partitions ?? options.partitions ?? 6,
+          replicationFactor: options.replicationFactor ?? 1,
+        })),
+      });
+    },
+    publish,
+    subscribe,
+    async healthy() {
+      try {
+        const a = await getAdmin();
+        await a.describeCluster();
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    async close() {
+      closed = true;
+      for (const s of [...consumers]) await s.close();
+      await producer?.disconnect().catch(() => {});
+      await admin?.disconnect().catch(() => {});
+    },
+  };
+}
+
+function decodeHeaders(headers: IHeaders | undefined): Headers {
+  const out: Headers = {};
+  if (!headers) return out;
+  for (const [k, v] of Object.entries(headers)) {
+    if (v === undefined) continue;
+    out[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
+  }
+  return out;
+}
+
+/** Routes kafkajs's own logging into pino (or nowhere). */
+function kafkaLogCreator(log: Logger | undefined) {
+  return () =>
+    ({ level, log: entry }: { level: number; log: { message: string; [k: string]: unknown } }) => {
+      if (!log) return;
+      const { message, ...rest } = entry;
+      if (level <= logLevel.ERROR) log.error({ kafkajs: rest }, message);
+      else if (level === logLevel.WARN) log.warn({ kafkajs: rest }, message);
+      else log.debug({ kafkajs: rest }, message);
+    };
+}

@@ -1,0 +1,130 @@
+/**
+ * Environment configuration as composable zod fragments. Each app builds its
+ * schema from these (`ServiceConfig.and(KafkaConfig)…`) in `src/config.ts` and
+ * parses `process.env` exactly once at boot; everything else receives the
+ * parsed, camelCased object. A missing or invalid variable stops the process
+ * with a message naming the variable and saying why.
+ */
+import { z } from "zod";
+
+const port = z.coerce.number().int().min(1).max(65_535);
+const csv = z
+  .string()
+  .min(1)
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  );
+
+export const ServiceConfig = z
+  .object({
+    /** Name used in logs, client ids and Sentry; defaults per app. */
+    SERVICE_NAME: z.string().min(1).optional(),
+    LOG_LEVEL: z
+      .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
+      .default("info"),
+    NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+  })
+  .transform((e) => ({ serviceName: e.SERVICE_NAME, logLevel: e.LOG_LEVEL, nodeEnv: e.NODE_ENV }));
+export type ServiceConfig = z.infer<typeof ServiceConfig>;
+
+export const HttpConfig = (defaultPort: number) =>
+  z
+    .object({
+      PORT: port.default(defaultPort),
+      /** Bind address; loopback unless deliberately exposed. */
+      HOST: z.string().default("127.0.0.1"),
+    })
+    .transform((e) => ({ port: e.PORT, host: e.HOST }));
+
+/** Which bus adapter to use: the in-process bus (embedded mode) or Kafka. */
+export const BusConfig = z
+  .object({
+    BUS_DRIVER: z.enum(["memory", "kafka"]).default("memory"),
+    /** Comma-separated `host:port` list; required when BUS_DRIVER=kafka. */
+    KAFKA_BROKERS: csv.optional(),
+    KAFKA_CLIENT_ID: z.string().min(1).default("pipeline-whisperer"),
+    /** Partitions for topics this process creates (existing topics are left alone). */
+    KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6),
+    KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+  })
+  .superRefine((e, ctx) => {
+    if (e.BUS_DRIVER === "kafka" && !e.KAFKA_BROKERS?.length) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["KAFKA_BROKERS"],
+        message: "required when BUS_DRIVER=kafka (e.g. 127.0.0.1:9092)",
+      });
+    }
+  })
+  .transform((e) => ({
+    bus:
+      e.BUS_DRIVER === "kafka"
+        ? ({
+            driver: "kafka",
+            brokers: e.KAFKA_BROKERS ?? [],
+            clientId: e.KAFKA_CLIENT_ID,
+            partitions: e.KAFKA_TOPIC_PARTITIONS,
+            replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+          } as const)
+        : ({ driver: "memory", partitions: e.KAFKA_TOPIC_PARTITIONS } as const),
+  }));
+export type BusConfig = z.infer<typeof BusConfig>;
+
+/** PostgreSQL when DATABASE_URL is set, else embedded PGlite persisted under PGLITE_DIR. */
+export const DatabaseConfig = z
+  .object({
+    DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      .optional(),
+    /** Directory for embedded PGlite data; used when DATABASE_URL is unset. */
+    PGLITE_DIR: z.string().default(".data/pglite"),
+  })
+  .transform((e) => ({
+    database: e.DATABASE_URL
+      ? ({ driver: "pg", url: e.DATABASE_URL } as const)
+      : ({ driver: "pglite", dir: e.PGLITE_DIR } as const),
+  }));
+export type DatabaseConfig = z.infer<typeof DatabaseConfig>;
+
+export class ConfigError extends Error {
+  readonly issues: { variable: string; message: string }[];
+  constructor(issues: { variable: string; message: string }[]) {
+    super(
+      `Invalid configuration:\n${issues.map((i) => `  - ${i.variable}: ${i.message}`).join("\n")}`,
+    );
+    this.name = "ConfigError";
+    this.issues = issues;
+  }
+}
+
+/** Parses `env` with `schema`; throws a ConfigError naming each bad variable. */
+export function parseConfig<S extends z.ZodType>(
+  schema: S,
+  env: Record<string, string | undefined> = process.env,
+): z.infer<S> {
+  const result = schema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      variable: issue.path.map(String).join(".") || "(environment)",
+      message: issue.message,
+    })),
+  );
+}
+
+/** For `main.ts`: parse once, or print what is wrong and exit(1). */
+export function loadConfig<S extends z.ZodType>(schema: S, env = process.env): z.infer<S> {
+  try {
+    return parseConfig(schema, env);
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(1);
+    }
+    throw error;
+  }
+}

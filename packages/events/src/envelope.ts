@@ -1,0 +1,82 @@
+/**
+ * The CloudEvents-style envelope every topic shares (id, type, source, time,
+ * subject = lead id, traceparent, data). Event `type`s end in a literal version
+ * (`….v1`); a breaking change adds `….v2` beside it and never edits v1.
+ */
+import { randomUUID } from "node:crypto";
+import { z } from "zod";
+
+/** W3C trace context: `00-<32 hex trace id>-<16 hex span id>-<2 hex flags>`. */
+export const Traceparent = z
+  .string()
+  .regex(/^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$/, "must be a W3C traceparent");
+export type Traceparent = z.infer<typeof Traceparent>;
+
+/** Lead ids are the partition key of every topic; URL-safe so they can appear in paths. */
+export const LeadId = z
+  .string()
+  .min(1)
+  .max(200)
+  .regex(/^[A-Za-z0-9_.:@-]+$/, "may contain only letters, digits and _ . : @ -");
+export type LeadId = z.infer<typeof LeadId>;
+
+export const IsoTime = z.iso.datetime({ offset: true });
+
+const envelopeBase = {
+  specversion: z.literal("1.0"),
+  /** Globally unique; consumers dedupe on it (inbox). */
+  id: z.string().min(1).max(200),
+  /** URI-reference of the producer, e.g. `pw://ingest`. */
+  source: z.string().min(1).max(200),
+  time: IsoTime,
+  /** The lead id — also the Kafka message key. */
+  subject: LeadId,
+  traceparent: Traceparent.optional(),
+  datacontenttype: z.literal("application/json").default("application/json"),
+};
+
+/** One event type of a topic: a literal `type` (with its version) and its `data`. */
+export function eventSchema<T extends string, D extends z.ZodType>(type: T, data: D) {
+  return z.object({ ...envelopeBase, type: z.literal(type), data });
+}
+
+export type AnyEnvelope = {
+  specversion: "1.0";
+  id: string;
+  source: string;
+  time: string;
+  subject: string;
+  traceparent?: string | undefined;
+  datacontenttype: "application/json";
+  type: string;
+  data: unknown;
+};
+
+/** Builds an envelope with a fresh id and the current time (overridable for replay/tests). */
+export function envelope<T extends string, D>(input: {
+  type: T;
+  source: string;
+  subject: string;
+  data: D;
+  id?: string;
+  time?: string;
+  traceparent?: string;
+}) {
+  return {
+    specversion: "1.0" as const,
+    id: input.id ?? randomUUID(),
+    source: input.source,
+    time: input.time ?? new Date().toISOString(),
+    subject: input.subject,
+    ...(input.traceparent ? { traceparent: input.traceparent } : {}),
+    datacontenttype: "application/json" as const,
+    type: input.type,
+    data: input.data,
+  };
+}
+
+/** The schema version of a type name: `lead.scored.v1` → 1. */
+export function typeVersion(type: string): number {
+  const match = /\.v(\d+)$/.exec(type);
+  return match ? Number(match[1]) : 0;
+}

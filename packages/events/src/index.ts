@@ -1,0 +1,9 @@
+/** Contracts of every topic: envelope, event schemas, topic names. */
+export * from "./envelope.ts";
+export * from "./experiments.ts";
+export * from "./lead-events.ts";
+export * from "./lead-scored.ts";
+export * from "./lightfield.ts";
+export * from "./operator-commands.ts";
+export * from "./outreach.ts";
+export * from "./topics.ts";

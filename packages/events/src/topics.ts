@@ -1,0 +1,40 @@
+/**
+ * Topic names in one place, each with the schema its messages are decoded with.
+ * A consumer never guesses: it gets the topic's schema from here.
+ */
+import type { z } from "zod";
+import { ExperimentUpdate } from "./experiments.ts";
+import { LeadEvent } from "./lead-events.ts";
+import { LeadScored } from "./lead-scored.ts";
+import { OperatorCommand } from "./operator-commands.ts";
+import { OutreachDispatched, OutreachOutcome, OutreachRequested } from "./outreach.ts";
+
+export const Topics = {
+  leadEvents: "lead.events.v1",
+  leadScored: "lead.scored.v1",
+  outreachRequested: "outreach.requested.v1",
+  outreachDispatched: "outreach.dispatched.v1",
+  outreachOutcomes: "outreach.outcomes.v1",
+  experimentUpdates: "experiment.updates.v1",
+  operatorCommands: "operator.commands.v1",
+} as const;
+export type TopicName = (typeof Topics)[keyof typeof Topics];
+
+export const TopicSchemas = {
+  "lead.events.v1": LeadEvent,
+  "lead.scored.v1": LeadScored,
+  "outreach.requested.v1": OutreachRequested,
+  "outreach.dispatched.v1": OutreachDispatched,
+  "outreach.outcomes.v1": OutreachOutcome,
+  "experiment.updates.v1": ExperimentUpdate,
+  "operator.commands.v1": OperatorCommand,
+} as const satisfies Record<TopicName, z.ZodType>;
+
+export type TopicEvent<T extends TopicName> = z.infer<(typeof TopicSchemas)[T]>;
+
+export const ALL_TOPICS = Object.values(Topics) as TopicName[];
+
+/** Where a consumer parks messages it could not handle: never silently dropped. */
+export function dlqTopic(topic: string): string {
+  return `${topic}.dlq`;
+}

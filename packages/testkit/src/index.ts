@@ -1,0 +1,13 @@
+/**
+ * Test fixtures that hand integration suites a real Kafka broker and a real
+ * PostgreSQL — never mocks of them.
+ *
+ * Where a service comes from, in order:
+ *   1. the environment (`KAFKA_BROKERS`, `DATABASE_URL`) — e.g. `scripts/services.sh up`;
+ *   2. testcontainers (Redpanda, Postgres) when a Docker engine answers;
+ *   3. nothing: the suite is skipped with a loud one-line notice — unless
+ *      `REQUIRE_SERVICES=1`, in which case the fixture throws and the suite fails.
+ */
+export { type KafkaFixture, kafkaFixture } from "./kafka.ts";
+export { type PostgresFixture, postgresFixture, type TestDatabase } from "./postgres.ts";
+export { requireServices, uniqueName } from "./services.ts";

@@ -1,0 +1,69 @@
+// PostgreSQL fixture: each suite gets a throwaway database on a real server.
+import pg from "pg";
+import { dockerAvailable, unavailable, uniqueName } from "./services.ts";
+
+export type TestDatabase = { url: string; name: string; drop(): Promise<void> };
+
+export type PostgresFixture = {
+  adminUrl: string;
+  source: "env" | "testcontainers";
+  /** Creates an empty database on the server; `drop()` removes it. */
+  createDatabase(prefix?: string): Promise<TestDatabase>;
+  stop(): Promise<void>;
+};
+
+export async function postgresFixture(
+  env: NodeJS.ProcessEnv = process.env,
+): Promise<PostgresFixture | null> {
+  if (env.DATABASE_URL) {
+    return fromUrl(env.DATABASE_URL, "env", async () => {});
+  }
+  if (dockerAvailable(env)) {
+    const { PostgreSqlContainer } = await import("@testcontainers/postgresql");
+    const container = await new PostgreSqlContainer("postgres:17-alpine").start();
+    return fromUrl(container.getConnectionUri(), "testcontainers", async () => {
+      await container.stop();
+    });
+  }
+  return unavailable(
+    "PostgreSQL",
+    'DATABASE_URL is not set and no Docker engine answers (run `bash scripts/services.sh up` and `eval "$(bash scripts/services.sh env)"`)',
+  );
+}
+
+async function fromUrl(
+  adminUrl: string,
+  source: PostgresFixture["source"],
+  stop: () => Promise<void>,
+): Promise<PostgresFixture> {
+  await withClient(adminUrl, (c) => c.query("select 1"));
+  return {
+    adminUrl,
+    source,
+    stop,
+    async createDatabase(prefix = "pw_test") {
+      const name = uniqueName(prefix).toLowerCase();
+      await withClient(adminUrl, (c) => c.query(`create database "${name}"`));
+      const url = new URL(adminUrl);
+      url.pathname = `/${name}`;
+      return {
+        name,
+        url: url.toString(),
+        drop: () =>
+          withClient(adminUrl, (c) =>
+            c.query(`drop database if exists "${name}" with (force)`),
+          ).then(() => {}),
+      };
+    },
+  };
+}
+
+async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
+  await client.connect();
+  try {
+    return await fn(client);
+  } finally {
+    await client.end();
+  }
+}
