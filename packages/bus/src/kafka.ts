@@ -48,6 +48,9 @@ export type KafkaBusOptions = {
   maxBatchMessages?: number;
 };
 
+const COMMIT_EVERY = 100;
+const COMMIT_INTERVAL_MS = 1_000;
+
 type Pending = { messages: Message[]; resolve: () => void; reject: (e: unknown) => void };
 
 export function createKafkaBus(options: KafkaBusOptions): Bus {
@@ -197,6 +200,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
     await consumer.run({
       autoCommit: true,
+      autoCommitInterval: COMMIT_INTERVAL_MS,
+      autoCommitThreshold: COMMIT_EVERY,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: opts.partitionsConsumedConcurrently ?? 6,
       eachBatch: async ({
@@ -228,8 +233,10 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           if (outcome.status === "aborted" || gone()) return;
           resolveOffset(m.offset);
           await heartbeat();
+          // Commit every COMMIT_EVERY messages / COMMIT_INTERVAL_MS within a long batch,
+          // so a crash redelivers a bounded tail; kafkajs commits the rest after the batch.
+          await commitOffsetsIfNecessary();
         }
-        await commitOffsetsIfNecessary();
       },
     });
 
@@ -248,7 +255,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         if (state === "gone") return;
         consumers.delete(subscription);
         state = "gone";
-        await consumer.disconnect();
+        // Do not wait for the in-flight handler (a dead process would not): from now
+        // on nothing more is resolved, and the group moves on once kafkajs leaves.
+        void consumer.disconnect().catch(() => {});
       },
     };
     consumers.add(subscription);

@@ -65,7 +65,9 @@ export type Subscription = {
   close(): Promise<void>;
   /**
    * Leaves without finishing or committing the in-flight message, as a crashed
-   * process would: whatever was not committed is redelivered to the group.
+   * process would: whatever was not committed is redelivered to the group. (An
+   * in-flight handler promise cannot be killed; it runs on, but its result is
+   * discarded and nothing after it is handled by this member.)
    */
   crash(): Promise<void>;
 };
