@@ -35,6 +35,11 @@ describe("config", () => {
     expect(cfg.database).toEqual({ driver: "pg", url: "postgres://u:p@h:5432/db" });
   });
 
+  it("treats an empty variable as unset", () => {
+    const cfg = parseConfig(DatabaseConfig, { DATABASE_URL: "", PGLITE_DIR: "/tmp/x" });
+    expect(cfg.database).toEqual({ driver: "pglite", dir: "/tmp/x" });
+  });
+
   it("names every bad variable and why", () => {
     let error: unknown;
     try {

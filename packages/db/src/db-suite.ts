@@ -1,0 +1,189 @@
+/**
+ * The repository suite both drivers must pass: PGlite as a unit test, real
+ * PostgreSQL as an integration test. Same migrations, same code, same answers.
+ */
+import { randomUUID } from "node:crypto";
+import { eq, sql } from "drizzle-orm";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type DbHandle, queryRows } from "./client.ts";
+import { markProcessed } from "./inbox.ts";
+import { migrate } from "./migrate.ts";
+import { createOutboxRelay, enqueue, type RelayRecord } from "./outbox.ts";
+import { leads, scoringInbox, scoringOutbox } from "./schema/scoring.ts";
+
+export type DbTarget = { open(): Promise<DbHandle>; cleanup?(): Promise<void> };
+
+const event = (key: string, n: number) => ({
+  eventId: randomUUID(),
+  topic: "lead.scored.v1",
+  key,
+  payload: { n, key },
+  headers: { "ce-type": "lead.scored.v1" },
+});
+
+export function dbSuite(name: string, target: () => DbTarget) {
+  describe(`db suite: ${name}`, () => {
+    let handle: DbHandle;
+    let t: DbTarget;
+    beforeAll(async () => {
+      t = target();
+      handle = await t.open();
+      await migrate(handle);
+    });
+    afterAll(async () => {
+      await handle?.close();
+      await t?.cleanup?.();
+    });
+    const clearOutbox = () => handle.db.delete(scoringOutbox);
+
+    it("applies migrations idempotently and creates one schema per owning service", async () => {
+      await migrate(handle);
+      const rows = await queryRows<{ schema_name: string }>(
+        handle.db,
+        sql`select schema_name from information_schema.schemata order by schema_name`,
+      );
+      const schemas = rows.map((r) => r.schema_name);
+      expect(schemas).toEqual(
+        expect.arrayContaining(["dispatch", "experiments", "gateway", "ingest", "scoring"]),
+      );
+      const applied = await queryRows<{ n: number }>(
+        handle.db,
+        sql`select count(*)::int as n from drizzle.__drizzle_migrations`,
+      );
+      expect(applied[0]?.n).toBe(1);
+    });
+
+    it("publishes what a transaction committed, in order, and nothing it rolled back", async () => {
+      await clearOutbox();
+      await handle.db.transaction(async (tx) => {
+        await tx.insert(leads).values({ leadId: "lead-commit", score: 10 });
+        await enqueue(tx, scoringOutbox, [event("lead-commit", 1), event("lead-commit", 2)]);
+      });
+      await expect(
+        handle.db.transaction(async (tx) => {
+          await tx.insert(leads).values({ leadId: "lead-rollback", score: 10 });
+          await enqueue(tx, scoringOutbox, [event("lead-rollback", 1)]);
+          throw new Error("handler failed after writing");
+        }),
+      ).rejects.toThrow("handler failed");
+      const published: RelayRecord[] = [];
+      const relay = createOutboxRelay({
+        db: handle.db,
+        table: scoringOutbox,
+        publish: async (r) => void published.push(...r),
+      });
+      expect(await relay.drainOnce()).toBe(2);
+      expect(await relay.drainOnce()).toBe(0);
+      expect(published.map((r) => JSON.parse(r.value).n)).toEqual([1, 2]);
+      expect(
+        published.every(
+          (r) => r.key === "lead-commit" && r.headers["ce-type"] === "lead.scored.v1",
+        ),
+      ).toBe(true);
+      const rolledBack = await handle.db
+        .select()
+        .from(leads)
+        .where(eq(leads.leadId, "lead-rollback"));
+      expect(rolledBack).toEqual([]);
+    });
+
+    it("keeps rows when the broker is down and publishes them once it is back", async () => {
+      await clearOutbox();
+      await handle.db.transaction((tx) =>
+        enqueue(
+          tx,
+          scoringOutbox,
+          [1, 2, 3].map((n) => event("lead-outage", n)),
+        ),
+      );
+      let brokerUp = false;
+      const published: number[] = [];
+      const relay = createOutboxRelay({
+        db: handle.db,
+        table: scoringOutbox,
+        pollIntervalMs: 10,
+        publish: async (records) => {
+          if (!brokerUp) throw new Error("broker unavailable");
+          published.push(...records.map((r) => JSON.parse(r.value).n));
+        },
+      });
+      await expect(relay.drainOnce()).rejects.toThrow("broker unavailable");
+      const pending = await handle.db.$count(
+        scoringOutbox,
+        sql`${scoringOutbox.publishedAt} is null`,
+      );
+      expect(pending).toBe(3);
+      relay.start();
+      await new Promise((r) => setTimeout(r, 50));
+      brokerUp = true;
+      const deadline = Date.now() + 10_000;
+      while (published.length < 3 && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 20));
+      await relay.stop();
+      expect(published).toEqual([1, 2, 3]);
+    });
+
+    it("ignores a repeated event id in the outbox (a retried transaction emits once)", async () => {
+      await clearOutbox();
+      const e = event("lead-retry", 1);
+      await handle.db.transaction((tx) => enqueue(tx, scoringOutbox, [e]));
+      await handle.db.transaction((tx) => enqueue(tx, scoringOutbox, [e]));
+      expect(await handle.db.$count(scoringOutbox)).toBe(1);
+    });
+
+    it("two relays draining at once publish every row exactly once", async () => {
+      await clearOutbox();
+      const total = 300;
+      await handle.db.transaction((tx) =>
+        enqueue(
+          tx,
+          scoringOutbox,
+          Array.from({ length: total }, (_, i) => event(`lead-${i % 7}`, i)),
+        ),
+      );
+      const published: number[] = [];
+      const publish = async (records: RelayRecord[]) => {
+        await new Promise((r) => setTimeout(r, 5));
+        published.push(...records.map((r) => JSON.parse(r.value).n));
+      };
+      const a = createOutboxRelay({ db: handle.db, table: scoringOutbox, publish, batchSize: 25 });
+      const b = createOutboxRelay({ db: handle.db, table: scoringOutbox, publish, batchSize: 25 });
+      const drain = async (r: typeof a) => {
+        while ((await r.drainOnce()) > 0) {}
+      };
+      await Promise.all([drain(a), drain(b)]);
+      expect(published.length).toBe(total);
+      expect(new Set(published).size).toBe(total);
+    });
+
+    it("an event processed twice changes state once (inbox in the same transaction)", async () => {
+      await handle.db.insert(leads).values({ leadId: "lead-inbox", score: 0 });
+      const handle1 = (eventId: string) =>
+        handle.db.transaction(async (tx) => {
+          if (!(await markProcessed(tx, scoringInbox, "scoring", eventId))) return false;
+          await tx
+            .update(leads)
+            .set({ version: sql`${leads.version} + 1` })
+            .where(eq(leads.leadId, "lead-inbox"));
+          return true;
+        });
+      const id = randomUUID();
+      expect(await handle1(id)).toBe(true);
+      expect(await handle1(id)).toBe(false);
+      // Another consumer may process the same event independently.
+      expect(await markProcessed(handle.db, scoringInbox, "experiments", id)).toBe(true);
+      const [row] = await handle.db.select().from(leads).where(eq(leads.leadId, "lead-inbox"));
+      expect(row?.version).toBe(1);
+    });
+
+    it("concurrent deliveries of one event: exactly one transaction wins", async () => {
+      const id = randomUUID();
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          handle.db.transaction((tx) => markProcessed(tx, scoringInbox, "scoring-race", id)),
+        ),
+      );
+      expect(results.filter(Boolean).length).toBe(1);
+    });
+  });
+}
