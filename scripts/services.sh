@@ -25,7 +25,13 @@ die() { echo "error: $*" >&2; exit 1; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # ---------------------------------------------------------------- PostgreSQL
-pg_version() { ls /usr/lib/postgresql 2>/dev/null | sort -n | tail -1; }
+# The newest installed server (the client package alone also creates /usr/lib/postgresql/N).
+pg_version() {
+  local d
+  for d in $(ls /usr/lib/postgresql 2>/dev/null | sort -n -r); do
+    [ -x "/usr/lib/postgresql/$d/bin/postgres" ] && { echo "$d"; return; }
+  done
+}
 
 as_postgres() { runuser -u postgres -- "$@"; }
 

@@ -36,7 +36,7 @@ describe.runIf(kafka)("kafka adapter", () => {
     const topic = kafka!.uniqueName("crash");
     const groupId = kafka!.uniqueName("g");
     await bus.ensureTopics([{ name: topic, partitions: 3 }]);
-    const total = 300;
+    const total = 900;
     await bus.publish(
       topic,
       Array.from({ length: total }, (_, i) => ({
@@ -64,7 +64,11 @@ describe.runIf(kafka)("kafka adapter", () => {
       for (const line of lines) if (line.startsWith("seq ")) byChild.push(Number(line.slice(4)));
     });
     const exited = new Promise((resolve) => child.on("exit", resolve));
-    await waitFor(() => byChild.length >= 200, 60_000, "the child to handle 200 messages");
+    await waitFor(
+      () => byChild.length >= 600,
+      60_000,
+      "the child to handle 600 messages (past a commit tick)",
+    );
     child.kill("SIGKILL");
     await exited;
 
@@ -82,7 +86,7 @@ describe.runIf(kafka)("kafka adapter", () => {
     );
     await survivor.close();
     expect(byChild.length).toBeLessThan(total);
-    expect(new Set(byChild).size).toBeGreaterThanOrEqual(200);
+    expect(new Set(byChild).size).toBeGreaterThanOrEqual(600);
     expect(new Set([...byChild, ...bySurvivor]).size).toBe(total);
     // Redelivery is bounded by what was uncommitted when the child died.
     expect(bySurvivor.length).toBeLessThan(total);

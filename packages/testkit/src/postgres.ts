@@ -49,10 +49,7 @@ async function fromUrl(
       return {
         name,
         url: url.toString(),
-        drop: () =>
-          withClient(adminUrl, (c) =>
-            c.query(`drop database if exists "${name}" with (force)`),
-          ).then(() => {}),
+        drop: () => dropDatabase(adminUrl, name),
       };
     },
   };
@@ -66,4 +63,29 @@ async function withClient<T>(url: string, fn: (c: pg.Client) => Promise<T>): Pro
   } finally {
     await client.end();
   }
+}
+
+/**
+ * Drops a test database. `with (force)` needs the right to signal every backend
+ * on it, which a least-privilege role lacks when e.g. an autovacuum worker is
+ * connected; then wait for the stragglers and retry plainly.
+ */
+async function dropDatabase(adminUrl: string, name: string): Promise<void> {
+  try {
+    await withClient(adminUrl, (c) => c.query(`drop database if exists "${name}" with (force)`));
+    return;
+  } catch {
+    // fall through to plain retries
+  }
+  let lastError: unknown;
+  for (let attempt = 0; attempt < 20; attempt++) {
+    try {
+      await withClient(adminUrl, (c) => c.query(`drop database if exists "${name}"`));
+      return;
+    } catch (error) {
+      lastError = error;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+  throw lastError;
 }
