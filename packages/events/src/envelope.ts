@@ -53,7 +53,7 @@ export type AnyEnvelope = {
 };
 
 /** Builds an envelope with a fresh id and the current time (overridable for replay/tests). */
-export function envelope<T extends string, D>(input: {
+export function envelope<const T extends string, const D>(input: {
   type: T;
   source: string;
   subject: string;
