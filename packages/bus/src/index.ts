@@ -19,6 +19,7 @@ export type BusSettings =
       clientId: string;
       partitions: number;
       replicationFactor: number;
+      topicPrefix?: string;
     };
 
 /** Builds the adapter that the parsed BusConfig asks for. */
@@ -29,6 +30,7 @@ export function createBus(settings: BusSettings, logger?: Logger): Bus {
       clientId: settings.clientId,
       partitions: settings.partitions,
       replicationFactor: settings.replicationFactor,
+      topicPrefix: settings.topicPrefix,
       logger,
     });
   }

@@ -30,6 +30,32 @@ describe.runIf(kafka)("kafka adapter", () => {
     timeoutMs: 45_000,
   }));
 
+  it("namespaces topics with a prefix on the broker while services use logical names", async () => {
+    const prefix = `${kafka!.uniqueName("ns")}.`;
+    const bus = createKafkaBus({ brokers: kafka!.brokers, topicPrefix: prefix });
+    buses.push(bus);
+    await bus.ensureTopics([{ name: "lead.events.v1", partitions: 2 }]);
+    const got: { topic: string; key: string }[] = [];
+    const sub = await bus.subscribe({
+      groupId: kafka!.uniqueName("g"),
+      topic: "lead.events.v1",
+      decode: (v) => v,
+      handler: async (_e, ctx) => void got.push({ topic: ctx.message.topic, key: ctx.message.key }),
+    });
+    await bus.publish("lead.events.v1", [{ key: "lead-ns", value: "{}" }]);
+    await waitFor(() => got.length === 1, 30_000, "the namespaced message");
+    expect(got[0]).toEqual({ topic: "lead.events.v1", key: "lead-ns" });
+    const { Kafka } = await import("kafkajs");
+    const admin = new Kafka({ brokers: kafka!.brokers }).admin();
+    await admin.connect();
+    const topics = await admin.listTopics();
+    await admin.disconnect();
+    expect(topics).toEqual(
+      expect.arrayContaining([`${prefix}lead.events.v1`, `${prefix}lead.events.v1.dlq`]),
+    );
+    await sub.close();
+  });
+
   it("a consumer process killed with SIGKILL mid-batch loses nothing: the group redelivers", async () => {
     const bus = createKafkaBus({ brokers: kafka!.brokers, sessionTimeout: 6_000 });
     buses.push(bus);

@@ -46,6 +46,11 @@ export type KafkaBusOptions = {
   sessionTimeout?: number;
   /** Max messages per produce request. Default 1000. */
   maxBatchMessages?: number;
+  /**
+   * Namespace for topic names on the broker (`<prefix>lead.events.v1`), so that
+   * environments or test runs can share a cluster. Services keep using logical names.
+   */
+  topicPrefix?: string;
 };
 
 const COMMIT_INTERVAL_MS = 500;
@@ -64,6 +69,10 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
   } satisfies KafkaConfig);
   const maxBatchMessages = options.maxBatchMessages ?? 1_000;
+  const prefix = options.topicPrefix ?? "";
+  const physical = (topic: string) => prefix + topic;
+  const logical = (topic: string) =>
+    prefix && topic.startsWith(prefix) ? topic.slice(prefix.length) : topic;
 
   let producer: Producer | undefined;
   let producerConnecting: Promise<Producer> | undefined;
@@ -115,6 +124,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     if (closed) return Promise.reject(new Error("bus is closed"));
     if (messages.length === 0) return Promise.resolve();
     return new Promise<void>((resolve, reject) => {
+      topic = physical(topic);
       const queue = queues.get(topic) ?? [];
       queue.push({
         messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
@@ -186,7 +196,9 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       markReady = resolve;
     });
     consumer.on(consumer.events.GROUP_JOIN, (e) => {
-      assigned = [...(e.payload.memberAssignment[opts.topic] ?? [])].sort((a, b) => a - b);
+      assigned = [...(e.payload.memberAssignment[physical(opts.topic)] ?? [])].sort(
+        (a, b) => a - b,
+      );
       if (assigned.length > 0) markReady();
     });
     consumer.on(consumer.events.CRASH, (e) => {
@@ -197,7 +209,23 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     });
 
     await consumer.connect();
-    await consumer.subscribe({ topic: opts.topic, fromBeginning: opts.fromBeginning ?? true });
+    // Same KRaft metadata lag as in ensureTopics, seen by a fresh client: retry briefly.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await consumer.subscribe({
+          topic: physical(opts.topic),
+          fromBeginning: opts.fromBeginning ?? true,
+        });
+        break;
+      } catch (error) {
+        const retriable = (error as { type?: string }).type === "UNKNOWN_TOPIC_OR_PARTITION";
+        if (!retriable || attempt >= 20) {
+          await consumer.disconnect().catch(() => {});
+          throw error;
+        }
+        await new Promise((r) => setTimeout(r, 250));
+      }
+    }
     await consumer.run({
       autoCommit: true,
       autoCommitInterval: COMMIT_INTERVAL_MS,
@@ -214,7 +242,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         for (const m of batch.messages) {
           if (state !== "active" || !isRunning() || isStale()) break;
           const message: IncomingMessage = {
-            topic: batch.topic,
+            topic: logical(batch.topic),
             partition: batch.partition,
             offset: m.offset,
             key: m.key?.toString() ?? "",
@@ -274,16 +302,36 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       const existing = new Set(await a.listTopics());
       const wanted = specs
         .flatMap((s) => [s, { ...s, name: `${s.name}.dlq` }])
+        .map((s) => ({ ...s, name: physical(s.name) }))
         .filter((s) => !existing.has(s.name));
       if (wanted.length === 0) return;
+      // kafkajs's own waitForLeaders fails on the KRaft metadata lag; we wait below.
       await a.createTopics({
-        waitForLeaders: true,
+        waitForLeaders: false,
         topics: wanted.map((s) => ({
           topic: s.name,
           numPartitions: s.partitions ?? options.partitions ?? 6,
           replicationFactor: options.replicationFactor ?? 1,
         })),
       });
+      // KRaft brokers can answer "does not host this topic-partition" for a moment
+      // after creation: wait until metadata shows a leader for every partition.
+      const names = wanted.map((w) => w.name);
+      const deadline = Date.now() + 30_000;
+      for (;;) {
+        try {
+          const { topics } = await a.fetchTopicMetadata({ topics: names });
+          if (
+            topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+          )
+            break;
+        } catch (error) {
+          if (Date.now() > deadline) throw error;
+        }
+        if (Date.now() > deadline)
+          throw new Error(`topics ${names.join(", ")} have no leaders after 30 s`);
+        await new Promise((r) => setTimeout(r, 100));
+      }
     },
     publish,
     subscribe,

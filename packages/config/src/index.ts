@@ -49,6 +49,11 @@ export const BusConfig = z
     /** Partitions for topics this process creates (existing topics are left alone). */
     KAFKA_TOPIC_PARTITIONS: z.coerce.number().int().min(1).default(6),
     KAFKA_REPLICATION_FACTOR: z.coerce.number().int().min(1).default(1),
+    /** Namespace for topic names on a shared cluster, e.g. `staging.`. */
+    KAFKA_TOPIC_PREFIX: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]*$/, "letters, digits, . _ - only")
+      .default(""),
   })
   .superRefine((e, ctx) => {
     if (e.BUS_DRIVER === "kafka" && !e.KAFKA_BROKERS?.length) {
@@ -68,6 +73,7 @@ export const BusConfig = z
             clientId: e.KAFKA_CLIENT_ID,
             partitions: e.KAFKA_TOPIC_PARTITIONS,
             replicationFactor: e.KAFKA_REPLICATION_FACTOR,
+            topicPrefix: e.KAFKA_TOPIC_PREFIX,
           } as const)
         : ({ driver: "memory", partitions: e.KAFKA_TOPIC_PARTITIONS } as const),
   }));

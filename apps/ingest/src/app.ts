@@ -1,0 +1,352 @@
+/**
+ * The ingest HTTP app: three signed webhook routes onto the bus, plus health,
+ * readiness, metrics and API docs. `buildApp(deps)` does not listen, so tests
+ * use `app.inject()`; `main.ts` wires the real dependencies.
+ *
+ * A 202 means the event is on the broker (acks=all). If the broker or the
+ * database cannot take it, the sender gets 503 with Retry-After and retries.
+ */
+import type { Bus } from "@pw/bus";
+import { toMessage } from "@pw/bus";
+import { type TopicName, TopicSchemas } from "@pw/events";
+import type { Logger } from "@pw/logger";
+import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import sjson from "secure-json-parse";
+import type { z } from "zod";
+import { sendError, zodIssues } from "./errors.ts";
+import type { Metrics } from "./metrics.ts";
+import {
+  type Normalized,
+  NormalizeError,
+  normalizeLightfield,
+  normalizeOutcome,
+  normalizeSignal,
+} from "./normalize.ts";
+import { docsPage, openApiDocument } from "./openapi.ts";
+import type { Receipts } from "./receipts.ts";
+import type { createVerifier } from "./verify.ts";
+import { LightfieldWebhook, OutcomeWebhook, SignalWebhook } from "./wire.ts";
+
+export type IngestDeps = {
+  bus: Bus;
+  receipts: Receipts;
+  verify: ReturnType<typeof createVerifier>;
+  metrics: Metrics;
+  logger: Logger;
+  /** For /readyz: can we reach the database right now? */
+  dbHealthy: () => Promise<boolean>;
+  options?: Partial<IngestOptions>;
+};
+
+export type IngestOptions = {
+  /** Largest accepted body in bytes. */
+  bodyLimit: number;
+  /** Requests per second per client address before 429. */
+  rateLimitPerSecond: number;
+  /** What 503 answers tell senders to wait. */
+  retryAfterSeconds: number;
+  /** Deepest JSON nesting accepted. */
+  maxDepth: number;
+  /** Longest we wait for the broker before answering 503. */
+  publishTimeoutMs: number;
+};
+
+const DEFAULTS: IngestOptions = {
+  bodyLimit: 256 * 1024,
+  rateLimitPerSecond: 2_000,
+  retryAfterSeconds: 5,
+  maxDepth: 32,
+  publishTimeoutMs: 10_000,
+};
+
+type Route = {
+  path: string;
+  name: "lightfield" | "signals" | "outcomes";
+  schema: z.ZodType;
+  normalize: (body: never, webhookId: string) => Normalized;
+};
+
+const ROUTES: Route[] = [
+  {
+    path: "/webhooks/lightfield",
+    name: "lightfield",
+    schema: LightfieldWebhook,
+    normalize: normalizeLightfield,
+  },
+  { path: "/webhooks/signals", name: "signals", schema: SignalWebhook, normalize: normalizeSignal },
+  {
+    path: "/webhooks/outcomes",
+    name: "outcomes",
+    schema: OutcomeWebhook,
+    normalize: normalizeOutcome,
+  },
+];
+
+const utf8 = new TextDecoder("utf-8", { fatal: true });
+
+type Outcome =
+  | { status: 202 | 200; body: Record<string, unknown> }
+  | { status: 503; dependency: string };
+
+export function buildApp(deps: IngestDeps) {
+  const opts = { ...DEFAULTS, ...deps.options };
+  const { bus, receipts, verify, metrics, logger } = deps;
+  const app = Fastify({
+    loggerInstance: logger,
+    // Per-request info lines cost more than the request at 10k/s; metrics count requests instead.
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: opts.bodyLimit,
+    // Proto-poisoning checks happen in our own parse (below); ids for log lines.
+    requestIdHeader: false,
+  });
+
+  // JSON only (no text/plain), kept as raw bytes: the signature is over them, not
+  // over a re-serialisation.
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser(
+    "application/json",
+    { parseAs: "buffer", bodyLimit: opts.bodyLimit },
+    (_req, body, done) => done(null, body),
+  );
+
+  app.setErrorHandler((error: Error & { code?: string; statusCode?: number }, _req, reply) => {
+    switch (error.code) {
+      case "FST_ERR_CTP_BODY_TOO_LARGE":
+        return sendError(reply, 413, "body_too_large", `body exceeds ${opts.bodyLimit} bytes`);
+      case "FST_ERR_CTP_INVALID_MEDIA_TYPE":
+        return sendError(
+          reply,
+          415,
+          "unsupported_media_type",
+          "content-type must be application/json",
+        );
+      case "FST_ERR_CTP_EMPTY_JSON_BODY":
+        return sendError(reply, 400, "empty_body", "body is empty");
+      case "FST_ERR_CTP_INVALID_CONTENT_LENGTH":
+        return sendError(
+          reply,
+          400,
+          "bad_content_length",
+          "content-length does not match the body",
+        );
+    }
+    if (error.statusCode && error.statusCode < 500) {
+      return sendError(reply, error.statusCode, "bad_request", error.message);
+    }
+    logger.error({ err: error }, "unhandled error");
+    return sendError(reply, 500, "internal", "internal error");
+  });
+
+  // Fixed-window rate limit per client address, checked before any work is done.
+  const windows = new Map<string, { second: number; count: number }>();
+  app.addHook("onRequest", async (req, reply) => {
+    if (!req.url.startsWith("/webhooks/")) return;
+    const second = Math.floor(Date.now() / 1000);
+    const w = windows.get(req.ip);
+    if (!w || w.second !== second) {
+      if (windows.size > 10_000) windows.clear();
+      windows.set(req.ip, { second, count: 1 });
+      return;
+    }
+    if (++w.count > opts.rateLimitPerSecond) {
+      reply.header("retry-after", "1");
+      return sendError(
+        reply,
+        429,
+        "rate_limited",
+        `more than ${opts.rateLimitPerSecond} requests per second from ${req.ip}`,
+      );
+    }
+  });
+
+  app.addHook("onResponse", async (req, reply) => {
+    const route = req.routeOptions.url ?? "unmatched";
+    if (route.startsWith("/webhooks/"))
+      metrics.requests.inc({ route, status: String(reply.statusCode) });
+  });
+
+  /** Same webhook id twice in flight in this process: the second waits for the first. */
+  const inflight = new Map<string, Promise<Outcome>>();
+
+  async function accept(route: Route, webhookId: string, normalized: Normalized): Promise<Outcome> {
+    let seen: boolean;
+    try {
+      seen = await receipts.seen(webhookId);
+    } catch (error) {
+      logger.error({ err: error }, "receipt lookup failed");
+      return { status: 503, dependency: "database" };
+    }
+    if (seen) {
+      metrics.dedupeHits.inc({ route: route.name });
+      return { status: 200, body: { duplicate: true, eventId: normalized.event.id } };
+    }
+    const end = metrics.publishLatency.startTimer({ topic: normalized.topic });
+    try {
+      await withTimeout(
+        bus.publish(normalized.topic, [toMessage(normalized.event)]),
+        opts.publishTimeoutMs,
+      );
+    } catch (error) {
+      logger.warn({ err: error, topic: normalized.topic }, "publish failed; answering 503");
+      return { status: 503, dependency: "broker" };
+    }
+    end();
+    try {
+      await receipts.record({ webhookId, source: route.name, eventId: normalized.event.id });
+    } catch (error) {
+      // The event is on the broker: it is accepted. Without the receipt a later
+      // duplicate would be published again, with the same event id, which
+      // consumers drop; so log and answer 202.
+      logger.error({ err: error, webhookId }, "receipt not recorded after publish");
+    }
+    return { status: 202, body: { accepted: true, eventId: normalized.event.id } };
+  }
+
+  for (const route of ROUTES) {
+    app.post(route.path, async (req: FastifyRequest, reply: FastifyReply) => {
+      const raw = req.body;
+      if (!Buffer.isBuffer(raw) || raw.length === 0)
+        return sendError(reply, 400, "empty_body", "body is empty");
+      let text: string;
+      try {
+        text = utf8.decode(raw);
+      } catch {
+        return sendError(reply, 400, "invalid_utf8", "body is not valid UTF-8");
+      }
+      const verified = verify(text, req.headers);
+      if (!verified.ok) return sendError(reply, 401, "invalid_signature", verified.reason);
+      const webhookId = req.headers["webhook-id"] as string;
+      if (webhookId.length > 200)
+        return sendError(reply, 400, "invalid_header", "webhook-id is longer than 200 characters");
+
+      let json: unknown;
+      try {
+        json = sjson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
+      } catch (error) {
+        const message = (error as Error).message;
+        if (/prototype|constructor/i.test(message)) {
+          return sendError(
+            reply,
+            400,
+            "forbidden_key",
+            "body contains a forbidden key (__proto__ or constructor.prototype)",
+          );
+        }
+        return sendError(reply, 400, "invalid_json", `body is not valid JSON: ${message}`);
+      }
+      if (json === null || typeof json !== "object" || Array.isArray(json)) {
+        return sendError(
+          reply,
+          400,
+          "invalid_body",
+          `body must be a JSON object, got ${Array.isArray(json) ? "an array" : json === null ? "null" : typeof json}`,
+        );
+      }
+      const depth = depthOf(json, opts.maxDepth);
+      if (depth > opts.maxDepth) {
+        return sendError(reply, 400, "too_deep", `body nests deeper than ${opts.maxDepth} levels`);
+      }
+      const parsed = route.schema.safeParse(json);
+      if (!parsed.success) {
+        return sendError(
+          reply,
+          400,
+          "invalid_body",
+          "body does not match the schema",
+          zodIssues(parsed.error),
+        );
+      }
+      let normalized: Normalized;
+      try {
+        normalized = route.normalize(parsed.data as never, webhookId);
+      } catch (error) {
+        if (error instanceof NormalizeError) {
+          return sendError(reply, 400, "invalid_body", error.message, [
+            { path: error.path, message: error.message },
+          ]);
+        }
+        throw error;
+      }
+      // Defence in depth: never publish what the topic's own schema would reject.
+      const check = TopicSchemas[normalized.topic as TopicName].safeParse(normalized.event);
+      if (!check.success) {
+        return sendError(
+          reply,
+          400,
+          "invalid_body",
+          "body maps to an invalid event",
+          zodIssues(check.error),
+        );
+      }
+
+      let pending = inflight.get(webhookId);
+      const first = !pending;
+      if (!pending) {
+        pending = accept(route, webhookId, normalized).finally(() => inflight.delete(webhookId));
+        inflight.set(webhookId, pending);
+      }
+      const outcome = await pending;
+      if (outcome.status === 503) {
+        metrics.unavailable.inc({ dependency: outcome.dependency });
+        reply.header("retry-after", String(opts.retryAfterSeconds));
+        return sendError(
+          reply,
+          503,
+          `${outcome.dependency}_unavailable`,
+          `the ${outcome.dependency} cannot take the event now; retry later`,
+        );
+      }
+      if (!first && outcome.status === 202) {
+        metrics.dedupeHits.inc({ route: route.name });
+        return reply.code(200).send({ duplicate: true, eventId: normalized.event.id });
+      }
+      return reply.code(outcome.status).send(outcome.body);
+    });
+  }
+
+  app.get("/healthz", async () => ({ status: "ok" }));
+  app.get("/readyz", async (_req, reply) => {
+    const [busOk, dbOk] = await Promise.all([bus.healthy(), deps.dbHealthy().catch(() => false)]);
+    const ok = busOk && dbOk;
+    return reply
+      .code(ok ? 200 : 503)
+      .send({ status: ok ? "ready" : "unavailable", broker: busOk, database: dbOk });
+  });
+  app.get("/metrics", async (_req, reply) => {
+    reply.header("content-type", metrics.registry.contentType);
+    return metrics.registry.metrics();
+  });
+  const document = openApiDocument();
+  app.get("/openapi.json", async () => document);
+  app.get("/docs", async (_req, reply) =>
+    reply.type("text/html; charset=utf-8").send(docsPage(document)),
+  );
+
+  return app;
+}
+
+/** Nesting depth, stopping early once past `limit`. */
+function depthOf(value: unknown, limit: number): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > max) max = d;
+    if (max > limit) return max;
+    if (v && typeof v === "object") {
+      for (const child of Object.values(v))
+        if (child && typeof child === "object") stack.push([child, d + 1]);
+    }
+  }
+  return max;
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout;
+  return Promise.race([
+    promise,
+    new Promise<T>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(timer));
+}

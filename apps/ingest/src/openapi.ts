@@ -1,0 +1,130 @@
+/** The OpenAPI 3.1 document and a readable docs page, generated from the wire schemas. */
+import { z } from "zod";
+import { LightfieldWebhook, OutcomeWebhook, SignalWebhook } from "./wire.ts";
+
+const ErrorBody = z.object({
+  error: z.object({
+    status: z.number().int(),
+    code: z.string(),
+    message: z.string(),
+    issues: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+  }),
+});
+
+const signed = [
+  {
+    name: "webhook-id",
+    in: "header",
+    required: true,
+    schema: { type: "string", maxLength: 200 },
+    description: "Unique per delivery; a repeat is acknowledged once (200 duplicate).",
+  },
+  {
+    name: "webhook-timestamp",
+    in: "header",
+    required: true,
+    schema: { type: "string" },
+    description: "Unix seconds; must be within 5 minutes.",
+  },
+  {
+    name: "webhook-signature",
+    in: "header",
+    required: true,
+    schema: { type: "string" },
+    description:
+      "v1,<base64 HMAC-SHA256 of {id}.{timestamp}.{body}> (Standard Webhooks); several space-separated allowed.",
+  },
+];
+
+function route(summary: string, schema: z.ZodType) {
+  const json = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+  const err = (description: string) => ({
+    description,
+    content: { "application/json": { schema: json(ErrorBody) } },
+  });
+  return {
+    post: {
+      summary,
+      parameters: signed,
+      requestBody: { required: true, content: { "application/json": { schema: json(schema) } } },
+      responses: {
+        "202": { description: "Accepted: the event is on the broker (acks=all)." },
+        "200": { description: "Duplicate webhook-id: acknowledged, not published again." },
+        "400": err("Invalid body: `issues` name each field and why."),
+        "401": err("Missing, bad or stale signature."),
+        "413": err("Body too large."),
+        "415": err("Content-Type is not application/json."),
+        "429": err("Rate limited; see Retry-After."),
+        "503": err("Broker or database unavailable; retry after Retry-After seconds."),
+      },
+    },
+  };
+}
+
+export function openApiDocument() {
+  return {
+    openapi: "3.1.0",
+    info: {
+      title: "Pipeline Whisperer ingest",
+      version: "1",
+      description:
+        "Signed webhooks (Standard Webhooks) from Lightfield, product/site signals and outreach events.",
+    },
+    paths: {
+      "/webhooks/lightfield": route(
+        "Lightfield object-lifecycle event (contact/account/opportunity/meeting/task/note created|updated|deleted)",
+        LightfieldWebhook,
+      ),
+      "/webhooks/signals": route(
+        "Intent signal (page_viewed, pricing_viewed, demo_requested, trial_started, form_submitted)",
+        SignalWebhook,
+      ),
+      "/webhooks/outcomes": route(
+        "Outreach outcome (delivered, opened, clicked, replied, meeting_booked, converted, bounced, unsubscribed)",
+        OutcomeWebhook,
+      ),
+      "/healthz": { get: { summary: "Alive", responses: { "200": { description: "ok" } } } },
+      "/readyz": {
+        get: {
+          summary: "Broker and database reachable",
+          responses: { "200": { description: "ready" }, "503": { description: "not ready" } },
+        },
+      },
+      "/metrics": {
+        get: {
+          summary: "Prometheus metrics",
+          responses: { "200": { description: "text format" } },
+        },
+      },
+    },
+  };
+}
+
+const escape = (s: string) =>
+  s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
+
+export function docsPage(doc: ReturnType<typeof openApiDocument>): string {
+  const sections = Object.entries(doc.paths)
+    .map(([path, ops]) =>
+      Object.entries(ops)
+        .map(([method, op]) => {
+          const o = op as {
+            summary: string;
+            requestBody?: { content: Record<string, { schema: unknown }> };
+            responses: Record<string, { description: string }>;
+          };
+          const schema = o.requestBody
+            ? `<details><summary>Request body schema</summary><pre>${escape(JSON.stringify(o.requestBody.content["application/json"]?.schema, null, 2))}</pre></details>`
+            : "";
+          const responses = Object.entries(o.responses)
+            .map(([code, r]) => `<li><code>${code}</code> ${escape(r.description)}</li>`)
+            .join("");
+          return `<section><h2><code>${method.toUpperCase()} ${escape(path)}</code></h2><p>${escape(o.summary)}</p><ul>${responses}</ul>${schema}</section>`;
+        })
+        .join(""),
+    )
+    .join("");
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(doc.info.title)}</title>
+<style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}section{border-top:1px solid #d0d7de;padding:.5rem 0}pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:12px}code{background:#f6f8fa;padding:0 .25rem}</style>
+</head><body><h1>${escape(doc.info.title)}</h1><p>${escape(doc.info.description)}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>${sections}</body></html>`;
+}

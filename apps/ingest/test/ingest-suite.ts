@@ -1,0 +1,524 @@
+// The ingest behaviour suite: run on the embedded services (unit) and on a real
+// Kafka broker + PostgreSQL (integration).
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ingestApp, newSecret, now, type Services, signed, tap, waitFor } from "./harness.ts";
+
+const contact = (id = "ct_1") => ({
+  id,
+  fields: {
+    $email: { value: "Ada@Example.com", valueType: "EMAIL" },
+    $name: { value: { firstName: "Ada", lastName: "Lovelace" }, valueType: "FULL_NAME" },
+    $title: { value: "VP Engineering", valueType: "TEXT" },
+  },
+  relationships: { $account: { objectType: "accounts", cardinality: "one", ids: ["acc_1"] } },
+});
+
+type Case = {
+  name: string;
+  path?: string;
+  body?: string | Buffer | unknown;
+  sign?: Partial<Parameters<typeof signed>[2]> & { otherSecret?: boolean; signBody?: string };
+  headers?: Record<string, string | undefined>;
+  contentType?: string;
+  status: number;
+  code: string;
+  field?: string;
+  message?: RegExp;
+};
+
+const sig = (o: Record<string, unknown> = {}) => ({
+  type: "pricing_viewed",
+  occurredAt: now(),
+  leadId: "lead-1",
+  ...o,
+});
+const out = (o: Record<string, unknown> = {}) => ({
+  type: "replied",
+  occurredAt: now(),
+  leadId: "lead-1",
+  ...o,
+});
+const lf = (o: Record<string, unknown> = {}) => ({
+  type: "contact.updated",
+  occurredAt: now(),
+  object: contact(),
+  ...o,
+});
+const nest = (n: number): unknown => (n === 0 ? 1 : { a: nest(n - 1) });
+const tenMinutes = 600;
+
+export const BAD_INPUTS: Case[] = [
+  {
+    name: "text/plain content type",
+    body: JSON.stringify(sig()),
+    contentType: "text/plain",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
+    name: "form-encoded content type",
+    body: "a=1",
+    contentType: "application/x-www-form-urlencoded",
+    status: 415,
+    code: "unsupported_media_type",
+  },
+  {
+    name: "body over the limit",
+    body: JSON.stringify(sig({ properties: { pad: "x".repeat(300 * 1024) } })),
+    status: 413,
+    code: "body_too_large",
+  },
+  { name: "empty body", body: "", status: 400, code: "empty_body" },
+  {
+    name: "invalid UTF-8",
+    body: Buffer.from([0x7b, 0x22, 0xff, 0xfe, 0x22, 0x7d]),
+    status: 400,
+    code: "invalid_utf8",
+  },
+  {
+    name: "missing webhook-signature",
+    body: sig(),
+    headers: { "webhook-signature": undefined },
+    status: 401,
+    code: "invalid_signature",
+    message: /webhook-signature/,
+  },
+  {
+    name: "missing webhook-id",
+    body: sig(),
+    headers: { "webhook-id": undefined },
+    status: 401,
+    code: "invalid_signature",
+    message: /webhook-id/,
+  },
+  {
+    name: "missing webhook-timestamp",
+    body: sig(),
+    headers: { "webhook-timestamp": undefined },
+    status: 401,
+    code: "invalid_signature",
+    message: /webhook-timestamp/,
+  },
+  {
+    name: "signed with another secret",
+    body: sig(),
+    sign: { otherSecret: true },
+    status: 401,
+    code: "invalid_signature",
+    message: /does not match/,
+  },
+  {
+    name: "body changed after signing",
+    body: sig({ leadId: "lead-2" }),
+    sign: { signBody: JSON.stringify(sig()) },
+    status: 401,
+    code: "invalid_signature",
+  },
+  {
+    name: "stale timestamp (10 minutes old)",
+    body: sig(),
+    sign: { timestamp: Math.floor(Date.now() / 1000) - tenMinutes },
+    status: 401,
+    code: "invalid_signature",
+    message: /tolerance/,
+  },
+  {
+    name: "timestamp 10 minutes in the future",
+    body: sig(),
+    sign: { timestamp: Math.floor(Date.now() / 1000) + tenMinutes },
+    status: 401,
+    code: "invalid_signature",
+    message: /tolerance/,
+  },
+  {
+    name: "non-numeric timestamp",
+    body: sig(),
+    headers: { "webhook-timestamp": "yesterday" },
+    status: 401,
+    code: "invalid_signature",
+    message: /Unix seconds/,
+  },
+  {
+    name: "webhook-id over 200 characters",
+    body: sig(),
+    sign: { id: "x".repeat(300) },
+    status: 400,
+    code: "invalid_header",
+  },
+  { name: "malformed JSON", body: '{"type": "pricing_viewed",', status: 400, code: "invalid_json" },
+  { name: "array body", body: [sig()], status: 400, code: "invalid_body", message: /array/ },
+  { name: "string body", body: '"hello"', status: 400, code: "invalid_body", message: /string/ },
+  { name: "null body", body: null, status: 400, code: "invalid_body", message: /null/ },
+  {
+    name: "__proto__ key (prototype pollution)",
+    body: '{"type":"pricing_viewed","__proto__":{"admin":true}}',
+    status: 400,
+    code: "forbidden_key",
+  },
+  {
+    name: "constructor.prototype key",
+    body: '{"type":"pricing_viewed","constructor":{"prototype":{"admin":true}}}',
+    status: 400,
+    code: "forbidden_key",
+  },
+  {
+    name: "nesting 100 levels deep",
+    body: sig({ properties: nest(100) }),
+    status: 400,
+    code: "too_deep",
+  },
+  {
+    name: "signal without type",
+    body: { occurredAt: now(), leadId: "l" },
+    status: 400,
+    code: "invalid_body",
+    field: "type",
+  },
+  {
+    name: "signal type with spaces",
+    body: sig({ type: "Pricing Viewed" }),
+    status: 400,
+    code: "invalid_body",
+    field: "type",
+  },
+  {
+    name: "occurredAt not a timestamp",
+    body: sig({ occurredAt: "last tuesday" }),
+    status: 400,
+    code: "invalid_body",
+    field: "occurredAt",
+  },
+  {
+    name: "occurredAt of the wrong type",
+    body: sig({ occurredAt: 1732442400 }),
+    status: 400,
+    code: "invalid_body",
+    field: "occurredAt",
+  },
+  {
+    name: "signal about nobody",
+    body: sig({ leadId: undefined }),
+    status: 400,
+    code: "invalid_body",
+    field: "leadId",
+  },
+  {
+    name: "invalid e-mail",
+    body: sig({ leadId: undefined, email: "not-an-email" }),
+    status: 400,
+    code: "invalid_body",
+    field: "email",
+  },
+  {
+    name: "url that is not a URL",
+    body: sig({ url: "pricing page" }),
+    status: 400,
+    code: "invalid_body",
+    field: "url",
+  },
+  {
+    name: "huge string in properties",
+    body: sig({ properties: { note: "y".repeat(3_000) } }),
+    status: 400,
+    code: "invalid_body",
+    field: "properties.note",
+  },
+  {
+    name: "object as a property value",
+    body: sig({ properties: { plan: { tier: "pro" } } }),
+    status: 400,
+    code: "invalid_body",
+    field: "properties.plan",
+  },
+  {
+    name: "lead id with spaces",
+    body: sig({ leadId: "lead 1" }),
+    status: 400,
+    code: "invalid_body",
+    field: "leadId",
+  },
+  {
+    name: "outcome without leadId",
+    path: "/webhooks/outcomes",
+    body: out({ leadId: undefined }),
+    status: 400,
+    code: "invalid_body",
+    field: "leadId",
+  },
+  {
+    name: "outcome with unknown bounce type",
+    path: "/webhooks/outcomes",
+    body: out({ type: "bounced", bounceType: "medium" }),
+    status: 400,
+    code: "invalid_body",
+    field: "bounceType",
+  },
+  {
+    name: "reply text over 20,000 characters",
+    path: "/webhooks/outcomes",
+    body: out({ replyText: "z".repeat(25_000) }),
+    status: 400,
+    code: "invalid_body",
+    field: "replyText",
+  },
+  {
+    name: "Lightfield event without its object",
+    path: "/webhooks/lightfield",
+    body: lf({ object: undefined }),
+    status: 400,
+    code: "invalid_body",
+    field: "object",
+  },
+  {
+    name: "Lightfield field without valueType",
+    path: "/webhooks/lightfield",
+    body: lf({ object: { ...contact(), fields: { $email: { value: "a@b.co" } } } }),
+    status: 400,
+    code: "invalid_body",
+    field: "object.fields.$email.valueType",
+  },
+  {
+    name: "Lightfield field name that is not one",
+    path: "/webhooks/lightfield",
+    body: lf({
+      object: { ...contact(), fields: { "bad key!": { value: 1, valueType: "NUMBER" } } },
+    }),
+    status: 400,
+    code: "invalid_body",
+    field: "object.fields.bad key!",
+  },
+  {
+    name: "Lightfield objectType contradicting type",
+    path: "/webhooks/lightfield",
+    body: lf({ objectType: "accounts" }),
+    status: 400,
+    code: "invalid_body",
+    field: "objectType",
+  },
+  {
+    name: "Lightfield meeting about no contact",
+    path: "/webhooks/lightfield",
+    body: lf({ type: "meeting.created", object: { id: "m1", fields: {}, relationships: {} } }),
+    status: 400,
+    code: "invalid_body",
+    field: "object.relationships",
+  },
+  {
+    name: "Lightfield object id of the wrong type",
+    path: "/webhooks/lightfield",
+    body: lf({ object: { ...contact(), id: 42 } }),
+    status: 400,
+    code: "invalid_body",
+    field: "object.id",
+  },
+];
+
+export function ingestSuite(name: string, makeServices: () => Promise<Services>) {
+  describe(`ingest: ${name}`, () => {
+    let services: Services;
+    let secret: string;
+    let app: ReturnType<typeof ingestApp>;
+    let topic: Awaited<ReturnType<typeof tap>>;
+    beforeAll(async () => {
+      services = await makeServices();
+      secret = newSecret();
+      app = ingestApp(services, [secret]);
+      await app.ready();
+      topic = await tap(services.bus);
+    });
+    afterAll(async () => {
+      await topic?.close();
+      await app?.close();
+      await services?.close();
+    });
+
+    function send(c: {
+      path?: string;
+      body?: unknown;
+      sign?: Case["sign"];
+      headers?: Case["headers"];
+      contentType?: string;
+    }) {
+      const raw =
+        c.body === undefined
+          ? ""
+          : typeof c.body === "string" || Buffer.isBuffer(c.body)
+            ? c.body
+            : JSON.stringify(c.body);
+      const useSecret = c.sign?.otherSecret ? newSecret() : secret;
+      const req = signed(c.path ?? "/webhooks/signals", c.sign?.signBody ?? raw, {
+        secret: useSecret,
+        ...(c.sign?.id ? { id: c.sign.id } : {}),
+        ...(c.sign?.timestamp ? { timestamp: c.sign.timestamp } : {}),
+        headers: c.headers,
+        contentType: c.contentType,
+      });
+      return app.inject({ ...req, payload: raw });
+    }
+
+    it(`rejects ${BAD_INPUTS.length} kinds of bad input with the precise status, code and field — and publishes none`, async () => {
+      const before = topic.messages.length;
+      const failures: string[] = [];
+      for (const c of BAD_INPUTS) {
+        const res = await send(c);
+        const body = res.json() as {
+          error?: { code: string; message: string; issues?: { path: string }[] };
+        };
+        const problems: string[] = [];
+        if (res.statusCode !== c.status) problems.push(`status ${res.statusCode} ≠ ${c.status}`);
+        if (body.error?.code !== c.code) problems.push(`code ${body.error?.code} ≠ ${c.code}`);
+        if (c.field && !body.error?.issues?.some((i) => i.path === c.field)) {
+          problems.push(
+            `no issue at ${c.field} (got ${JSON.stringify(body.error?.issues?.map((i) => i.path))})`,
+          );
+        }
+        if (c.message && !c.message.test(body.error?.message ?? ""))
+          problems.push(`message "${body.error?.message}" !~ ${c.message}`);
+        if (problems.length) failures.push(`${c.name}: ${problems.join("; ")}`);
+      }
+      expect(failures).toEqual([]);
+      expect(BAD_INPUTS.length).toBeGreaterThanOrEqual(30);
+      // A valid request afterwards proves the tap works; nothing before it was published.
+      const ok = await send({ body: sig({ leadId: "after-bad-inputs" }) });
+      expect(ok.statusCode).toBe(202);
+      await waitFor(() => topic.messages.length > before, 20_000, "the valid event");
+      expect(topic.messages.slice(before).map((m) => m.key)).toEqual(["after-bad-inputs"]);
+    });
+
+    it("publishes each route's event to its topic with the lead as key, and answers 202 after the ack", async () => {
+      const before = topic.messages.length;
+      const a = await send({ path: "/webhooks/lightfield", body: lf() });
+      const b = await send({
+        body: sig({
+          leadId: undefined,
+          email: "Grace@Example.com",
+          url: "https://acme.io/pricing",
+        }),
+      });
+      const c = await send({
+        path: "/webhooks/outcomes",
+        body: out({ replyText: "Sounds good, call me", dispatchId: "d1" }),
+      });
+      expect([a.statusCode, b.statusCode, c.statusCode]).toEqual([202, 202, 202]);
+      await waitFor(() => topic.messages.length >= before + 3, 20_000, "three events");
+      const got = topic.messages
+        .slice(before)
+        .map((m) => ({ topic: m.topic, key: m.key, event: JSON.parse(m.value) }));
+      const crm = got.find((g) => g.event.type === "lead.crm_record_changed.v1")!;
+      expect(crm).toMatchObject({ topic: "lead.events.v1", key: "lf_ct_1" });
+      expect(crm.event.data.profile).toMatchObject({
+        email: "ada@example.com",
+        firstName: "Ada",
+        title: "VP Engineering",
+        accountId: "acc_1",
+      });
+      expect(crm.event.id).toBe(a.json().eventId);
+      expect(got.find((g) => g.event.type === "lead.intent_signal.v1")).toMatchObject({
+        key: "email:grace@example.com",
+      });
+      expect(got.find((g) => g.topic === "outreach.outcomes.v1")?.event.data).toMatchObject({
+        outcome: "replied",
+        dispatchId: "d1",
+      });
+    });
+
+    it("acknowledges a repeated webhook-id once and does not publish it again", async () => {
+      const before = topic.messages.length;
+      const raw = JSON.stringify(sig({ leadId: "dup-lead" }));
+      const req = signed("/webhooks/signals", raw, { secret, id: "msg_dup_1" });
+      const first = await app.inject(req);
+      const concurrent = await Promise.all([app.inject(req), app.inject(req)]);
+      const later = await app.inject(req);
+      expect(first.statusCode).toBe(202);
+      for (const r of [...concurrent, later]) {
+        expect(r.statusCode).toBe(200);
+        expect(r.json()).toMatchObject({ duplicate: true, eventId: first.json().eventId });
+      }
+      await send({ body: sig({ leadId: "dup-sentinel" }) });
+      await waitFor(
+        () => topic.messages.slice(before).some((m) => m.key === "dup-sentinel"),
+        20_000,
+        "sentinel",
+      );
+      expect(topic.messages.slice(before).filter((m) => m.key === "dup-lead")).toHaveLength(1);
+    });
+
+    it("keeps the dedupe across a restart (it is in the database)", async () => {
+      const raw = JSON.stringify(sig({ leadId: "restart-lead" }));
+      const req = signed("/webhooks/signals", raw, { secret, id: "msg_restart_1" });
+      expect((await app.inject(req)).statusCode).toBe(202);
+      const restarted = ingestApp(services, [secret]);
+      const again = await restarted.inject(req);
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ duplicate: true });
+      await restarted.close();
+    });
+
+    it("forwards an unknown event type of a known source with its raw payload", async () => {
+      const before = topic.messages.length;
+      const res = await send({
+        body: sig({ type: "webinar_attended", properties: { title: "Q4 roadmap" } }),
+      });
+      const res2 = await send({ path: "/webhooks/outcomes", body: out({ type: "complained" }) });
+      expect([res.statusCode, res2.statusCode]).toEqual([202, 202]);
+      await waitFor(() => topic.messages.length >= before + 2, 20_000, "forwarded events");
+      const events = topic.messages.slice(before).map((m) => JSON.parse(m.value));
+      expect(events.find((e) => e.type === "lead.unknown_event.v1")?.data).toMatchObject({
+        originalType: "webinar_attended",
+        raw: { properties: { title: "Q4 roadmap" } },
+      });
+      expect(events.find((e) => e.type === "outreach.unknown_outcome.v1")?.data.originalType).toBe(
+        "complained",
+      );
+    });
+
+    it("accepts any of several secrets while one is being rotated", async () => {
+      const next = newSecret();
+      const rotating = ingestApp(services, [secret, next]);
+      const res = await rotating.inject(
+        signed("/webhooks/signals", JSON.stringify(sig()), { secret: next }),
+      );
+      expect(res.statusCode).toBe(202);
+      await rotating.close();
+    });
+
+    it("rate-limits a client past its budget with 429 and Retry-After", async () => {
+      const limited = ingestApp(services, [secret], { rateLimitPerSecond: 3 });
+      const statuses: number[] = [];
+      let retryAfter: string | undefined;
+      for (let i = 0; i < 6; i++) {
+        const r = await limited.inject(
+          signed("/webhooks/signals", JSON.stringify(sig({ leadId: `rl-${i}` })), { secret }),
+        );
+        statuses.push(r.statusCode);
+        if (r.statusCode === 429) retryAfter = r.headers["retry-after"] as string;
+      }
+      expect(statuses.filter((s) => s === 429).length).toBeGreaterThanOrEqual(2);
+      expect(retryAfter).toBe("1");
+      await limited.close();
+    });
+
+    it("serves health, readiness, Prometheus metrics and the OpenAPI document", async () => {
+      expect((await app.inject({ url: "/healthz" })).statusCode).toBe(200);
+      const ready = await app.inject({ url: "/readyz" });
+      expect(ready.json()).toEqual({ status: "ready", broker: true, database: true });
+      const metrics = await app.inject({ url: "/metrics" });
+      expect(metrics.body).toMatch(
+        /pw_ingest_requests_total\{route="\/webhooks\/signals",status="202"\} \d+/,
+      );
+      expect(metrics.body).toMatch(/pw_ingest_dedupe_hits_total\{route="signals"\} [1-9]/);
+      expect(metrics.body).toContain("pw_ingest_publish_seconds_bucket");
+      const doc = (await app.inject({ url: "/openapi.json" })).json();
+      expect(Object.keys(doc.paths)).toEqual(
+        expect.arrayContaining(["/webhooks/lightfield", "/webhooks/signals", "/webhooks/outcomes"]),
+      );
+      expect(
+        doc.paths["/webhooks/signals"].post.requestBody.content["application/json"].schema
+          .properties.occurredAt,
+      ).toBeDefined();
+      const docs = await app.inject({ url: "/docs" });
+      expect(docs.headers["content-type"]).toContain("text/html");
+      expect(docs.body).toContain("POST /webhooks/outcomes");
+    });
+  });
+}
