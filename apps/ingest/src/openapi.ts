@@ -100,7 +100,7 @@ export function openApiDocument() {
   };
 }
 
-const escape = (s: string) =>
+const escapeHtml = (s: string) =>
   s.replace(/[&<>"]/g, (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;" })[c]!);
 
 export function docsPage(doc: ReturnType<typeof openApiDocument>): string {
@@ -114,17 +114,17 @@ export function docsPage(doc: ReturnType<typeof openApiDocument>): string {
             responses: Record<string, { description: string }>;
           };
           const schema = o.requestBody
-            ? `<details><summary>Request body schema</summary><pre>${escape(JSON.stringify(o.requestBody.content["application/json"]?.schema, null, 2))}</pre></details>`
+            ? `<details><summary>Request body schema</summary><pre>${escapeHtml(JSON.stringify(o.requestBody.content["application/json"]?.schema, null, 2))}</pre></details>`
             : "";
           const responses = Object.entries(o.responses)
-            .map(([code, r]) => `<li><code>${code}</code> ${escape(r.description)}</li>`)
+            .map(([code, r]) => `<li><code>${code}</code> ${escapeHtml(r.description)}</li>`)
             .join("");
-          return `<section><h2><code>${method.toUpperCase()} ${escape(path)}</code></h2><p>${escape(o.summary)}</p><ul>${responses}</ul>${schema}</section>`;
+          return `<section><h2><code>${method.toUpperCase()} ${escapeHtml(path)}</code></h2><p>${escapeHtml(o.summary)}</p><ul>${responses}</ul>${schema}</section>`;
         })
         .join(""),
     )
     .join("");
-  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escape(doc.info.title)}</title>
+  return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>${escapeHtml(doc.info.title)}</title>
 <style>body{font:15px/1.5 system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#1f2328}section{border-top:1px solid #d0d7de;padding:.5rem 0}pre{background:#f6f8fa;padding:1rem;overflow:auto;font-size:12px}code{background:#f6f8fa;padding:0 .25rem}</style>
-</head><body><h1>${escape(doc.info.title)}</h1><p>${escape(doc.info.description)}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>${sections}</body></html>`;
+</head><body><h1>${escapeHtml(doc.info.title)}</h1><p>${escapeHtml(doc.info.description)}</p><p>Machine-readable: <a href="/openapi.json">/openapi.json</a></p>${sections}</body></html>`;
 }

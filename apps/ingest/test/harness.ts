@@ -62,7 +62,14 @@ export async function embeddedServices(): Promise<Services> {
   await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
   const db = await createDb({ driver: "pglite" });
   await migrate(db);
-  return { bus, db, close: async () => (await bus.close(), await db.close()) };
+  return {
+    bus,
+    db,
+    close: async () => {
+      await bus.close();
+      await db.close();
+    },
+  };
 }
 
 export function ingestApp(
