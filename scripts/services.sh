@@ -12,6 +12,8 @@ set -euo pipefail
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR="${PW_SERVICES_DIR:-$ROOT/.services}"
 KAFKA_DIR="$DIR/kafka"
+# Jars can be shared between brokers (tests start private ones): KAFKA_LIB_DIR.
+KAFKA_LIB="${KAFKA_LIB_DIR:-$KAFKA_DIR/lib}"
 KAFKA_PORT="${KAFKA_PORT:-9092}"
 KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
 PG_PORT="${PG_PORT:-5432}"
@@ -105,16 +107,16 @@ kafka_pid() {
 }
 
 kafka_jars() {
-  if [ -f "$KAFKA_DIR/lib/.complete" ]; then return 0; fi
+  if [ -f "$KAFKA_LIB/.complete" ]; then return 0; fi
   command -v java >/dev/null || die "java is required for Kafka (apt-get install openjdk-17-jre-headless)"
   command -v mvn >/dev/null || die "maven is required to fetch Kafka's jars (apt-get install maven)"
   say "fetching Apache Kafka 3.9.1 jars from Maven Central (first run only, ~50 MB)"
-  mkdir -p "$KAFKA_DIR/lib"
+  mkdir -p "$KAFKA_LIB"
   mvn -q -B -f "$ROOT/scripts/kafka/pom.xml" \
     org.apache.maven.plugins:maven-dependency-plugin:3.6.1:copy-dependencies \
-    -DincludeScope=runtime -DoutputDirectory="$KAFKA_DIR/lib" >&2
-  ls "$KAFKA_DIR/lib"/kafka_2.13-3.9.1.jar >/dev/null || die "Kafka jars missing after download"
-  touch "$KAFKA_DIR/lib/.complete"
+    -DincludeScope=runtime -DoutputDirectory="$KAFKA_LIB" >&2
+  ls "$KAFKA_LIB"/kafka_2.13-3.9.1.jar >/dev/null || die "Kafka jars missing after download"
+  touch "$KAFKA_LIB/.complete"
 }
 
 kafka_config() {
@@ -143,7 +145,7 @@ log.retention.hours=24
 PROPS
 }
 
-java_cp() { echo "$KAFKA_DIR/lib/*"; }
+java_cp() { echo "$KAFKA_LIB/*"; }
 
 kafka_up() {
   if kafka_pid >/dev/null; then
@@ -213,9 +215,12 @@ case "${1:-}" in
   up) pg_up; kafka_up ;;
   down) kafka_down; pg_down ;;
   status) pg_status; kafka_status ;;
+  # Kafka alone (tests run private brokers with PW_SERVICES_DIR, KAFKA_PORT, KAFKA_LIB_DIR).
+  kafka-up) kafka_up ;;
+  kafka-down) kafka_down ;;
   env)
     echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
     echo "export DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
     ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|kafka-up|kafka-down" >&2; exit 2 ;;
 esac

@@ -10,4 +10,5 @@
  */
 export { type KafkaFixture, kafkaFixture } from "./kafka.ts";
 export { type PostgresFixture, postgresFixture, type TestDatabase } from "./postgres.ts";
+export { type PrivateKafka, privateKafka } from "./private-kafka.ts";
 export { requireServices, uniqueName } from "./services.ts";
