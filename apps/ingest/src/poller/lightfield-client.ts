@@ -76,7 +76,8 @@ export function createLightfieldClient(options: LightfieldClientOptions): Lightf
   async function slot() {
     const now = Date.now();
     const at = Math.max(now, nextSlot);
-    nextSlot = at + 1000 / rate;
+    // 5% headroom: timer and network jitter must not push a window over the limit.
+    nextSlot = at + 1050 / rate;
     if (at > now) await sleep(at - now);
   }
 
