@@ -8,35 +8,11 @@ import { sql } from "drizzle-orm";
 import { buildApp, type IngestOptions } from "../src/app.ts";
 import { createMetrics } from "../src/metrics.ts";
 import { createReceipts } from "../src/receipts.ts";
-import { createVerifier, signWebhook } from "../src/verify.ts";
+import { createVerifier } from "../src/verify.ts";
 
 export const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 
-export type SignedRequestOptions = {
-  secret: string;
-  id?: string;
-  timestamp?: number;
-  headers?: Record<string, string | undefined>;
-  contentType?: string;
-};
-
-/** What a Standard Webhooks sender puts on the wire. */
-export function signed(path: string, body: string | Buffer, o: SignedRequestOptions) {
-  const id = o.id ?? `msg_${randomUUID()}`;
-  const timestamp = o.timestamp ?? Math.floor(Date.now() / 1000);
-  const text = typeof body === "string" ? body : body.toString();
-  const headers: Record<string, string> = {
-    "content-type": o.contentType ?? "application/json",
-    "webhook-id": id,
-    "webhook-timestamp": String(timestamp),
-    "webhook-signature": signWebhook(o.secret, id, timestamp, text),
-  };
-  for (const [k, v] of Object.entries(o.headers ?? {})) {
-    if (v === undefined) delete headers[k];
-    else headers[k] = v;
-  }
-  return { method: "POST" as const, url: path, payload: body, headers, id };
-}
+export { signed } from "../src/sign-request.ts";
 
 /** Everything published on the project's topics, as the bus delivers it. */
 export async function tap(bus: Bus, groupPrefix = "tap") {
