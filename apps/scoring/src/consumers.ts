@@ -1,0 +1,62 @@
+/** Subscribes the scoring service to its topics and runs its outbox relay. */
+import { type Bus, subscribeTopic } from "@pw/bus";
+import { createOutboxRelay, type Db, schema } from "@pw/db";
+import { Topics } from "@pw/events";
+import type { Logger } from "@pw/logger";
+import type { ScoringService } from "./service.ts";
+
+export async function startScoring(deps: {
+  bus: Bus;
+  db: Db;
+  service: ScoringService;
+  logger?: Logger;
+  groupId?: string;
+}) {
+  const groupId = deps.groupId ?? "scoring";
+  const relay = createOutboxRelay({
+    db: deps.db,
+    table: schema.scoringOutbox,
+    pollIntervalMs: 50,
+    logger: deps.logger,
+    publish: async (records) => {
+      const byTopic = new Map<string, typeof records>();
+      for (const r of records) byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+      await Promise.all(
+        [...byTopic].map(([topic, rs]) =>
+          deps.bus.publish(
+            topic,
+            rs.map((r) => ({ key: r.key, value: r.value, headers: r.headers })),
+          ),
+        ),
+      );
+    },
+  });
+  const leadEvents = await subscribeTopic(deps.bus, {
+    groupId,
+    topic: Topics.leadEvents,
+    handler: async (event) => {
+      if ((await deps.service.handleLeadEvent(event)) === "emitted") relay.notify();
+    },
+  });
+  const outcomes = await subscribeTopic(deps.bus, {
+    groupId,
+    topic: Topics.outreachOutcomes,
+    handler: async (event) => {
+      if ((await deps.service.handleOutcome(event)) === "emitted") relay.notify();
+    },
+  });
+  relay.start();
+  return {
+    subscriptions: [leadEvents, outcomes],
+    relay,
+    async stop() {
+      await Promise.all([leadEvents.close(), outcomes.close()]);
+      await relay.stop();
+    },
+    /** For tests: die without finishing or committing. */
+    async crash() {
+      await Promise.all([leadEvents.crash(), outcomes.crash()]);
+      await relay.stop();
+    },
+  };
+}

@@ -1,0 +1,59 @@
+// Wiring point of apps/scoring: config → db + bus → service → consumers → health server.
+import { createBus } from "@pw/bus";
+import { createDb, migrate } from "@pw/db";
+import { ALL_TOPICS } from "@pw/events";
+import { createLogger } from "@pw/logger";
+import { sql } from "drizzle-orm";
+import Fastify from "fastify";
+import { loadScoringConfig } from "./config.ts";
+import { startScoring } from "./consumers.ts";
+import { ensureInitialModel } from "./model-store.ts";
+import { scoringServiceBuilder } from "./service.ts";
+import { createStackAiClient } from "./stackai/client.ts";
+
+const config = loadScoringConfig();
+const logger = createLogger({ service: config.serviceName ?? "scoring", level: config.logLevel });
+const handle = await createDb(
+  config.database.driver === "pg"
+    ? { driver: "pg", url: config.database.url, maxConnections: 20 }
+    : { driver: "pglite", dir: config.database.dir },
+);
+await migrate(handle);
+await ensureInitialModel(handle.db);
+const bus = createBus(config.bus, logger.child({ component: "bus" }));
+await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
+const stackai = config.stackai ? createStackAiClient(config.stackai) : undefined;
+const service = scoringServiceBuilder({ db: handle.db, stackai, logger });
+const running = await startScoring({ bus, db: handle.db, service, logger });
+
+const app = Fastify();
+app.get("/healthz", async () => ({ status: "ok" }));
+app.get("/readyz", async (_req, reply) => {
+  const [busOk, dbOk] = await Promise.all([
+    bus.healthy(),
+    handle.db.execute(sql`select 1`).then(
+      () => true,
+      () => false,
+    ),
+  ]);
+  return reply
+    .code(busOk && dbOk ? 200 : 503)
+    .send({ broker: busOk, database: dbOk, stackai: stackai?.breakerState() ?? "not configured" });
+});
+await app.listen({ port: config.port, host: config.host });
+logger.info({ port: config.port, scorer: stackai ? "stackai" : "builtin" }, "scoring running");
+
+let stopping = false;
+async function shutdown(signal: string) {
+  if (stopping) return;
+  stopping = true;
+  logger.info({ signal }, "shutting down");
+  await app.close();
+  await running.stop();
+  await bus.close();
+  await stackai?.close();
+  await handle.close();
+  process.exit(0);
+}
+process.on("SIGTERM", () => void shutdown("SIGTERM"));
+process.on("SIGINT", () => void shutdown("SIGINT"));
