@@ -55,11 +55,12 @@ export async function rollbackModel(db: Executor, version: number): Promise<numb
   return saveNewVersion(db, current.version, row.weights, `rollback to v${version}`);
 }
 
-export function modelCache(db: Executor, ttlMs = 2_000) {
+export function modelCache(ttlMs = 2_000) {
   let cached: ModelVersion | undefined;
   let at = 0;
   return {
-    async get(): Promise<ModelVersion> {
+    /** `db` is the caller's executor: inside a transaction pass the transaction (PGlite has one connection). */
+    async get(db: Executor): Promise<ModelVersion> {
       if (!cached || Date.now() - at > ttlMs) {
         cached = await activeModel(db);
         at = Date.now();

@@ -72,7 +72,7 @@ export function flatten(stored: StoredProfile): Profile {
 export function scoringServiceBuilder(deps: ScoringDeps) {
   const { db, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const model = modelCache(db);
+  const model = modelCache();
 
   async function loadLead(tx: Executor, leadId: string) {
     const [row] = await tx
@@ -141,6 +141,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
   }
 
   async function score(
+    tx: Executor,
     profile: Profile,
     signals: Signal[],
     engagement: Engagement,
@@ -167,7 +168,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
         contactable,
       };
     }
-    const m = await model.get();
+    const m = await model.get(tx);
     const s = scoreFeatures(features, m.weights);
     return {
       score: s.score,
@@ -287,7 +288,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
       }
       const signals = await loadSignals(tx, leadId);
       const engagement = (existing?.engagement as Engagement) ?? {};
-      const scored = await score(flatten(merged), signals, engagement, vendor);
+      const scored = await score(tx, flatten(merged), signals, engagement, vendor);
       return (await persist(tx, leadId, existing, merged, engagement, scored, event.traceparent))
         ? "emitted"
         : "unchanged";
@@ -341,7 +342,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
         );
         model.set({ version, weights });
       }
-      const scored = await score(profile, signals, engagement, undefined);
+      const scored = await score(tx, profile, signals, engagement, undefined);
       return (await persist(tx, leadId, existing, stored, engagement, scored, event.traceparent))
         ? "emitted"
         : "unchanged";

@@ -180,7 +180,10 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
 
   async function subscribe<T>(opts: SubscribeOptions<T>): Promise<Subscription> {
     const consumer: Consumer = kafka.consumer({
-      groupId: opts.groupId,
+      // One Kafka group per (group, topic): kafkajs's assigners hand every member
+      // partitions of every topic in the group, so members subscribed to different
+      // topics must not share a group. The in-process bus keys groups the same way.
+      groupId: `${opts.groupId}.${physical(opts.topic)}`,
       sessionTimeout: options.sessionTimeout ?? 30_000,
       heartbeatInterval: Math.min(3_000, Math.floor((options.sessionTimeout ?? 30_000) / 5)),
       maxWaitTimeInMs: 200,

@@ -35,6 +35,7 @@ export type TopicSpec = { name: string; partitions?: number };
 export type HandlerContext = { message: IncomingMessage; attempt: number };
 
 export type SubscribeOptions<T> = {
+  /** Consumer group; offsets and partition sharing are per (groupId, topic). */
   groupId: string;
   topic: string;
   /**
