@@ -5,10 +5,15 @@ import { Topics } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import type { ScoringService } from "./service.ts";
 
+export type ScoringHandlers = Pick<
+  ScoringService,
+  "handleLeadEvent" | "handleLeadEvents" | "handleOutcome"
+>;
+
 export async function startScoring(deps: {
   bus: Bus;
   db: Db;
-  service: ScoringService;
+  service: ScoringHandlers;
   logger?: Logger;
   groupId?: string;
 }) {
@@ -36,6 +41,14 @@ export async function startScoring(deps: {
     topic: Topics.leadEvents,
     handler: async (event) => {
       if ((await deps.service.handleLeadEvent(event)) === "emitted") relay.notify();
+    },
+    // Runs of a partition's events share one transaction.
+    batch: {
+      maxSize: 200,
+      handler: async (items) => {
+        const outcomes = await deps.service.handleLeadEvents(items.map((i) => i.event));
+        if (outcomes.includes("emitted")) relay.notify();
+      },
     },
   });
   const outcomes = await subscribeTopic(deps.bus, {

@@ -38,9 +38,14 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
     });
   });
   afterAll(async () => {
-    await bus?.close();
-    await db?.close();
-    await database?.drop();
+    const step = (name: string, p: Promise<unknown> | undefined) =>
+      Promise.race([
+        p,
+        new Promise((_, rej) => setTimeout(() => rej(new Error(`${name} hung`)), 15_000)),
+      ]);
+    await step("bus.close", bus?.close());
+    await step("db.close", db?.close());
+    await step("drop", database?.drop());
   });
 
   it("scores every lead exactly once through duplicates, stale events and a consumer killed mid-batch", async () => {
@@ -66,13 +71,23 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
     const service = scoringServiceBuilder({ db: db.db });
     let handled = 0;
     let dead = false;
-    // Member A dies (no commit, no finishing) after handling 80 events.
+    // Member A dies (no commit, no finishing) in the batch that takes it past 80 events.
     const a = await startScoring({
       bus,
       db: db.db,
       groupId: "scoring",
       service: {
         handleOutcome: service.handleOutcome,
+        handleLeadEvents: async (batch) => {
+          if (dead) return new Promise(() => {});
+          handled += batch.length;
+          if (handled >= 80) {
+            dead = true;
+            void a.crash();
+            return new Promise(() => {});
+          }
+          return service.handleLeadEvents(batch);
+        },
         handleLeadEvent: async (e) => {
           if (dead) return new Promise(() => {});
           if (++handled === 80) {

@@ -123,6 +123,38 @@ describe("scoring service", () => {
     ]);
   });
 
+  it("a batch in one transaction has exactly the effects of the same events one by one", async () => {
+    const events = [
+      crmEvent("b1", T(50), { title: "Engineer", industry: "SaaS", employees: 300 }),
+      crmEvent("b2", T(40), { title: "CTO", industry: "Fintech", employees: 800 }),
+      signalEvent("b1", "pricing_viewed", T(3)),
+      crmEvent("b1", T(60), { title: "Intern" }), // stale: must not win
+      signalEvent("b2", "page_viewed", T(2)),
+      signalEvent("b1", "demo_requested", T(1)),
+      crmEvent("b3", T(5), { title: "VP Sales", employees: 50 }),
+    ];
+    const withDuplicates = [...events, events[2]!, events[0]!];
+    const oneByOne: string[] = [];
+    for (const e of withDuplicates) oneByOne.push(await service.handleLeadEvent(e));
+    const rowsA = await handle.db.select().from(schema.leads).orderBy(asc(schema.leads.leadId));
+    const emittedA = (await emitted()).map((e) => [e.subject, e.data.tier, e.data.score]);
+
+    await handle.close();
+    service = await fresh();
+    const batched = await service.handleLeadEvents(withDuplicates);
+    const rowsB = await handle.db.select().from(schema.leads).orderBy(asc(schema.leads.leadId));
+    const emittedB = (await emitted()).map((e) => [e.subject, e.data.tier, e.data.score]);
+
+    expect(batched).toEqual(oneByOne);
+    expect(emittedB).toEqual(emittedA);
+    const strip = (rows: typeof rowsA) => rows.map(({ updatedAt: _u, ...r }) => r);
+    expect(strip(rowsB)).toEqual(strip(rowsA));
+    expect(
+      (rowsB.find((r) => r.leadId === "b1")!.profile as Record<string, { value: string }>).title
+        ?.value,
+    ).toBe("Engineer");
+  });
+
   it("falls back to the built-in model when stackAI fails, recording why", async () => {
     const vendor = createServer((_req, res) => {
       res.writeHead(500);

@@ -15,7 +15,7 @@ import {
   Topics,
 } from "@pw/events";
 import type { Logger } from "@pw/logger";
-import { and, desc, eq, gte } from "drizzle-orm";
+import { and, desc, eq, gte, inArray, sql } from "drizzle-orm";
 import { learn, scoreFeatures, tierOf } from "./model/builtin.ts";
 import {
   type Engagement,
@@ -186,10 +186,12 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
   }
 
   /** Writes the lead and, when it changed materially, the event — in the caller's transaction. */
-  async function persist(
-    tx: Executor,
+  type LeadRow = typeof schema.leads.$inferSelect;
+
+  /** Pure: the lead's next row, and the event to emit when the change is material. */
+  function decide(
     leadId: string,
-    existing: typeof schema.leads.$inferSelect | undefined,
+    existing: LeadRow | undefined,
     stored: StoredProfile,
     engagement: Engagement,
     scored: Scored,
@@ -197,7 +199,11 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
   ) {
     const previous =
       existing?.score != null && existing.tier && existing.segment
-        ? { score: existing.score, tier: existing.tier as "hot", segment: existing.segment }
+        ? {
+            score: existing.score,
+            tier: existing.tier as LeadScoredV1["data"]["tier"],
+            segment: existing.segment,
+          }
         : undefined;
     const material =
       !previous ||
@@ -205,93 +211,251 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
       previous.tier !== scored.tier ||
       previous.segment !== scored.segment ||
       (existing?.contactable ?? true) !== scored.contactable;
-    const values = {
+    const row: LeadRow = {
       leadId,
       profile: stored,
       engagement,
       contactable: scored.contactable,
-      ...(material ? { score: scored.score, tier: scored.tier, segment: scored.segment } : {}),
+      score: material ? scored.score : (existing?.score ?? null),
+      tier: material ? scored.tier : (existing?.tier ?? null),
+      segment: material ? scored.segment : (existing?.segment ?? null),
       version: (existing?.version ?? 0) + 1,
-      updatedAt: new Date(),
+      updatedAt: now(),
     };
-    await tx
-      .insert(schema.leads)
-      .values(values)
-      .onConflictDoUpdate({ target: schema.leads.leadId, set: values });
-    if (!material) return false;
-    const event = envelope({
-      type: "lead.scored.v1",
-      source: SOURCE,
-      subject: leadId,
-      ...(traceparent ? { traceparent } : {}),
-      data: { ...scored, ...(previous ? { previous } : {}), scoredAt: now().toISOString() },
-    });
-    await enqueue(tx, schema.scoringOutbox, [
-      {
-        eventId: event.id,
-        topic: Topics.leadScored,
-        key: leadId,
-        payload: event,
-        headers: traceparent ? { traceparent } : {},
-      },
-    ]);
-    return true;
+    const event = material
+      ? envelope({
+          type: "lead.scored.v1",
+          source: SOURCE,
+          subject: leadId,
+          ...(traceparent ? { traceparent } : {}),
+          data: { ...scored, ...(previous ? { previous } : {}), scoredAt: now().toISOString() },
+        })
+      : undefined;
+    return { row, event };
   }
 
-  async function handleLeadEvent(
-    event: LeadEvent,
-  ): Promise<"emitted" | "unchanged" | "duplicate" | "ignored"> {
-    if (event.type === "lead.unknown_event.v1") {
-      await markProcessed(db, schema.scoringInbox, CONSUMER, event.id);
-      return "ignored";
+  async function write(tx: Executor, rows: LeadRow[], events: ReturnType<typeof envelope>[]) {
+    if (rows.length > 0) {
+      await tx
+        .insert(schema.leads)
+        .values(rows)
+        .onConflictDoUpdate({
+          target: schema.leads.leadId,
+          set: {
+            profile: sql`excluded.profile`,
+            engagement: sql`excluded.engagement`,
+            contactable: sql`excluded.contactable`,
+            score: sql`excluded.score`,
+            tier: sql`excluded.tier`,
+            segment: sql`excluded.segment`,
+            version: sql`excluded.version`,
+            updatedAt: sql`excluded.updated_at`,
+          },
+        });
     }
+    await enqueue(
+      tx,
+      schema.scoringOutbox,
+      events.map((e) => ({
+        eventId: e.id,
+        topic: Topics.leadScored,
+        key: e.subject,
+        payload: e,
+        headers: (e.traceparent ? { traceparent: e.traceparent } : {}) as Record<string, string>,
+      })),
+    );
+  }
+
+  /** Writes the lead and, when it changed materially, the event — in the caller's transaction. */
+  async function persist(
+    tx: Executor,
+    leadId: string,
+    existing: LeadRow | undefined,
+    stored: StoredProfile,
+    engagement: Engagement,
+    scored: Scored,
+    traceparent?: string,
+  ) {
+    const { row, event } = decide(leadId, existing, stored, engagement, scored, traceparent);
+    await write(tx, [row], event ? [event] : []);
+    return Boolean(event);
+  }
+
+  type LeadOutcome = "emitted" | "unchanged" | "duplicate" | "ignored";
+
+  /** The vendor's view, asked outside any transaction (a slow vendor must not hold locks). */
+  async function vendorFor(event: LeadEvent) {
+    if (!deps.stackai || event.type === "lead.unknown_event.v1") return undefined;
+    const leadId = event.subject;
+    const patch =
+      event.type === "lead.crm_record_changed.v1" ? event.data.profile : (event.data.profile ?? {});
+    const [row] = await db.select().from(schema.leads).where(eq(schema.leads.leadId, leadId));
+    const { merged } = mergeProfile(
+      (row?.profile as StoredProfile) ?? {},
+      patch,
+      event.data.occurredAt,
+    );
+    const signals = await loadSignals(db, leadId);
+    if (event.type === "lead.intent_signal.v1")
+      signals.unshift({
+        kind: event.data.signal,
+        occurredAt: new Date(event.data.occurredAt),
+        url: event.data.url ?? null,
+      });
+    return askStackAi(leadId, flatten(merged), signals, (row?.engagement as Engagement) ?? {});
+  }
+
+  /** One event's effect, inside the caller's transaction. */
+  async function applyLeadEvent(
+    tx: Executor,
+    event: LeadEvent,
+    vendor: Awaited<ReturnType<typeof askStackAi>>,
+  ): Promise<LeadOutcome> {
+    if (!(await markProcessed(tx, schema.scoringInbox, CONSUMER, event.id))) return "duplicate";
+    if (event.type === "lead.unknown_event.v1") return "ignored";
     const leadId = event.subject;
     const patch =
       event.type === "lead.crm_record_changed.v1" ? event.data.profile : (event.data.profile ?? {});
     const at = event.data.occurredAt;
-
-    // Vendor call outside the transaction, on the profile as it will be after this event.
-    let vendor: Awaited<ReturnType<typeof askStackAi>>;
-    if (deps.stackai) {
-      const [row] = await db.select().from(schema.leads).where(eq(schema.leads.leadId, leadId));
-      const { merged } = mergeProfile((row?.profile as StoredProfile) ?? {}, patch, at);
-      const signals = await loadSignals(db, leadId);
-      if (event.type === "lead.intent_signal.v1")
-        signals.unshift({
+    const existing = await loadLead(tx, leadId);
+    const { merged } = mergeProfile((existing?.profile as StoredProfile) ?? {}, patch, at);
+    if (event.type === "lead.intent_signal.v1") {
+      await tx
+        .insert(schema.signals)
+        .values({
+          leadId,
+          eventId: event.id,
           kind: event.data.signal,
-          occurredAt: new Date(at),
           url: event.data.url ?? null,
-        });
-      vendor = await askStackAi(
-        leadId,
-        flatten(merged),
-        signals,
-        (row?.engagement as Engagement) ?? {},
-      );
+          occurredAt: new Date(at),
+        })
+        .onConflictDoNothing();
     }
+    const signals = await loadSignals(tx, leadId);
+    const engagement = (existing?.engagement as Engagement) ?? {};
+    const scored = await score(tx, flatten(merged), signals, engagement, vendor);
+    return (await persist(tx, leadId, existing, merged, engagement, scored, event.traceparent))
+      ? "emitted"
+      : "unchanged";
+  }
 
+  async function handleLeadEvent(event: LeadEvent): Promise<LeadOutcome> {
+    const vendor = await vendorFor(event);
+    return db.transaction((tx) => applyLeadEvent(tx, event, vendor));
+  }
+
+  /**
+   * Many events in one transaction, set-based: one statement each for the inbox,
+   * the leads, their signals, the new signals, the lead rows and the outbox —
+   * instead of five per event — with the same effects as one by one (events are
+   * applied in order, each seeing only the signals that came before it). If
+   * anything fails, all roll back and the bus retries them one at a time.
+   */
+  async function handleLeadEvents(events: LeadEvent[]): Promise<LeadOutcome[]> {
+    const vendors = await Promise.all(events.map(vendorFor));
     return db.transaction(async (tx) => {
-      if (!(await markProcessed(tx, schema.scoringInbox, CONSUMER, event.id))) return "duplicate";
-      const existing = await loadLead(tx, leadId);
-      const { merged } = mergeProfile((existing?.profile as StoredProfile) ?? {}, patch, at);
-      if (event.type === "lead.intent_signal.v1") {
-        await tx
-          .insert(schema.signals)
-          .values({
+      const inserted = await tx
+        .insert(schema.scoringInbox)
+        .values(
+          [...new Set(events.map((e) => e.id))].map((eventId) => ({ consumer: CONSUMER, eventId })),
+        )
+        .onConflictDoNothing()
+        .returning({ eventId: schema.scoringInbox.eventId });
+      const fresh = new Set(inserted.map((r) => r.eventId));
+      const leadIds = [
+        ...new Set(
+          events
+            .filter((e) => fresh.has(e.id) && e.type !== "lead.unknown_event.v1")
+            .map((e) => e.subject),
+        ),
+      ];
+      const state = new Map<string, { row: LeadRow | undefined; signals: Signal[] }>();
+      if (leadIds.length > 0) {
+        const rows = await tx
+          .select()
+          .from(schema.leads)
+          .where(inArray(schema.leads.leadId, leadIds))
+          .for("update");
+        const since = new Date(now().getTime() - SIGNAL_WINDOW_DAYS * 86_400_000);
+        const sigs = await tx
+          .select()
+          .from(schema.signals)
+          .where(
+            and(inArray(schema.signals.leadId, leadIds), gte(schema.signals.occurredAt, since)),
+          )
+          .orderBy(desc(schema.signals.occurredAt));
+        for (const id of leadIds)
+          state.set(id, { row: rows.find((r) => r.leadId === id), signals: [] });
+        for (const sig of sigs)
+          state
+            .get(sig.leadId)
+            ?.signals.push({ kind: sig.kind, occurredAt: sig.occurredAt, url: sig.url });
+      }
+      const outcomes: LeadOutcome[] = [];
+      const newSignals: (typeof schema.signals.$inferInsert)[] = [];
+      const emitted: ReturnType<typeof envelope>[] = [];
+      const touched = new Set<string>();
+      for (const [i, event] of events.entries()) {
+        if (!fresh.delete(event.id)) {
+          outcomes.push("duplicate");
+          continue;
+        }
+        if (event.type === "lead.unknown_event.v1") {
+          outcomes.push("ignored");
+          continue;
+        }
+        const leadId = event.subject;
+        const st = state.get(leadId)!;
+        const patch =
+          event.type === "lead.crm_record_changed.v1"
+            ? event.data.profile
+            : (event.data.profile ?? {});
+        const { merged } = mergeProfile(
+          (st.row?.profile as StoredProfile) ?? {},
+          patch,
+          event.data.occurredAt,
+        );
+        if (event.type === "lead.intent_signal.v1") {
+          const occurredAt = new Date(event.data.occurredAt);
+          newSignals.push({
             leadId,
             eventId: event.id,
             kind: event.data.signal,
             url: event.data.url ?? null,
-            occurredAt: new Date(at),
-          })
-          .onConflictDoNothing();
+            occurredAt,
+          });
+          st.signals.push({ kind: event.data.signal, occurredAt, url: event.data.url ?? null });
+          st.signals.sort((a, b) => b.occurredAt.getTime() - a.occurredAt.getTime());
+        }
+        const engagement = (st.row?.engagement as Engagement) ?? {};
+        const scored = await score(
+          tx,
+          flatten(merged),
+          st.signals.slice(0, 200),
+          engagement,
+          vendors[i],
+        );
+        const { row, event: out } = decide(
+          leadId,
+          st.row,
+          merged,
+          engagement,
+          scored,
+          event.traceparent,
+        );
+        st.row = row;
+        touched.add(leadId);
+        if (out) emitted.push(out);
+        outcomes.push(out ? "emitted" : "unchanged");
       }
-      const signals = await loadSignals(tx, leadId);
-      const engagement = (existing?.engagement as Engagement) ?? {};
-      const scored = await score(tx, flatten(merged), signals, engagement, vendor);
-      return (await persist(tx, leadId, existing, merged, engagement, scored, event.traceparent))
-        ? "emitted"
-        : "unchanged";
+      if (newSignals.length > 0)
+        await tx.insert(schema.signals).values(newSignals).onConflictDoNothing();
+      await write(
+        tx,
+        [...touched].map((id) => state.get(id)!.row!),
+        emitted,
+      );
+      return outcomes;
     });
   }
 
@@ -349,7 +513,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     });
   }
 
-  return { handleLeadEvent, handleOutcome };
+  return { handleLeadEvent, handleLeadEvents, handleOutcome };
 }
 export type ScoringService = ReturnType<typeof scoringServiceBuilder>;
 export { tierOf };

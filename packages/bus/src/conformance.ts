@@ -281,6 +281,57 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       await bus.close();
     });
 
+    it("hands a batch handler runs of consecutive messages, falling back to one by one when a batch fails", async () => {
+      const { t, bus, topic } = await setup(1);
+      const batches: number[][] = [];
+      const single: number[] = [];
+      const dead: IncomingMessage[] = [];
+      const sub = await bus.subscribe({
+        groupId: t.unique("g"),
+        topic,
+        decode: identity,
+        maxAttempts: 2,
+        backoff: { initialMs: 5, maxMs: 10 },
+        batch: {
+          maxSize: 10,
+          handler: async (items) => {
+            const seqs = items.map((i) => i.event.seq as number);
+            if (seqs.includes(13)) throw new Error("one bad apple");
+            batches.push(seqs);
+          },
+        },
+        handler: async (e) => {
+          if (e.seq === 13) throw new Error("still bad");
+          single.push(e.seq as number);
+        },
+      });
+      const dlq = await bus.subscribe({
+        groupId: t.unique("dlq"),
+        topic: `${topic}.dlq`,
+        format: "raw",
+        decode: (v) => v,
+        handler: async (_e, ctx) => void dead.push(ctx.message),
+      });
+      const messages = seqMessages(["k"], 30);
+      messages.splice(20, 0, { key: "k", value: "{poison" });
+      await bus.publish(topic, messages);
+      const handled = () => batches.flat().length + single.length;
+      await waitFor(
+        () => handled() === 29 && dead.length === 2,
+        t.timeoutMs,
+        "all but the bad and the poison",
+      );
+      const order = [...batches.flat(), ...single].sort((a, b) => a - b);
+      expect(order).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 13));
+      // Messages went in batches where they could; the failed batch went one by one.
+      expect(batches.length).toBeGreaterThan(0);
+      expect(batches.every((b) => b.length <= 10 && !b.includes(13))).toBe(true);
+      expect(single).toContain(12);
+      expect(dead.map((d) => d.headers["dlq-error-class"]).sort()).toEqual(["handler", "poison"]);
+      await Promise.all([sub.close(), dlq.close()]);
+      await bus.close();
+    });
+
     it("rejects publishing to a topic that does not exist instead of losing the message", async () => {
       const { t, bus } = await setup(1);
       await expect(bus.publish(t.unique("missing"), [{ key: "k", value: "{}" }])).rejects.toThrow();

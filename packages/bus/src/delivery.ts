@@ -130,3 +130,63 @@ function truncate(s: string, max: number): string {
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
+
+/**
+ * Delivers consecutive messages of one partition, in order: runs of decodable
+ * messages go to the batch handler (when the subscription has one); a failed
+ * batch, and every message without one, go through `deliver` one by one.
+ * Returns how many leading messages are done (handled or parked in the DLQ):
+ * exactly those may be committed.
+ */
+export async function deliverMany<T>(
+  messages: IncomingMessage[],
+  options: SubscribeOptions<T>,
+  deps: DeliveryDeps,
+): Promise<number> {
+  const batch = options.batch;
+  let done = 0;
+  if (!batch) {
+    for (const m of messages) {
+      const outcome = await deliver(m, options, deps);
+      if (outcome.status === "aborted") return done;
+      done++;
+    }
+    return done;
+  }
+  while (done < messages.length) {
+    if (!deps.isActive()) return done;
+    // Collect a run of decodable messages; a poison message ends the run.
+    const run: { event: T; ctx: { message: IncomingMessage; attempt: number } }[] = [];
+    while (done + run.length < messages.length && run.length < batch.maxSize) {
+      const m = messages[done + run.length]!;
+      try {
+        run.push({
+          event: decodeMessage(m, options.decode, options.format),
+          ctx: { message: m, attempt: 1 },
+        });
+      } catch {
+        break;
+      }
+    }
+    if (run.length > 0) {
+      try {
+        await batch.handler(run);
+        done += run.length;
+        continue;
+      } catch (error) {
+        deps.log?.warn(
+          { err: error, size: run.length },
+          "batch handler failed; handling its messages one by one",
+        );
+      }
+    }
+    // One by one: the failed run, or the poison message that ended it.
+    const upto = run.length > 0 ? done + run.length : done + 1;
+    for (const m of messages.slice(done, upto)) {
+      const outcome = await deliver(m, options, deps);
+      if (outcome.status === "aborted") return done;
+      done++;
+    }
+  }
+  return done;
+}

@@ -22,7 +22,7 @@ import {
   type Message,
   type Producer,
 } from "kafkajs";
-import { deliver } from "./delivery.ts";
+import { deliverMany } from "./delivery.ts";
 import type {
   Bus,
   Headers,
@@ -54,6 +54,7 @@ export type KafkaBusOptions = {
 };
 
 const COMMIT_INTERVAL_MS = 500;
+const CLOSE_TIMEOUT_MS = 10_000;
 
 type Pending = { messages: Message[]; resolve: () => void; reject: (e: unknown) => void };
 
@@ -242,26 +243,32 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         isStale,
         commitOffsetsIfNecessary,
       }) => {
-        for (const m of batch.messages) {
+        const toIncoming = (m: (typeof batch.messages)[number]): IncomingMessage => ({
+          topic: logical(batch.topic),
+          partition: batch.partition,
+          offset: m.offset,
+          key: m.key?.toString() ?? "",
+          value: m.value?.toString() ?? "",
+          headers: decodeHeaders(m.headers),
+          timestamp: Number(m.timestamp),
+        });
+        const deps = {
+          publish,
+          isActive: () => state === "active" && isRunning() && !isStale(),
+          beforeRetry: heartbeat,
+          log,
+        };
+        // Per message, or in slices for a batch handler; either way an offset is
+        // resolved only once its message is done.
+        const size = opts.batch?.maxSize ?? 1;
+        for (let i = 0; i < batch.messages.length; i += size) {
           if (state !== "active" || !isRunning() || isStale()) break;
-          const message: IncomingMessage = {
-            topic: logical(batch.topic),
-            partition: batch.partition,
-            offset: m.offset,
-            key: m.key?.toString() ?? "",
-            value: m.value?.toString() ?? "",
-            headers: decodeHeaders(m.headers),
-            timestamp: Number(m.timestamp),
-          };
-          const outcome = await deliver(message, opts, {
-            publish,
-            isActive: () => state === "active" && isRunning() && !isStale(),
-            beforeRetry: heartbeat,
-            log,
-          });
-          // Crashed mid-message: leave it unresolved so it is redelivered.
-          if (outcome.status === "aborted" || gone()) return;
-          resolveOffset(m.offset);
+          const slice = batch.messages.slice(i, i + size);
+          const done = await deliverMany(slice.map(toIncoming), opts, deps);
+          // Crashed mid-slice: leave the rest unresolved so it is redelivered.
+          if (gone()) return;
+          if (done > 0) resolveOffset(slice[done - 1]!.offset);
+          if (done < slice.length) return;
           await heartbeat();
           // Within a long batch, commit every COMMIT_INTERVAL_MS so a crash redelivers a
           // bounded tail; kafkajs commits the rest when the batch ends. (Checked here
@@ -349,9 +356,21 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     },
     async close() {
       closed = true;
-      for (const s of [...consumers]) await s.close();
-      await producer?.disconnect().catch(() => {});
-      await admin?.disconnect().catch(() => {});
+      // Shutdown must finish even if a handler never returns (kafkajs waits for the
+      // running batch): give each step a bound, then move on.
+      const bounded = (what: string, p: Promise<unknown>) =>
+        Promise.race([
+          p.catch(() => {}),
+          new Promise<void>((resolve) =>
+            setTimeout(() => {
+              log?.warn({ what }, "kafka bus: shutdown step timed out");
+              resolve();
+            }, CLOSE_TIMEOUT_MS).unref(),
+          ),
+        ]);
+      await Promise.all([...consumers].map((s) => bounded("consumer close", s.close())));
+      await bounded("producer disconnect", producer?.disconnect() ?? Promise.resolve());
+      await bounded("admin disconnect", admin?.disconnect() ?? Promise.resolve());
     },
   };
 }

@@ -8,7 +8,7 @@
  * what must survive).
  */
 import type { Logger } from "@pw/logger";
-import { deliver, sleep } from "./delivery.ts";
+import { deliverMany, sleep } from "./delivery.ts";
 import { partitionForKey } from "./partitioner.ts";
 import {
   type Bus,
@@ -177,16 +177,19 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
           });
           continue;
         }
-        const message: IncomingMessage = { ...stored, topic: opts.topic, partition };
-        let outcome: Awaited<ReturnType<typeof deliver>>;
+        const take = opts.batch ? Math.min(opts.batch.maxSize, p.log.length - offset) : 1;
+        const messages: IncomingMessage[] = p.log
+          .slice(offset, offset + take)
+          .map((m) => ({ ...m, topic: opts.topic, partition }));
+        let done: number;
         try {
-          outcome = await deliver(message, opts, {
+          done = await deliverMany(messages, opts, {
             publish,
             isActive: () => takesWork(partition, generation),
             log: options.logger,
           });
         } catch (error) {
-          // The DLQ itself refused the message: keep it uncommitted and try again
+          // The DLQ itself refused a message: keep it uncommitted and try again
           // later rather than skip it.
           options.logger?.error(
             { err: error, topic: opts.topic, partition, offset },
@@ -195,12 +198,16 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
           await sleep(DLQ_RETRY_MS);
           continue;
         }
-        if (outcome.status === "aborted") return;
         // Fenced commit: a member that lost the partition meanwhile (or crashed)
         // must not move the group's offset; the new owner redelivers instead.
-        if (owns(partition, generation) && (g.committed.get(partition) ?? 0) === offset) {
-          g.committed.set(partition, offset + 1);
+        if (
+          done > 0 &&
+          owns(partition, generation) &&
+          (g.committed.get(partition) ?? 0) === offset
+        ) {
+          g.committed.set(partition, offset + done);
         }
+        if (done < messages.length) return;
       }
     }
 

@@ -47,6 +47,16 @@ export type SubscribeOptions<T> = {
   /** "json" (default): decode gets the parsed JSON. "raw": decode gets the value string (DLQ readers). */
   format?: "json" | "raw";
   handler: (event: T, ctx: HandlerContext) => Promise<void>;
+  /**
+   * Optional: handle consecutive messages of a partition together (e.g. one
+   * database transaction for many events). If the batch handler throws, each
+   * message of that batch goes through `handler` on its own, with the usual
+   * retries and DLQ, so one bad message cannot block or poison its neighbours.
+   */
+  batch?: {
+    maxSize: number;
+    handler: (items: { event: T; ctx: HandlerContext }[]) => Promise<void>;
+  };
   /** Handler attempts before the message is parked in the DLQ. Default 5. */
   maxAttempts?: number;
   /** Exponential backoff between attempts. Default 100 ms doubling up to 5 s. */

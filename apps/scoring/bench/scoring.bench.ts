@@ -1,0 +1,132 @@
+// pnpm bench:scoring — leads scored per second end to end (events on the broker →
+// scoring consumers → state in PostgreSQL → lead.scored.v1 published by the
+// outbox relay), and the built-in model's own cost per lead. Baselines in the
+// same run: a minimal transactional consumer (inbox row only) over the same
+// events, and JSON.parse of the event for the model's cost.
+import os from "node:os";
+import { createKafkaBus, publishEvents, subscribeTopic } from "@pw/bus";
+import { createDb, markProcessed, migrate, schema } from "@pw/db";
+import { ALL_TOPICS, Topics } from "@pw/events";
+import { postgresFixture } from "@pw/testkit";
+import { isNotNull } from "drizzle-orm";
+import { startScoring } from "../src/consumers.ts";
+import { INITIAL_WEIGHTS, scoreFeatures } from "../src/model/builtin.ts";
+import { extractFeatures } from "../src/model/features.ts";
+import { ensureInitialModel } from "../src/model-store.ts";
+import { scoringServiceBuilder } from "../src/service.ts";
+import { crmEvent } from "../test/fixtures.ts";
+
+const brokers = process.env.KAFKA_BROKERS?.split(",");
+if (!brokers || !process.env.DATABASE_URL) {
+  console.error(
+    'bench:scoring needs KAFKA_BROKERS and DATABASE_URL: eval "$(bash scripts/services.sh env)"',
+  );
+  process.exit(2);
+}
+const N = Number(process.env.BENCH_LEADS ?? 20_000);
+const progress = (s: string) => process.stderr.write(`  … ${s}\n`);
+const titles = ["VP Sales", "Engineer", "CTO", "Director of Ops", "Marketing Manager", "Intern"];
+const industries = ["SaaS", "Fintech", "Retail", "Healthcare", "Food"];
+const profile = (i: number) => ({
+  firstName: `F${i}`,
+  title: titles[i % titles.length],
+  industry: industries[i % industries.length],
+  employees: 10 + ((i * 37) % 5000),
+  email: `p${i}@acme${i % 97}.io`,
+});
+
+// 1. The model alone.
+const at = new Date();
+const events = Array.from({ length: N }, (_, i) =>
+  crmEvent(`lead-${i}`, at.toISOString(), profile(i)),
+);
+const jsons = events.map((e) => JSON.stringify(e));
+let t0 = performance.now();
+for (const j of jsons) JSON.parse(j);
+const parseUs = ((performance.now() - t0) * 1000) / N;
+t0 = performance.now();
+let sink = 0;
+for (let i = 0; i < N; i++) {
+  const f = extractFeatures({
+    profile: profile(i),
+    signals: [{ kind: "pricing_viewed", occurredAt: at }],
+    engagement: {},
+    now: at,
+  });
+  sink += scoreFeatures(f, INITIAL_WEIGHTS).score;
+}
+const modelUs = ((performance.now() - t0) * 1000) / N;
+progress(`model: ${modelUs.toFixed(2)} µs/lead (checksum ${Math.round(sink)})`);
+
+// 2. End to end, against a baseline consumer doing only its transaction + inbox row.
+const pg = await postgresFixture();
+async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
+  const database = await pg!.createDatabase(`pw_bench_${kind}`);
+  const handle = await createDb({ driver: "pg", url: database.url, maxConnections: 12 });
+  await migrate(handle);
+  await ensureInitialModel(handle.db);
+  const bus = createKafkaBus({
+    brokers: brokers!,
+    topicPrefix: `bench-scoring-${kind}-${Date.now().toString(36)}.`,
+  });
+  await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name, partitions: 6 })));
+  for (let i = 0; i < N; i += 1_000)
+    await publishEvents(bus, Topics.leadEvents, events.slice(i, i + 1_000));
+  progress(`${kind}: ${N} events on the broker`);
+  const started = performance.now();
+  let done: () => Promise<number>;
+  let stop: () => Promise<void>;
+  if (kind === "scoring") {
+    const running = await startScoring({
+      bus,
+      db: handle.db,
+      service: scoringServiceBuilder({ db: handle.db }),
+    });
+    done = () =>
+      handle.db.$count(schema.scoringOutbox, isNotNull(schema.scoringOutbox.publishedAt));
+    stop = running.stop;
+  } else {
+    const sub = await subscribeTopic(bus, {
+      groupId: "baseline",
+      topic: Topics.leadEvents,
+      handler: async (e) => {
+        await handle.db.transaction((tx) =>
+          markProcessed(tx, schema.scoringInbox, "baseline", e.id),
+        );
+      },
+    });
+    done = () => handle.db.$count(schema.scoringInbox);
+    stop = () => sub.close();
+  }
+  let last = 0;
+  while ((last = await done()) < N) {
+    await new Promise((r) => setTimeout(r, 200));
+    if (Math.random() < 0.1) progress(`${kind}: ${last}/${N}`);
+  }
+  const perSec = N / ((performance.now() - started) / 1000);
+  await stop();
+  await bus.close();
+  await handle.close();
+  await database.drop();
+  return perSec;
+}
+const baseline = await endToEnd("baseline");
+const scoring = await endToEnd("scoring");
+
+console.log(
+  `\nmachine: ${os.cpus()[0]?.model} × ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; Kafka and PostgreSQL on the same machine`,
+);
+console.log(
+  `workload: ${N} new leads (one CRM event each) already on the broker, 6 partitions, one scoring process\n`,
+);
+console.log(
+  `model (features + score):      ${modelUs.toFixed(2).padStart(8)} µs/lead   (${(modelUs / parseUs).toFixed(1)}× a JSON.parse of the event, ${parseUs.toFixed(2)} µs)`,
+);
+console.log(
+  `baseline consumer (inbox only): ${Math.round(baseline).toLocaleString("en-US").padStart(8)} events/s`,
+);
+console.log(
+  `scoring end to end:             ${Math.round(scoring).toLocaleString("en-US").padStart(8)} leads/s   (${(scoring / baseline).toFixed(2)}× the baseline)`,
+);
+console.log(`target ≥ 3,000 leads/s → ${scoring >= 3_000 ? "met" : "MISSED"}`);
+process.exit(0);
