@@ -98,10 +98,11 @@ async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
     done = () => handle.db.$count(schema.scoringInbox);
     stop = () => sub.close();
   }
-  let last = 0;
-  while ((last = await done()) < N) {
+  for (;;) {
+    const count = await done();
+    if (count >= N) break;
     await new Promise((r) => setTimeout(r, 200));
-    if (Math.random() < 0.1) progress(`${kind}: ${last}/${N}`);
+    if (Math.random() < 0.1) progress(`${kind}: ${count}/${N}`);
   }
   const perSec = N / ((performance.now() - started) / 1000);
   await stop();
