@@ -143,12 +143,16 @@ async function topicCount(topic: string): Promise<number> {
 console.error(
   `bench:ingest — ${DURATION}s phases, ${CONNECTIONS} connections, fixed rate ${RATE}/s, topic prefix ${prefix}`,
 );
+// A fresh database per run: receipts from earlier runs must not change the figures.
+const { postgresFixture } = await import("@pw/testkit");
+const pg = await postgresFixture();
+const database = await pg!.createDatabase("pw_bench_ingest");
 const ingestPort = await freePort();
 const ingest = await startChild(join(import.meta.dirname, "../src/main.ts"), ingestPort, {
   BUS_DRIVER: "kafka",
   KAFKA_BROKERS: brokers,
   KAFKA_TOPIC_PREFIX: prefix,
-  DATABASE_URL: databaseUrl,
+  DATABASE_URL: database.url,
   WEBHOOK_SECRET: secret,
   INGEST_RATE_LIMIT: "1000000",
   LOG_LEVEL: "warn",
@@ -167,6 +171,7 @@ await load(barePort, { rate: 1_000, label: "bare warm-up" });
 const bareMax = await load(barePort, { label: "bare Fastify max throughput" });
 const bareFixed = await load(barePort, { rate: RATE, label: "bare Fastify at fixed rate" });
 bare.kill("SIGTERM");
+await database.drop().catch(() => {});
 
 const accepted = Math.round(
   (ingestWarm.okPerSec + ingestMax.okPerSec + ingestFixed.okPerSec) * DURATION,
