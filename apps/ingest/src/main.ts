@@ -1,41 +1,14 @@
 // Wiring point of apps/ingest: config → db + bus → services → app → listen.
 
-import { createBus } from "@pw/bus";
-import { createDb, migrate } from "@pw/db";
-import { ALL_TOPICS } from "@pw/events";
 import { createLogger } from "@pw/logger";
-import { sql } from "drizzle-orm";
-import { buildApp } from "./app.ts";
 import { loadIngestConfig } from "./config.ts";
-import { createMetrics } from "./metrics.ts";
 import { createLightfieldClient } from "./poller/lightfield-client.ts";
 import { createPoller } from "./poller/poller.ts";
-import { createReceipts } from "./receipts.ts";
-import { createVerifier } from "./verify.ts";
+import { wireIngest } from "./wiring.ts";
 
 const config = loadIngestConfig();
 const logger = createLogger({ service: config.serviceName ?? "ingest", level: config.logLevel });
-const handle = await createDb(
-  config.database.driver === "pg"
-    ? { driver: "pg", url: config.database.url, maxConnections: 20 }
-    : { driver: "pglite", dir: config.database.dir },
-);
-await migrate(handle);
-const bus = createBus(config.bus, logger.child({ component: "bus" }));
-await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
-
-const app = buildApp({
-  bus,
-  receipts: createReceipts(handle.db),
-  verify: createVerifier(config.webhookSecrets),
-  metrics: createMetrics(),
-  logger,
-  dbHealthy: async () => {
-    await handle.db.execute(sql`select 1`);
-    return true;
-  },
-  options: { rateLimitPerSecond: config.rateLimitPerSecond, bodyLimit: config.bodyLimit },
-});
+const { app, bus, handle } = await wireIngest(config, logger);
 
 const poller = config.lightfield.pollerEnabled
   ? createPoller({

@@ -3,18 +3,11 @@
 // validation and publishing path, against the configured bus and database.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { createBus } from "@pw/bus";
-import { createDb, migrate } from "@pw/db";
-import { ALL_TOPICS } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { SingleBar } from "cli-progress";
-import { sql } from "drizzle-orm";
-import { buildApp } from "./app.ts";
 import { loadIngestConfig } from "./config.ts";
-import { createMetrics } from "./metrics.ts";
-import { createReceipts } from "./receipts.ts";
 import { replay } from "./replay.ts";
-import { createVerifier } from "./verify.ts";
+import { wireIngest } from "./wiring.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -32,25 +25,8 @@ if (positionals.length === 0) {
 
 const config = loadIngestConfig();
 const logger = createLogger({ service: "ingest-replay", level: "warn" });
-const handle = await createDb(
-  config.database.driver === "pg"
-    ? { driver: "pg", url: config.database.url }
-    : { driver: "pglite", dir: config.database.dir },
-);
-await migrate(handle);
-const bus = createBus(config.bus, logger);
-await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
-const app = buildApp({
-  bus,
-  receipts: createReceipts(handle.db),
-  verify: createVerifier(config.webhookSecrets),
-  metrics: createMetrics(),
-  logger,
-  dbHealthy: async () => {
-    await handle.db.execute(sql`select 1`);
-    return true;
-  },
-  options: { rateLimitPerSecond: Number.MAX_SAFE_INTEGER },
+const { app, bus, handle } = await wireIngest(config, logger, {
+  rateLimitPerSecond: Number.MAX_SAFE_INTEGER,
 });
 
 let failed = false;
