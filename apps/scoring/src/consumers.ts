@@ -3,6 +3,7 @@ import { type Bus, subscribeTopic } from "@pw/bus";
 import { createOutboxRelay, type Db, schema } from "@pw/db";
 import { Topics } from "@pw/events";
 import type { Logger } from "@pw/logger";
+import type { ScoringMetrics } from "./http.ts";
 import type { ScoringService } from "./service.ts";
 
 export type ScoringHandlers = Pick<
@@ -16,6 +17,7 @@ export async function startScoring(deps: {
   service: ScoringHandlers;
   logger?: Logger;
   groupId?: string;
+  metrics?: ScoringMetrics;
 }) {
   const groupId = deps.groupId ?? "scoring";
   const relay = createOutboxRelay({
@@ -40,13 +42,19 @@ export async function startScoring(deps: {
     groupId,
     topic: Topics.leadEvents,
     handler: async (event) => {
-      if ((await deps.service.handleLeadEvent(event)) === "emitted") relay.notify();
+      const outcome = await deps.service.handleLeadEvent(event);
+      deps.metrics?.events.inc({ topic: Topics.leadEvents, outcome });
+      deps.metrics?.batchSize.observe(1);
+      if (outcome === "emitted") relay.notify();
     },
     // Runs of a partition's events share one transaction.
     batch: {
       maxSize: 200,
       handler: async (items) => {
         const outcomes = await deps.service.handleLeadEvents(items.map((i) => i.event));
+        deps.metrics?.batchSize.observe(items.length);
+        for (const outcome of outcomes)
+          deps.metrics?.events.inc({ topic: Topics.leadEvents, outcome });
         if (outcomes.includes("emitted")) relay.notify();
       },
     },
@@ -55,7 +63,9 @@ export async function startScoring(deps: {
     groupId,
     topic: Topics.outreachOutcomes,
     handler: async (event) => {
-      if ((await deps.service.handleOutcome(event)) === "emitted") relay.notify();
+      const outcome = await deps.service.handleOutcome(event);
+      deps.metrics?.events.inc({ topic: Topics.outreachOutcomes, outcome });
+      if (outcome === "emitted") relay.notify();
     },
   });
   relay.start();

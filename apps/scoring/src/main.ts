@@ -4,9 +4,9 @@ import { createDb, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { sql } from "drizzle-orm";
-import Fastify from "fastify";
 import { loadScoringConfig } from "./config.ts";
 import { startScoring } from "./consumers.ts";
+import { buildHttp, createScoringMetrics } from "./http.ts";
 import { ensureInitialModel } from "./model-store.ts";
 import { scoringServiceBuilder } from "./service.ts";
 import { createStackAiClient } from "./stackai/client.ts";
@@ -23,22 +23,25 @@ await ensureInitialModel(handle.db);
 const bus = createBus(config.bus, logger.child({ component: "bus" }));
 await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
 const stackai = config.stackai ? createStackAiClient(config.stackai) : undefined;
-const service = scoringServiceBuilder({ db: handle.db, stackai, logger });
-const running = await startScoring({ bus, db: handle.db, service, logger });
+const metrics = createScoringMetrics();
+const service = scoringServiceBuilder({
+  db: handle.db,
+  stackai,
+  logger,
+  onScore: (scorer, fallback) => metrics.scorer.inc({ scorer, fallback: String(fallback) }),
+});
+const running = await startScoring({ bus, db: handle.db, service, logger, metrics });
 
-const app = Fastify();
-app.get("/healthz", async () => ({ status: "ok" }));
-app.get("/readyz", async (_req, reply) => {
-  const [busOk, dbOk] = await Promise.all([
-    bus.healthy(),
-    handle.db.execute(sql`select 1`).then(
+const app = buildHttp({
+  metrics,
+  ready: async () => ({
+    broker: await bus.healthy(),
+    database: await handle.db.execute(sql`select 1`).then(
       () => true,
       () => false,
     ),
-  ]);
-  return reply
-    .code(busOk && dbOk ? 200 : 503)
-    .send({ broker: busOk, database: dbOk, stackai: stackai?.breakerState() ?? "not configured" });
+    stackai: stackai?.breakerState() ?? "not configured",
+  }),
 });
 await app.listen({ port: config.port, host: config.host });
 logger.info({ port: config.port, scorer: stackai ? "stackai" : "builtin" }, "scoring running");

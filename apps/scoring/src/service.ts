@@ -41,6 +41,8 @@ type StoredProfile = Record<string, { value: unknown; at: string }>;
 
 export type ScoringDeps = {
   db: Db;
+  /** Called for every score computed (metrics). */
+  onScore?: (scorer: "builtin" | "stackai", fallback: boolean) => void;
   stackai?: StackAiClient;
   icp?: Icp;
   logger?: Logger;
@@ -150,6 +152,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     const features = extractFeatures({ profile, signals, engagement, icp: deps.icp, now: now() });
     const contactable = !features.some((f) => f.name === "opted_out" && f.value > 0);
     const f = facts(profile, signals);
+    deps.onScore?.(vendor?.ok ? "stackai" : "builtin", Boolean(vendor && !vendor.ok));
     if (vendor?.ok) {
       const out = vendor.out;
       return {
