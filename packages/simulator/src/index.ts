@@ -1,0 +1,3 @@
+/** The experiment simulator: world files and the policy comparison. */
+export * from "./simulate.ts";
+export * from "./world.ts";
