@@ -1,0 +1,75 @@
+/** The default email playbook (five angles) and the template renderer. */
+import type { PersonalisationFacts } from "@pw/events";
+
+export type Variant = {
+  variantId: string;
+  channel: "email";
+  angle: string;
+  subjectTemplate: string;
+  bodyTemplate: string;
+  cadenceStep: number;
+};
+
+export const DEFAULT_PLAYBOOK: Variant[] = [
+  {
+    variantId: "pain_point",
+    channel: "email",
+    angle: "pain_point",
+    subjectTemplate: "{{company}} and {{painPoint}}",
+    bodyTemplate:
+      "Hi {{firstName}},\n\nTeams like {{company}} tell us {{painPoint}} costs them most. We fix exactly that — worth 15 minutes?",
+    cadenceStep: 0,
+  },
+  {
+    variantId: "social_proof",
+    channel: "email",
+    angle: "social_proof",
+    subjectTemplate: "How teams like {{company}} grew pipeline",
+    bodyTemplate:
+      "Hi {{firstName}},\n\n300+ {{industry}} teams run their follow-up on us. Happy to show you how the best of them do it.",
+    cadenceStep: 0,
+  },
+  {
+    variantId: "roi",
+    channel: "email",
+    angle: "roi",
+    subjectTemplate: "A 3× return for {{company}}?",
+    bodyTemplate:
+      "Hi {{firstName}},\n\nCustomers see 3× pipeline per rep within a quarter. Since you {{trigger}}, here is the math for {{company}}.",
+    cadenceStep: 0,
+  },
+  {
+    variantId: "short_question",
+    channel: "email",
+    angle: "short_question",
+    subjectTemplate: "Quick question, {{firstName}}",
+    bodyTemplate: "Hi {{firstName}} — who owns follow-up speed at {{company}}?",
+    cadenceStep: 0,
+  },
+  {
+    variantId: "case_study",
+    channel: "email",
+    angle: "case_study",
+    subjectTemplate: "Case study: {{industry}} team, 40% faster to close",
+    bodyTemplate:
+      "Hi {{firstName}},\n\nA {{industry}} team like yours cut time-to-close by 40%. Two-page case study attached; want the walkthrough?",
+    cadenceStep: 0,
+  },
+];
+
+const FALLBACKS: Record<string, string> = {
+  firstName: "there",
+  company: "your team",
+  industry: "B2B",
+  painPoint: "manual follow-up",
+  trigger: "looked at us",
+  role: "your role",
+};
+
+/** Fills `{{slot}}`s from the lead's facts; a missing fact gets a neutral phrase, never "undefined". */
+export function render(template: string, facts: PersonalisationFacts): string {
+  return template.replace(/\{\{(\w+)\}\}/g, (_m, slot: string) => {
+    const value = (facts as Record<string, string | undefined>)[slot];
+    return value?.trim() ? value : (FALLBACKS[slot] ?? "");
+  });
+}
