@@ -12,6 +12,7 @@
 import { createHash } from "node:crypto";
 import {
   type ArmState,
+  applySuppression,
   choose,
   DEFAULT_POLICY,
   type PolicyOptions,
@@ -22,6 +23,7 @@ import {
 import { type Db, type Executor, enqueue, markProcessed, schema } from "@pw/db";
 import { envelope, type LeadScored, type OutreachOutcome, Topics } from "@pw/events";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
+import { KILL_SWITCH, settingEnabled, statusChanged } from "./operator.ts";
 import { DEFAULT_PLAYBOOK, render } from "./playbook.ts";
 
 export const CONSUMER = "experiments";
@@ -50,6 +52,8 @@ export function engineBuilder(o: EngineOptions) {
   const policy: PolicyOptions = { ...DEFAULT_POLICY, draws: 400, ...o.policy };
   const rng = o.rng ?? seededRng(Date.now() % 2 ** 31);
   const now = o.now ?? (() => new Date());
+  /** Consecutive low-P(best) reviews per segment/variant (in memory: a restart starts counting again). */
+  const lowChecks = new Map<string, number>();
 
   async function loadArms(tx: Executor, segment: string): Promise<ArmState[]> {
     const variants = await tx
@@ -81,6 +85,9 @@ export function engineBuilder(o: EngineOptions) {
         return "duplicate";
       const { data } = event;
       if (!data.contactable || data.tier === "cold" || !data.facts.email) return "skipped";
+      // Kill switch: no new outreach at all while engaged (the lead is not lost: a later
+      // rescore after release is decided normally).
+      if (await settingEnabled(tx, KILL_SWITCH)) return "skipped";
       // One first touch per lead per attribution window: a rescore is not a reason to email again.
       const recent = await tx
         .select({ id: schema.decisions.requestId })
@@ -247,6 +254,89 @@ export function engineBuilder(o: EngineOptions) {
     });
   }
 
-  return { handleScored, handleOutcome, settleExpired };
+  /**
+   * After posteriors move: suppress arms whose P(best) stays under the threshold
+   * after enough exposures, announce it, and publish a posterior snapshot per segment.
+   */
+  async function review(
+    opts = { minExposures: 300, threshold: 0.05, consecutiveChecks: 3 },
+  ): Promise<string[]> {
+    return db.transaction(async (tx) => {
+      const rows = await tx.select().from(schema.arms).for("update");
+      const segments = [...new Set(rows.map((r) => r.segment))];
+      const suppressed: string[] = [];
+      for (const segment of segments) {
+        const list = rows.filter((r) => r.segment === segment);
+        const armStates: ArmState[] = list.map((r) => ({
+          id: r.variantId,
+          successes: r.successes,
+          failures: r.failures,
+          exposures: r.exposures,
+          status: r.status as ArmState["status"],
+          lowChecks: lowChecks.get(`${segment}/${r.variantId}`) ?? 0,
+        }));
+        const active = armStates.filter((a) => a.status === "active");
+        if (active.length < 2) continue;
+        const pBest = probabilityBest(active, policy, rng);
+        const result = applySuppression(armStates, pBest, opts);
+        for (const a of result.arms) lowChecks.set(`${segment}/${a.id}`, a.lowChecks ?? 0);
+        for (const variantId of result.suppressed) {
+          const reason = `P(best) stayed under ${pct(opts.threshold)} for ${opts.consecutiveChecks} reviews after ${opts.minExposures}+ sends`;
+          await tx
+            .update(schema.arms)
+            .set({ status: "suppressed", statusReason: reason, updatedAt: now() })
+            .where(and(eq(schema.arms.segment, segment), eq(schema.arms.variantId, variantId)));
+          await statusChanged(tx, {
+            segment,
+            variantId,
+            from: "active",
+            to: "suppressed",
+            reason,
+            by: "engine",
+            at: now(),
+          });
+          suppressed.push(`${segment}/${variantId}`);
+        }
+        const snapshot = envelope({
+          type: "experiment.posterior_snapshot.v1",
+          source: SOURCE,
+          subject: `segment:${segment}`,
+          data: {
+            segment,
+            reward: reward === "replied" ? "reply" : reward,
+            arms: list.map((r) => {
+              const alpha = policy.prior.alpha + r.successes;
+              const b = policy.prior.beta + r.failures;
+              const mean = alpha / (alpha + b);
+              const sd = Math.sqrt((alpha * b) / ((alpha + b) ** 2 * (alpha + b + 1)));
+              const status = result.suppressed.includes(r.variantId) ? "suppressed" : r.status;
+              return {
+                variantId: r.variantId,
+                mean,
+                low: Math.max(0, mean - 1.96 * sd),
+                high: Math.min(1, mean + 1.96 * sd),
+                pBest: pBest.get(r.variantId) ?? 0,
+                exposures: r.exposures,
+                successes: Math.round(r.successes),
+                status: status as "active",
+              };
+            }),
+            at: now().toISOString(),
+          },
+        });
+        await enqueue(tx, schema.experimentsOutbox, [
+          {
+            eventId: snapshot.id,
+            topic: Topics.experimentUpdates,
+            key: snapshot.subject,
+            payload: snapshot,
+          },
+        ]);
+      }
+      return suppressed;
+    });
+  }
+
+  return { handleScored, handleOutcome, settleExpired, review };
 }
 export type Engine = ReturnType<typeof engineBuilder>;

@@ -67,5 +67,15 @@ export const decisions = experiments.table(
   (t) => [index().on(t.leadId, t.decidedAt)],
 );
 
+/** Operator switches that hold across restarts (kill switch, approval mode). */
+export const settings = experiments.table("settings", {
+  key: text().primaryKey(),
+  enabled: boolean().notNull(),
+  /** Who set it and why (operators are accountable for overrides). */
+  by: text().notNull(),
+  reason: text(),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
 export const experimentsOutbox = outboxTable(experiments);
 export const experimentsInbox = inboxTable(experiments);
