@@ -1,4 +1,8 @@
-/** Subscribes the engine to its topics, runs its outbox relay and the periodic settle + review. */
+/**
+ * Subscribes the engine to its topics, runs its outbox relay, drains the queue of
+ * scored leads (soon after they arrive, and on a clock so a new day's capacity or
+ * a released kill switch is used), and the periodic settle + review.
+ */
 import { type Bus, subscribeTopic } from "@pw/bus";
 import { createOutboxRelay, type Db, schema } from "@pw/db";
 import { Topics } from "@pw/events";
@@ -35,12 +39,39 @@ export async function startExperiments(deps: {
       );
     },
   });
+  // One drain at a time per instance; a request during a drain runs one more after it.
+  let draining: Promise<void> | undefined;
+  let again = false;
+  let stopped = false;
+  const drain = (): Promise<void> => {
+    if (stopped) return Promise.resolve();
+    if (draining) {
+      again = true;
+      return draining;
+    }
+    draining = (async () => {
+      try {
+        do {
+          again = false;
+          const r = await deps.engine.drain();
+          if (r.requested + r.nurtured + r.pendingApproval > 0) relay.notify();
+          deps.logger?.debug(r, "queue drained");
+        } while (again && !stopped);
+      } catch (error) {
+        deps.logger?.error({ err: error }, "drain failed; will retry on the next tick");
+      } finally {
+        draining = undefined;
+      }
+    })();
+    return draining;
+  };
   const subs = await Promise.all([
     subscribeTopic(deps.bus, {
       groupId,
       topic: Topics.leadScored,
       handler: async (e) => {
-        if ((await deps.engine.handleScored(e)) === "requested") relay.notify();
+        const r = await deps.engine.handleScored(e);
+        if (r === "queued" || r === "updated") setImmediate(() => void drain());
       },
     }),
     subscribeTopic(deps.bus, {
@@ -52,7 +83,10 @@ export async function startExperiments(deps: {
       groupId,
       topic: Topics.operatorCommands,
       handler: async (e) => {
-        if ((await deps.operator.handleCommand(e)) === "applied") relay.notify();
+        if ((await deps.operator.handleCommand(e)) === "applied") {
+          relay.notify();
+          setImmediate(() => void drain());
+        }
       },
     }),
   ]);
@@ -61,7 +95,9 @@ export async function startExperiments(deps: {
     void (async () => {
       try {
         await deps.engine.settleExpired();
-        if ((await deps.engine.review()).length > 0) relay.notify();
+        await deps.engine.review();
+        relay.notify();
+        await drain();
       } catch (error) {
         deps.logger?.error({ err: error }, "settle/review failed; will retry");
       }
@@ -70,8 +106,11 @@ export async function startExperiments(deps: {
   timer.unref();
   return {
     relay,
+    drain,
     async stop() {
+      stopped = true;
       clearInterval(timer);
+      await draining;
       await Promise.all(subs.map((s) => s.close()));
       await relay.stop();
     },

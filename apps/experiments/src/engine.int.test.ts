@@ -1,9 +1,11 @@
 // Two engine instances on one real PostgreSQL (as two members of a consumer
-// group after a rebalance would be): every event delivered to both, concurrently
-// — posterior counts stay exact.
+// group after a rebalance would be): every event delivered to both, both draining
+// the queue at once — each lead requested once, capacity never overspent,
+// posterior counts exact.
 import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
 import { postgresFixture, type TestDatabase } from "@pw/testkit";
+import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outcome, scored } from "../test/fixtures.ts";
 import { engineBuilder, seedPlaybook } from "./engine.ts";
@@ -35,12 +37,30 @@ describe.runIf(pg)("experiment engine on PostgreSQL", () => {
       scored(`lead-${i}`, { segment: i % 2 ? "exec-mid" : "manager-smb" }),
     );
     // Each scored event delivered to both instances concurrently (a redelivery race).
-    const decided = await Promise.all(
+    const queued = await Promise.all(
       leads.flatMap((e) => [e1.handleScored(e), e2.handleScored(e)]),
     );
-    expect(decided.filter((d) => d === "requested")).toHaveLength(200);
+    expect(queued.filter((d) => d === "queued")).toHaveLength(200);
+    expect(queued.filter((d) => d === "duplicate")).toHaveLength(200);
+    // Both instances drain at once, in small steps, racing for the same leads.
+    const drained = await Promise.all([
+      (async () => {
+        let n = 0;
+        for (let i = 0; i < 20; i++) n += (await e1.drain(15)).requested;
+        return n;
+      })(),
+      (async () => {
+        let n = 0;
+        for (let i = 0; i < 20; i++) n += (await e2.drain(15)).requested;
+        return n;
+      })(),
+    ]);
+    expect(drained[0] + drained[1]).toBe(200);
     const decisions = await a.db.select().from(schema.decisions);
     expect(decisions).toHaveLength(200);
+    expect(new Set(decisions.map((d) => d.leadId)).size).toBe(200);
+    const outbox = await a.db.select().from(schema.experimentsOutbox);
+    expect(outbox.filter((r) => r.topic.startsWith("outreach.requested"))).toHaveLength(200);
     const armRows = await a.db.select().from(schema.arms);
     expect(armRows.reduce((n, r) => n + r.exposures, 0)).toBe(200);
 
@@ -71,5 +91,46 @@ describe.runIf(pg)("experiment engine on PostgreSQL", () => {
       expect(r.successes, `${r.segment}/${r.variantId}`).toBe(
         rewardedByArm.get(`${r.segment}/${r.variantId}`) ?? 0,
       );
+  });
+
+  it("two instances draining at once never spend more than the day's capacity", async () => {
+    const clock = () => new Date("2026-11-26T09:00:00Z");
+    const capacity = { perDay: 37 };
+    // Instance 2 writes slowly (a vendor rewrite): while it works through the leads it
+    // picked, instance 1 picks newer, higher-intent ones — both want the same capacity.
+    const slow = {
+      write: async (input: { variant: { subjectTemplate: string } }) => {
+        await new Promise((r) => setTimeout(r, 15));
+        return { subject: input.variant.subjectTemplate, body: "b", writer: "template" as const };
+      },
+    };
+    const e1 = engineBuilder({ db: a.db, rng: seededRng(3), now: clock, capacity });
+    const e2 = engineBuilder({
+      db: b.db,
+      rng: seededRng(4),
+      now: clock,
+      capacity,
+      copywriter: slow,
+    });
+    for (let i = 0; i < 60; i++) await e1.handleScored(scored(`cap-${i}`, { score: 20 + i }));
+    const second = e2.drain();
+    await new Promise((r) => setTimeout(r, 100));
+    for (let i = 0; i < 30; i++) await e1.handleScored(scored(`late-${i}`, { score: 95 }));
+    const first = await e1.drain();
+    const r2 = await second;
+    expect(first.requested).toBeGreaterThan(0);
+    expect(r2.requested).toBeGreaterThan(0);
+    expect(first.requested + r2.requested).toBe(37);
+    const [used] = await a.db
+      .select()
+      .from(schema.sendCapacity)
+      .where(eq(schema.sendCapacity.day, "2026-11-26"));
+    expect(used).toEqual({ day: "2026-11-26", used: 37 });
+    const queue = await a.db.select().from(schema.queue);
+    const requestedLeads = queue.filter(
+      (q) => q.status === "requested" && /^(cap|late)-/.test(q.leadId),
+    );
+    expect(requestedLeads).toHaveLength(37);
+    expect(queue.filter((q) => q.status === "queued")).toHaveLength(90 - 37);
   });
 });

@@ -1,34 +1,40 @@
 // The engine on embedded PGlite with a seeded RNG and a controllable clock.
 import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
-import { asc } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { outcome, scored } from "../test/fixtures.ts";
-import { engineBuilder, seedPlaybook } from "./engine.ts";
+import { type EngineOptions, engineBuilder, seedPlaybook } from "./engine.ts";
 
 let handle: DbHandle;
 let clock = new Date("2026-11-24T12:00:00Z");
 const now = () => clock;
+type Request = {
+  type: string;
+  subject: string;
+  data: {
+    requestId: string;
+    variantId: string;
+    subject: string;
+    body: string;
+    priority: number;
+    track?: string;
+    followUps?: { step: number; delayDays: number; subject: string; body: string }[];
+    explanation: { summary: string; propensity: number; policy: string };
+  };
+};
 const requests = async () =>
   (
     await handle.db
       .select()
       .from(schema.experimentsOutbox)
       .orderBy(asc(schema.experimentsOutbox.id))
-  ).map(
-    (r) =>
-      r.payload as {
-        subject: string;
-        data: {
-          requestId: string;
-          variantId: string;
-          subject: string;
-          body: string;
-          explanation: { summary: string; propensity: number; policy: string };
-        };
-      },
-  );
+  )
+    .map((r) => r.payload as Request)
+    .filter((p) => p.type === "outreach.requested.v1");
 const arms = () => handle.db.select().from(schema.arms).orderBy(asc(schema.arms.variantId));
+const build = (o: Partial<EngineOptions> = {}) =>
+  engineBuilder({ db: handle.db, rng: seededRng(1), now, ...o });
 
 describe("experiment engine", () => {
   beforeEach(async () => {
@@ -39,45 +45,62 @@ describe("experiment engine", () => {
   });
   afterEach(() => handle.close());
 
-  it("requests personalised outreach for a hot lead, with its propensity and a plain explanation", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(1), now });
-    expect(await engine.handleScored(scored("l1"))).toBe("requested");
+  it("requests personalised outreach for a hot lead, with its cadence, propensity, state and a plain explanation", async () => {
+    const engine = build();
+    expect(await engine.handleScored(scored("l1"))).toBe("queued");
+    expect(await engine.drain()).toMatchObject({ requested: 1, waiting: 0 });
     const [req] = await requests();
     expect(req!.data.body).toContain("Ada");
     expect(req!.data.body + req!.data.subject).not.toMatch(/\{\{|undefined/);
     expect(req!.data.explanation).toMatchObject({ policy: "burn_in", propensity: 0.2 });
     expect(req!.data.explanation.summary).toMatch(/still exploring/);
+    expect(req!.data.followUps?.map((f) => [f.step, f.delayDays])).toEqual([
+      [1, 3],
+      [2, 7],
+    ]);
+    expect(req!.data.followUps![1]!.subject).toBe("Should I close the loop, Ada?");
     expect((await arms()).reduce((n, a) => n + a.exposures, 0)).toBe(1);
+    // The decision keeps the state it was made in, for off-policy evaluation.
+    const [decision] = await handle.db.select().from(schema.decisions);
+    const context = decision!.context as { arms: { id: string }[]; policy: { burnIn: number } };
+    expect(context.arms.map((a) => a.id)).toHaveLength(5);
+    expect(context.policy.burnIn).toBeGreaterThan(0);
+    expect(decision!.requestedAt).toEqual(clock);
   });
 
   it("does not contact cold, uncontactable or recently contacted leads, and ignores a redelivery", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(2), now });
+    const engine = build({ rng: seededRng(2) });
     const first = scored("l2");
-    expect(await engine.handleScored(first)).toBe("requested");
+    expect(await engine.handleScored(first)).toBe("queued");
     expect(await engine.handleScored(first)).toBe("duplicate");
+    await engine.drain();
     expect(await engine.handleScored(scored("l2"))).toBe("skipped"); // rescored inside the window
     expect(await engine.handleScored(scored("l3", { tier: "cold" }))).toBe("skipped");
     expect(await engine.handleScored(scored("l4", { contactable: false }))).toBe("skipped");
+    await engine.drain();
     expect(await requests()).toHaveLength(1);
   });
 
   it("counts a reward once, non-response at the end of the window as a failure once, and nothing late", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(3), now, attributionDays: 14 });
+    const engine = build({ rng: seededRng(3), attributionDays: 14 });
     await engine.handleScored(scored("a"));
     await engine.handleScored(scored("b"));
+    await engine.drain();
     const [ra, rb] = await requests();
-    const win = outcome("a", "meeting_booked", clock, ra!.data.requestId);
+    const win = outcome(ra!.subject, "meeting_booked", clock, ra!.data.requestId);
     expect(await engine.handleOutcome(win)).toBe("rewarded");
     expect(await engine.handleOutcome(win)).toBe("duplicate");
-    expect(await engine.handleOutcome(outcome("a", "meeting_booked", clock))).toBe("ignored"); // already settled
-    expect(await engine.handleOutcome(outcome("b", "opened", clock, rb!.data.requestId))).toBe(
+    expect(await engine.handleOutcome(outcome(ra!.subject, "meeting_booked", clock))).toBe(
       "ignored",
-    ); // not the reward
+    ); // already settled
+    expect(
+      await engine.handleOutcome(outcome(rb!.subject, "opened", clock, rb!.data.requestId)),
+    ).toBe("ignored"); // not the reward
     clock = new Date(clock.getTime() + 15 * 86_400_000);
     expect(await engine.settleExpired()).toBe(1);
     expect(await engine.settleExpired()).toBe(0);
     expect(
-      await engine.handleOutcome(outcome("b", "meeting_booked", clock, rb!.data.requestId)),
+      await engine.handleOutcome(outcome(rb!.subject, "meeting_booked", clock, rb!.data.requestId)),
     ).toBe("ignored");
     const totals = (await arms()).reduce(
       (t, a) => ({ s: t.s + a.successes, f: t.f + a.failures }),
@@ -87,13 +110,7 @@ describe("experiment engine", () => {
   });
 
   it("learns which variant converts in a segment and sends it most of the traffic", async () => {
-    const engine = engineBuilder({
-      db: handle.db,
-      rng: seededRng(4),
-      now,
-      attributionDays: 1,
-      policy: { burnIn: 20 },
-    });
+    const engine = build({ rng: seededRng(4), attributionDays: 1, policy: { burnIn: 20 } });
     const truth: Record<string, number> = {
       pain_point: 0.05,
       social_proof: 0.05,
@@ -105,6 +122,7 @@ describe("experiment engine", () => {
     let seen = 0;
     for (let day = 0; day < 12; day++) {
       for (let i = 0; i < 50; i++) await engine.handleScored(scored(`lead-${day}-${i}`));
+      await engine.drain();
       const reqs = await requests();
       for (const r of reqs.slice(seen)) {
         if (worldRng() < truth[r.data.variantId]!)
@@ -119,5 +137,157 @@ describe("experiment engine", () => {
       lastDays.filter((r) => r.data.variantId === "case_study").length / lastDays.length;
     expect(share).toBeGreaterThan(0.7);
     expect(lastDays.at(-1)!.data.explanation.summary).toMatch(/P\(best\)|traffic floor/);
+  });
+
+  it("when capacity is short, the highest-intent leads go first and the rest wait — then nurture, never dropped", async () => {
+    const engine = build({
+      capacity: { perDay: 3, nurtureAfterHours: 48, agingHalfLifeHours: 24 },
+    });
+    const scores = [35, 92, 50, 71, 88, 40, 60];
+    for (const [i, score] of scores.entries())
+      await engine.handleScored(scored(`lead-${score}`, { score, tier: i === 1 ? "hot" : "warm" }));
+    expect(await engine.drain()).toMatchObject({ requested: 3, waiting: 4 });
+    expect((await requests()).map((r) => r.subject).sort()).toEqual(
+      ["lead-71", "lead-88", "lead-92"].sort(),
+    );
+    // Capacity is spent for today: nothing more goes out, however often drain runs.
+    expect(await engine.drain()).toMatchObject({ requested: 0, waiting: 4 });
+    // A fresh high-intent lead tomorrow beats yesterday's slightly higher score (recency).
+    clock = new Date(clock.getTime() + 86_400_000);
+    await engine.handleScored(scored("lead-fresh-55", { score: 55 }));
+    expect(await engine.drain()).toMatchObject({ requested: 3, waiting: 2 });
+    const day2 = (await requests()).slice(3).map((r) => r.subject);
+    expect(day2).toEqual(["lead-fresh-55", "lead-60", "lead-50"]);
+    // Day 3: the two left have waited > 48 h → nurture track (requested, flagged, not 1:1).
+    clock = new Date(clock.getTime() + 2 * 86_400_000);
+    expect(await engine.drain()).toMatchObject({ nurtured: 2, requested: 0, waiting: 0 });
+    const nurtured = (await requests()).filter((r) => r.data.track === "nurture");
+    expect(nurtured.map((r) => r.subject).sort()).toEqual(["lead-35", "lead-40"]);
+    expect(nurtured[0]!.data.explanation.summary).toMatch(/nurture track instead of being dropped/);
+    const queue = await handle.db.select().from(schema.queue);
+    expect(queue.every((q) => q.status !== "queued")).toBe(true);
+    // Nurture sends are not experiment exposures.
+    expect((await arms()).reduce((n, a) => n + a.exposures, 0)).toBe(6);
+  });
+
+  it("an operator-prioritised lead goes before higher scores", async () => {
+    const engine = build({ capacity: { perDay: 1 } });
+    await engine.handleScored(scored("high", { score: 95 }));
+    await engine.handleScored(scored("vip", { score: 45 }));
+    await handle.db.update(schema.queue).set({ boost: 1000 }).where(eq(schema.queue.leadId, "vip"));
+    await engine.drain();
+    expect((await requests()).map((r) => r.subject)).toEqual(["vip"]);
+  });
+
+  it("pauses an arm whose bounce, unsubscribe or negative-reply rate breaks a guardrail, whatever its conversions", async () => {
+    const engine = build({
+      guardrails: {
+        minExposures: 20,
+        bounceRate: 0.05,
+        unsubscribeRate: 0.02,
+        negativeReplyRate: 0.5,
+      },
+      policy: { burnIn: 1000 },
+      reward: "replied",
+    });
+    for (let i = 0; i < 150; i++) await engine.handleScored(scored(`g${i}`));
+    await engine.drain();
+    const reqs = await requests();
+    // roi bounces hard and converts best; short_question gets opt-outs in replies.
+    for (const r of reqs) {
+      const at = clock;
+      if (r.data.variantId === "roi") {
+        await engine.handleOutcome(
+          outcome(r.subject, "replied", at, r.data.requestId, undefined, {
+            replyText: "Yes, let's talk",
+          }),
+        );
+        await engine.handleOutcome(
+          outcome(r.subject, "bounced", at, r.data.requestId, undefined, { bounceType: "hard" }),
+        );
+      }
+      if (r.data.variantId === "short_question")
+        await engine.handleOutcome(
+          outcome(r.subject, "replied", at, r.data.requestId, undefined, {
+            replyText: "Please remove me from your list",
+          }),
+        );
+      if (r.data.variantId === "social_proof")
+        await engine.handleOutcome(
+          outcome(r.subject, "bounced", at, r.data.requestId, undefined, { bounceType: "soft" }),
+        );
+    }
+    const changed = await engine.review();
+    expect(changed.sort()).toEqual([
+      "exec-mid/roi (guardrail)",
+      "exec-mid/short_question (guardrail)",
+    ]);
+    const byId = Object.fromEntries((await arms()).map((a) => [a.variantId, a]));
+    expect(byId.roi!.status).toBe("paused");
+    expect(byId.roi!.statusReason).toMatch(
+      /^guardrail: bounce rate 100.0% over the 5.0% limit after \d+ sends$/,
+    );
+    expect(byId.short_question!.statusReason).toMatch(/unsubscribe rate/);
+    expect(byId.social_proof!.status).toBe("active"); // soft bounces are not deliverability failures
+    // Opt-outs in replies put the leads on the do-not-contact list: a rescore is not contacted.
+    const optedOut = reqs.find((r) => r.data.variantId === "short_question")!;
+    clock = new Date(clock.getTime() + 30 * 86_400_000);
+    expect(await engine.handleScored(scored(optedOut.subject))).toBe("skipped");
+    // No new traffic on paused arms.
+    for (let i = 0; i < 40; i++) await engine.handleScored(scored(`after${i}`));
+    await engine.drain();
+    const later = (await requests()).slice(reqs.length).map((r) => r.data.variantId);
+    expect(later).toHaveLength(40);
+    expect(later).not.toContain("roi");
+    expect(later).not.toContain("short_question");
+  });
+
+  it("reward can be a positive reply: intent decides, and an out-of-office keeps the window open", async () => {
+    const engine = build({ reward: "positive_reply" });
+    for (const id of ["p", "n", "o"]) await engine.handleScored(scored(id));
+    await engine.drain();
+    const byLead = Object.fromEntries((await requests()).map((r) => [r.subject, r.data.requestId]));
+    const reply = (lead: string, text: string) =>
+      engine.handleOutcome(
+        outcome(lead, "replied", clock, byLead[lead], undefined, { replyText: text }),
+      );
+    expect(await reply("p", "Sounds interesting, send me pricing")).toBe("rewarded");
+    expect(await reply("n", "Who is this?")).toBe("ignored");
+    expect(await reply("o", "I am out of the office until Monday")).toBe("ignored");
+    expect(await reply("o", "Thanks for waiting — happy to chat, when are you free?")).toBe(
+      "rewarded",
+    );
+    expect(await reply("n", "Not interested, we already use a tool")).toBe("guardrail");
+    const decisions = await handle.db.select().from(schema.decisions);
+    expect(
+      decisions
+        .filter((d) => d.rewarded)
+        .map((d) => d.leadId)
+        .sort(),
+    ).toEqual(["o", "p"]);
+  });
+
+  it("uses a stackAI-style copywriter and intent classifier when given, recording who wrote the copy", async () => {
+    const engine = build({
+      copywriter: {
+        write: async ({ facts }) => ({
+          subject: `Rewritten for ${facts.firstName}`,
+          body: "A bespoke note.",
+          writer: "stackai",
+        }),
+      },
+      intent: { classify: async () => ({ intent: "positive" }) },
+      reward: "positive_reply",
+    });
+    await engine.handleScored(scored("w"));
+    await engine.drain();
+    const [req] = await requests();
+    expect(req!.data.subject).toBe("Rewritten for Ada");
+    expect((req!.data as { copy?: unknown }).copy).toEqual({ writer: "stackai" });
+    expect(
+      await engine.handleOutcome(
+        outcome("w", "replied", clock, req!.data.requestId, undefined, { replyText: "hm" }),
+      ),
+    ).toBe("rewarded");
   });
 });

@@ -1,5 +1,6 @@
 // The engine as a service on a real Kafka broker and PostgreSQL: scored leads in →
-// outreach requests out; outcomes in → posteriors move; an operator's kill switch stops it.
+// outreach requests out; outcomes in → posteriors move; an operator's kill switch stops it
+// and releasing it lets the leads that waited go out.
 import { seededRng } from "@pw/bandit";
 import { createKafkaBus, publishEvents } from "@pw/bus";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
@@ -100,7 +101,21 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
       "the kill switch",
     );
     await publishEvents(bus, Topics.leadScored, [scored("after-kill")]);
-    await new Promise((r) => setTimeout(r, 2_000));
+    await waitFor(
+      async () => (await db.db.select().from(schema.queue)).some((q) => q.leadId === "after-kill"),
+      "the lead to be queued",
+    );
+    await new Promise((r) => setTimeout(r, 1_500));
     expect(requested.some((r) => r.key === "after-kill")).toBe(false);
+    // Released: the lead that waited goes out — it was never dropped.
+    await publishEvents(bus, Topics.operatorCommands, [
+      envelope({
+        type: "operator.kill_switch.v1",
+        source: "pw://gateway",
+        subject: "operator:global",
+        data: { engaged: false, operator: "ops@acme.io" },
+      }) as OperatorCommand,
+    ]);
+    await waitFor(() => requested.some((r) => r.key === "after-kill"), "the held lead's request");
   });
 });

@@ -20,6 +20,17 @@ const updates = async () =>
   (await handle.db.select().from(schema.experimentsOutbox))
     .map((r) => r.payload as { type: string; data: Record<string, unknown> })
     .filter((p) => p.type.startsWith("experiment."));
+const requests = async () =>
+  (await handle.db.select().from(schema.experimentsOutbox))
+    .map(
+      (r) =>
+        r.payload as {
+          type: string;
+          subject: string;
+          data: { variantId: string; subject: string; explanation: { summary: string } };
+        },
+    )
+    .filter((p) => p.type === "outreach.requested.v1");
 const arm = async (segment: string, variantId: string) =>
   (
     await handle.db
@@ -36,7 +47,7 @@ describe("operator commands and suppression", () => {
   });
   afterEach(() => handle.close());
 
-  it("the kill switch stops all new outreach at once, and releasing it resumes", async () => {
+  it("the kill switch stops all new outreach at once; leads wait and go out when it is released", async () => {
     const engine = engineBuilder({ db: handle.db, rng: seededRng(1) });
     const ops = operatorBuilder({ db: handle.db });
     expect(
@@ -44,15 +55,136 @@ describe("operator commands and suppression", () => {
         command("operator.kill_switch.v1", { engaged: true, reason: "bad copy" }),
       ),
     ).toBe("applied");
-    expect(await engine.handleScored(scored("k1"))).toBe("skipped");
+    expect(await engine.handleScored(scored("k1"))).toBe("queued");
+    expect(await engine.drain()).toMatchObject({ requested: 0, waiting: 1 });
+    expect(await requests()).toHaveLength(0);
     await ops.handleCommand(command("operator.kill_switch.v1", { engaged: false }));
-    expect(await engine.handleScored(scored("k2"))).toBe("requested");
+    expect(await engine.drain()).toMatchObject({ requested: 1, waiting: 0 });
+    expect((await requests()).map((r) => r.subject)).toEqual(["k1"]);
+  });
+
+  it("approval mode holds decisions for an operator: approve sends, reject does not, an opt-out withdraws", async () => {
+    const engine = engineBuilder({ db: handle.db, rng: seededRng(7) });
+    const ops = operatorBuilder({ db: handle.db });
+    await ops.handleCommand(command("operator.approval_mode.v1", { enabled: true }));
+    for (const id of ["a1", "a2", "a3"]) await engine.handleScored(scored(id));
+    expect(await engine.drain()).toMatchObject({ requested: 0, pendingApproval: 3 });
+    expect(await requests()).toHaveLength(0);
+    expect((await arm("exec-mid", "roi")).exposures).toBe(0); // held decisions are not sends yet
+    const held = await handle.db.select().from(schema.decisions);
+    expect(held.map((d) => d.state)).toEqual([
+      "pending_approval",
+      "pending_approval",
+      "pending_approval",
+    ]);
+    const id = (lead: string) => held.find((d) => d.leadId === lead)!.requestId;
+    const approve = command("operator.approval_decision.v1", {
+      requestId: id("a1"),
+      decision: "approve",
+    });
+    expect(await ops.handleCommand(approve)).toBe("applied");
+    expect(await ops.handleCommand(approve)).toBe("duplicate");
+    expect(
+      await ops.handleCommand(
+        command("operator.approval_decision.v1", { requestId: id("a1"), decision: "approve" }),
+      ),
+    ).toBe("ignored"); // already decided
+    expect(
+      await ops.handleCommand(
+        command("operator.approval_decision.v1", {
+          requestId: id("a2"),
+          decision: "reject",
+          reason: "competitor",
+        }),
+      ),
+    ).toBe("applied");
+    await ops.handleCommand(
+      command("operator.lead_command.v1", { action: "do_not_contact" }, "a3"),
+    );
+    expect(
+      await ops.handleCommand(
+        command("operator.approval_decision.v1", { requestId: id("a3"), decision: "approve" }),
+      ),
+    ).toBe("ignored");
+    const sent = await requests();
+    expect(sent.map((r) => r.subject)).toEqual(["a1"]);
+    expect(sent[0]!.data.explanation.summary).toMatch(/Approved by ops@acme.io\.$/);
+    const states = Object.fromEntries(
+      (await handle.db.select().from(schema.decisions)).map((d) => [d.leadId, d.state]),
+    );
+    expect(states).toEqual({ a1: "requested", a2: "rejected", a3: "rejected" });
+    const exposures = (await handle.db.select().from(schema.arms)).reduce(
+      (n, a) => n + a.exposures,
+      0,
+    );
+    expect(exposures).toBe(1);
+  });
+
+  it("lead commands: suppress and unsuppress, do-not-contact that unsuppress cannot lift, prioritise", async () => {
+    const engine = engineBuilder({ db: handle.db, rng: seededRng(8), capacity: { perDay: 1 } });
+    const ops = operatorBuilder({ db: handle.db });
+    await ops.handleCommand(command("operator.lead_command.v1", { action: "suppress" }, "s1"));
+    expect(await engine.handleScored(scored("s1"))).toBe("skipped");
+    expect(
+      await ops.handleCommand(command("operator.lead_command.v1", { action: "unsuppress" }, "s1")),
+    ).toBe("applied");
+    expect(await engine.handleScored(scored("s1"))).toBe("queued");
+    await ops.handleCommand(
+      command("operator.lead_command.v1", { action: "do_not_contact" }, "d1"),
+    );
+    expect(
+      await ops.handleCommand(command("operator.lead_command.v1", { action: "unsuppress" }, "d1")),
+    ).toBe("ignored");
+    await ops.handleCommand(command("operator.lead_command.v1", { action: "suppress" }, "d1"));
+    expect(await engine.handleScored(scored("d1"))).toBe("skipped");
+    await engine.handleScored(scored("big", { score: 99 }));
+    expect(
+      await ops.handleCommand(command("operator.lead_command.v1", { action: "prioritise" }, "s1")),
+    ).toBe("applied");
+    await engine.drain();
+    expect((await requests()).map((r) => r.subject)).toEqual(["s1"]);
+  });
+
+  it("playbook edits by command: a new variant joins the experiment, a retired one leaves it, both announced", async () => {
+    const engine = engineBuilder({ db: handle.db, rng: seededRng(9) });
+    const ops = operatorBuilder({ db: handle.db });
+    const upsert = command("operator.playbook_upsert.v1", {
+      variantId: "event_invite",
+      channel: "email",
+      angle: "event",
+      subjectTemplate: "{{firstName}}, join our {{industry}} roundtable",
+      bodyTemplate:
+        "Hi {{firstName}}, we host 12 {{industry}} leaders next month. A seat for {{company}}?",
+      cadenceStep: 0,
+      delayDays: 0,
+    });
+    expect(await ops.handleCommand(upsert)).toBe("applied");
+    expect(
+      await ops.handleCommand(command("operator.playbook_retire.v1", { variantId: "pain_point" })),
+    ).toBe("applied");
+    expect(
+      await ops.handleCommand(command("operator.playbook_retire.v1", { variantId: "pain_point" })),
+    ).toBe("ignored");
+    for (let i = 0; i < 60; i++) await engine.handleScored(scored(`pb${i}`));
+    await engine.drain();
+    const reqs = await requests();
+    const picked = new Set(reqs.map((r) => r.data.variantId));
+    expect(picked.has("event_invite")).toBe(true);
+    expect(picked.has("pain_point")).toBe(false);
+    const invite = reqs.find((r) => r.data.variantId === "event_invite")!;
+    expect(invite.data.subject).toBe("Ada, join our SaaS roundtable");
+    const changes = (await updates()).filter((u) => u.type === "experiment.playbook_changed.v1");
+    expect(changes.map((c) => [c.data.variantId, c.data.change, c.data.by])).toEqual([
+      ["event_invite", "created", "ops@acme.io"],
+      ["pain_point", "retired", "ops@acme.io"],
+    ]);
   });
 
   it("pauses a variant (no traffic, announced), resumes it; revive only lifts a suppression", async () => {
     const engine = engineBuilder({ db: handle.db, rng: seededRng(2) });
     const ops = operatorBuilder({ db: handle.db });
-    await engine.handleScored(scored("p0")); // creates the segment's arms
+    await engine.handleScored(scored("p0"));
+    await engine.drain(); // creates the segment's arms
     expect(
       await ops.handleCommand(
         command("operator.variant_command.v1", {
@@ -65,6 +197,7 @@ describe("operator commands and suppression", () => {
     ).toBe("applied");
     expect((await arm("exec-mid", "roi")).status).toBe("paused");
     for (let i = 0; i < 60; i++) await engine.handleScored(scored(`p${i + 1}`));
+    await engine.drain();
     const picks = (await handle.db.select().from(schema.decisions)).map((d) => d.variantId);
     expect(picks.slice(1)).not.toContain("roi");
     expect(
@@ -90,9 +223,14 @@ describe("operator commands and suppression", () => {
   });
 
   it("suppresses a variant that keeps losing after enough sends, announces why, and an operator can revive it", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(3) });
+    const engine = engineBuilder({
+      db: handle.db,
+      rng: seededRng(3),
+      suppression: { minExposures: 300, threshold: 0.05, consecutiveChecks: 3 },
+    });
     const ops = operatorBuilder({ db: handle.db });
     await engine.handleScored(scored("s0"));
+    await engine.drain();
     // Evidence as if 400 sends each had been settled: case_study converts far better.
     const rates: Record<string, number> = {
       pain_point: 0.01,
@@ -108,10 +246,7 @@ describe("operator commands and suppression", () => {
         .where(eq(schema.arms.variantId, variantId));
     }
     const suppressedAll: string[] = [];
-    for (let i = 0; i < 3; i++)
-      suppressedAll.push(
-        ...(await engine.review({ minExposures: 300, threshold: 0.05, consecutiveChecks: 3 })),
-      );
+    for (let i = 0; i < 3; i++) suppressedAll.push(...(await engine.review()));
     expect(suppressedAll).toContain("exec-mid/pain_point");
     expect(suppressedAll).not.toContain("exec-mid/case_study");
     const change = (await updates()).find(

@@ -1,14 +1,22 @@
-/** The default email playbook (five angles) and the template renderer. */
+/**
+ * The default email playbook — five first-touch angles (the experiment's arms),
+ * two follow-up steps, and the nurture track — and the template renderer.
+ */
 import type { PersonalisationFacts } from "@pw/events";
 
 export type Variant = {
   variantId: string;
-  channel: "email";
+  channel: "email" | "linkedin" | "slack" | "in_app";
   angle: string;
   subjectTemplate: string;
   bodyTemplate: string;
   cadenceStep: number;
+  delayDays?: number;
+  parentVariantId?: string | null;
+  track?: "experiment" | "nurture";
 };
+
+export const NURTURE_VARIANT = "nurture_digest";
 
 export const DEFAULT_PLAYBOOK: Variant[] = [
   {
@@ -54,6 +62,36 @@ export const DEFAULT_PLAYBOOK: Variant[] = [
     bodyTemplate:
       "Hi {{firstName}},\n\nA {{industry}} team like yours cut time-to-close by 40%. Two-page case study attached; want the walkthrough?",
     cadenceStep: 0,
+  },
+  {
+    variantId: "follow_up_bump",
+    channel: "email",
+    angle: "bump",
+    subjectTemplate: "Re: {{company}}",
+    bodyTemplate:
+      "Hi {{firstName}}, floating this back up in case it got buried. Worth a short call this week?",
+    cadenceStep: 1,
+    delayDays: 3,
+  },
+  {
+    variantId: "follow_up_breakup",
+    channel: "email",
+    angle: "breakup",
+    subjectTemplate: "Should I close the loop, {{firstName}}?",
+    bodyTemplate:
+      "Hi {{firstName}}, I have not heard back, so I will assume the timing is off for {{company}}. If that changes, just reply to this thread.",
+    cadenceStep: 2,
+    delayDays: 7,
+  },
+  {
+    variantId: NURTURE_VARIANT,
+    channel: "email",
+    angle: "nurture",
+    subjectTemplate: "What {{industry}} teams learned about follow-up this month",
+    bodyTemplate:
+      "Hi {{firstName}},\n\nA short monthly read: three things the fastest {{industry}} sales teams changed this month. No pitch — reply any time if you want to talk.",
+    cadenceStep: 0,
+    track: "nurture",
   },
 ];
 

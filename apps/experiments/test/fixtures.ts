@@ -2,7 +2,13 @@ import { envelope, type LeadScored, type OutreachOutcome } from "@pw/events";
 
 export function scored(
   leadId: string,
-  o: { tier?: "hot" | "warm" | "cold"; segment?: string; contactable?: boolean; id?: string } = {},
+  o: {
+    tier?: "hot" | "warm" | "cold";
+    segment?: string;
+    contactable?: boolean;
+    id?: string;
+    score?: number;
+  } = {},
 ): LeadScored {
   return envelope({
     ...(o.id ? { id: o.id } : {}),
@@ -10,7 +16,7 @@ export function scored(
     source: "pw://scoring",
     subject: leadId,
     data: {
-      score: o.tier === "cold" ? 20 : 80,
+      score: o.score ?? (o.tier === "cold" ? 20 : 80),
       tier: o.tier ?? "hot",
       segment: o.segment ?? "exec-mid",
       reasons: [],
@@ -35,12 +41,18 @@ export function outcome(
   at: Date,
   requestId?: string,
   id?: string,
+  extra: { replyText?: string; bounceType?: "hard" | "soft" } = {},
 ): OutreachOutcome {
   return envelope({
     ...(id ? { id } : {}),
     type: "outreach.outcome.v1",
     source: "pw://ingest",
     subject: leadId,
-    data: { outcome: kind, occurredAt: at.toISOString(), ...(requestId ? { requestId } : {}) },
+    data: {
+      outcome: kind,
+      occurredAt: at.toISOString(),
+      ...(requestId ? { requestId } : {}),
+      ...extra,
+    },
   }) as OutreachOutcome;
 }

@@ -61,8 +61,17 @@ export const PlaybookUpsertV1 = eventSchema(
     subjectTemplate: z.string().max(500),
     bodyTemplate: z.string().min(1).max(20_000),
     cadenceStep: z.number().int().min(0).max(20).default(0),
+    /** Follow-up steps: days after the previous step. */
+    delayDays: z.number().int().min(0).max(90).default(0),
+    /** A follow-up written for one first-touch variant (absent: follows any). */
+    parentVariantId: z.string().min(1).max(100).optional(),
     ...issuedBy,
   }),
+);
+
+export const PlaybookRetireV1 = eventSchema(
+  "operator.playbook_retire.v1",
+  z.object({ variantId: z.string().min(1).max(100), ...issuedBy }),
 );
 
 export const OperatorCommand = z.discriminatedUnion("type", [
@@ -72,6 +81,7 @@ export const OperatorCommand = z.discriminatedUnion("type", [
   ApprovalModeV1,
   ApprovalDecisionV1,
   PlaybookUpsertV1,
+  PlaybookRetireV1,
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommand>;
 

@@ -31,6 +31,16 @@ export const DecisionExplanation = z.object({
 });
 export type DecisionExplanation = z.infer<typeof DecisionExplanation>;
 
+export const FollowUpStep = z.object({
+  /** 1, 2… — the first touch is step 0. */
+  step: z.number().int().min(1).max(20),
+  /** Days after the previous step; dispatch stops the cadence on a reply or opt-out. */
+  delayDays: z.number().int().min(0).max(90),
+  subject: z.string().max(500),
+  body: z.string().max(20_000),
+});
+export type FollowUpStep = z.infer<typeof FollowUpStep>;
+
 export const OutreachRequestedV1 = eventSchema(
   "outreach.requested.v1",
   z.object({
@@ -47,6 +57,20 @@ export const OutreachRequestedV1 = eventSchema(
     cadenceStep: z.number().int().min(0).max(20),
     explanation: DecisionExplanation,
     requestedAt: IsoTime,
+    /**
+     * experiment: a bandit decision (absent means experiment, as before this field);
+     * nurture: the low-touch track for leads that did not get send capacity in time.
+     */
+    track: z.enum(["experiment", "nurture"]).optional(),
+    /** The rest of the cadence, rendered for this lead (dispatch schedules them). */
+    followUps: z.array(FollowUpStep).max(10).optional(),
+    /** Who wrote the copy: the stackAI rewrite or the template (with why it fell back). */
+    copy: z
+      .object({
+        writer: z.enum(["stackai", "template"]),
+        fallbackReason: z.string().max(500).optional(),
+      })
+      .optional(),
   }),
 );
 export type OutreachRequestedV1 = z.infer<typeof OutreachRequestedV1>;

@@ -3,6 +3,7 @@ import {
   boolean,
   index,
   integer,
+  jsonb,
   pgSchema,
   primaryKey,
   real,
@@ -22,7 +23,14 @@ export const playbook = experiments.table("playbook", {
   /** Templates with `{{firstName}}`-style slots filled from the lead's facts. */
   subjectTemplate: text().notNull(),
   bodyTemplate: text().notNull(),
+  /** 0 = first touch (an experiment arm); 1, 2… = follow-up steps of the cadence. */
   cadenceStep: integer().notNull().default(0),
+  /** Follow-ups: days after the previous step. */
+  delayDays: integer().notNull().default(0),
+  /** A follow-up written for one first-touch variant; null = follows any variant. */
+  parentVariantId: text(),
+  /** experiment (bandit arm) | nurture (low-touch track for leads that did not get capacity). */
+  track: text().notNull().default("experiment"),
   retired: boolean().notNull().default(false),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
@@ -36,6 +44,10 @@ export const arms = experiments.table(
     exposures: integer().notNull().default(0),
     successes: real().notNull().default(0),
     failures: real().notNull().default(0),
+    /** Guardrail evidence: deliverability and compliance, whatever the conversions. */
+    bounces: integer().notNull().default(0),
+    unsubscribes: integer().notNull().default(0),
+    negativeReplies: integer().notNull().default(0),
     /** active | suppressed | paused */
     status: text().notNull().default("active"),
     statusReason: text(),
@@ -56,6 +68,18 @@ export const decisions = experiments.table(
     policy: text().notNull(),
     propensity: real().notNull(),
     decidedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    /** pending_approval | requested | rejected (approval mode holds decisions for an operator). */
+    state: text().notNull().default("requested"),
+    /** When the request went out (the attribution window starts here); null while pending. */
+    requestedAt: timestamp({ withTimezone: true }),
+    /**
+     * The state the decision was made in — arms (successes, failures, exposures,
+     * status, prior) and policy options — so `pnpm ope` can ask what another policy
+     * would have done with the same knowledge.
+     */
+    context: jsonb(),
+    /** The outreach.requested.v1 envelope, kept while a decision waits for approval. */
+    pendingRequest: jsonb(),
     /**
      * Set once the decision counted in the posterior: as a success when the reward
      * outcome arrived inside the attribution window, as a failure when the window closed
@@ -64,8 +88,41 @@ export const decisions = experiments.table(
     settledAt: timestamp({ withTimezone: true }),
     rewarded: boolean(),
   },
-  (t) => [index().on(t.leadId, t.decidedAt)],
+  (t) => [index().on(t.leadId, t.decidedAt), index().on(t.state, t.settledAt)],
 );
+
+/**
+ * Leads waiting for send capacity, highest priority first. A lead is queued once;
+ * a rescore while waiting updates its score. Every row ends requested, nurtured,
+ * pending approval or rejected — never silently dropped.
+ */
+export const queue = experiments.table(
+  "queue",
+  {
+    leadId: text().primaryKey(),
+    /** The lead.scored.v1 event that queued it (request ids derive from it). */
+    eventId: text().notNull(),
+    segment: text().notNull(),
+    score: real().notNull(),
+    /** Operator "prioritise": added to the priority so the lead goes first. */
+    boost: real().notNull().default(0),
+    email: text().notNull(),
+    facts: jsonb().notNull(),
+    traceparent: text(),
+    /** queued | requested | pending_approval | nurture | rejected */
+    status: text().notNull().default("queued"),
+    queuedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    resolvedAt: timestamp({ withTimezone: true }),
+    note: text(),
+  },
+  (t) => [index().on(t.status, t.queuedAt)],
+);
+
+/** Sends used per UTC day, incremented atomically under the cap by every instance. */
+export const sendCapacity = experiments.table("send_capacity", {
+  day: text().primaryKey(),
+  used: integer().notNull().default(0),
+});
 
 /** Operator switches that hold across restarts (kill switch, approval mode). */
 export const settings = experiments.table("settings", {
@@ -75,6 +132,17 @@ export const settings = experiments.table("settings", {
   by: text().notNull(),
   reason: text(),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+/**
+ * Leads the engine must not request outreach for: opted out (unsubscribed, asked in
+ * a reply), put on the list by an operator, or suppressed by an operator (removable).
+ */
+export const doNotContact = experiments.table("do_not_contact", {
+  leadId: text().primaryKey(),
+  /** unsubscribed | asked in a reply | do_not_contact by <operator> | suppressed by <operator> */
+  reason: text().notNull(),
+  at: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
 
 export const experimentsOutbox = outboxTable(experiments);
