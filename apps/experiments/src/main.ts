@@ -1,30 +1,20 @@
 // Wiring point of apps/experiments: config → db + bus → engine → consumers → health server.
+import { pooledPriors } from "@pw/bandit";
 import { createBus } from "@pw/bus";
-import { BusConfig, DatabaseConfig, HttpConfig, loadConfig, ServiceConfig } from "@pw/config";
 import { createDb, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
 import { createLogger } from "@pw/logger";
+import { createStackAiClient } from "@pw/stackai";
 import { sql } from "drizzle-orm";
 import Fastify from "fastify";
-import { z } from "zod";
+import { loadExperimentsConfig } from "./config.ts";
 import { startExperiments } from "./consumers.ts";
+import { createCopywriter } from "./copywriter.ts";
 import { engineBuilder, seedPlaybook } from "./engine.ts";
+import { createIntentClassifier } from "./intent.ts";
 import { operatorBuilder } from "./operator.ts";
 
-const config = loadConfig(
-  ServiceConfig.and(HttpConfig(4300))
-    .and(BusConfig)
-    .and(DatabaseConfig)
-    .and(
-      z.object({
-        /** The outcome that counts as a conversion for the bandit. */
-        EXPERIMENT_REWARD: z
-          .enum(["replied", "meeting_booked", "converted"])
-          .default("meeting_booked"),
-        EXPERIMENT_ATTRIBUTION_DAYS: z.coerce.number().min(1).max(90).default(14),
-      }),
-    ),
-);
+const config = loadExperimentsConfig();
 const logger = createLogger({
   service: config.serviceName ?? "experiments",
   level: config.logLevel,
@@ -38,17 +28,46 @@ await migrate(handle);
 await seedPlaybook(handle.db);
 const bus = createBus(config.bus, logger.child({ component: "bus" }));
 await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
+const rewriteClient = config.stackai.rewrite && createStackAiClient(config.stackai.rewrite);
+const intentClient = config.stackai.intent && createStackAiClient(config.stackai.intent);
 const engine = engineBuilder({
   db: handle.db,
-  reward: config.EXPERIMENT_REWARD,
-  attributionDays: config.EXPERIMENT_ATTRIBUTION_DAYS,
+  reward: config.reward,
+  attributionDays: config.attributionDays,
+  capacity: config.capacity,
+  guardrails: config.guardrails,
+  priors:
+    config.pooledPriorStrength > 0
+      ? (bySegment) => {
+          const priors = pooledPriors(bySegment, {
+            strength: config.pooledPriorStrength,
+            pool: "variant",
+            adaptive: true,
+          });
+          return new Map(
+            [...bySegment].map(([segment, arms]) => [
+              segment,
+              arms.map((a) => ({ ...a, prior: priors.get(segment)?.get(a.id) ?? a.prior })),
+            ]),
+          );
+        }
+      : undefined,
+  copywriter: createCopywriter({
+    stackai: rewriteClient || undefined,
+    logger: logger.child({ component: "copywriter" }),
+  }),
+  intent: createIntentClassifier({
+    stackai: intentClient || undefined,
+    logger: logger.child({ component: "intent" }),
+  }),
 });
 const running = await startExperiments({
   bus,
   db: handle.db,
   engine,
-  operator: operatorBuilder({ db: handle.db }),
+  operator: operatorBuilder({ db: handle.db, capacityPerDay: config.capacity.perDay }),
   logger,
+  reviewEveryMs: config.reviewEveryMs,
 });
 
 const app = Fastify();
@@ -61,10 +80,20 @@ app.get("/readyz", async (_req, reply) => {
       () => false,
     ),
   ]);
-  return reply.code(broker && database ? 200 : 503).send({ broker, database });
+  return reply.code(broker && database ? 200 : 503).send({
+    broker,
+    database,
+    stackai: {
+      rewrite: rewriteClient ? rewriteClient.breakerState() : "not_configured",
+      intent: intentClient ? intentClient.breakerState() : "not_configured",
+    },
+  });
 });
 await app.listen({ port: config.port, host: config.host });
-logger.info({ port: config.port, reward: config.EXPERIMENT_REWARD }, "experiments running");
+logger.info(
+  { port: config.port, reward: config.reward, capacity: config.capacity.perDay },
+  "experiments running",
+);
 
 let stopping = false;
 async function shutdown(signal: string) {
@@ -74,6 +103,8 @@ async function shutdown(signal: string) {
   await app.close();
   await running.stop();
   await bus.close();
+  await rewriteClient?.close();
+  await intentClient?.close();
   await handle.close();
   process.exit(0);
 }
