@@ -3,13 +3,14 @@ import { createBus } from "@pw/bus";
 import { createDb, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
 import { createLogger } from "@pw/logger";
+import { createStackAiClient } from "@pw/stackai";
 import { sql } from "drizzle-orm";
 import { loadScoringConfig } from "./config.ts";
 import { startScoring } from "./consumers.ts";
 import { buildHttp, createScoringMetrics } from "./http.ts";
 import { ensureInitialModel } from "./model-store.ts";
 import { scoringServiceBuilder } from "./service.ts";
-import { createStackAiClient } from "./stackai/client.ts";
+import { createStackAiScorer } from "./stackai-scorer.ts";
 
 const config = loadScoringConfig();
 const logger = createLogger({ service: config.serviceName ?? "scoring", level: config.logLevel });
@@ -26,7 +27,7 @@ const stackai = config.stackai ? createStackAiClient(config.stackai) : undefined
 const metrics = createScoringMetrics();
 const service = scoringServiceBuilder({
   db: handle.db,
-  stackai,
+  stackai: stackai ? createStackAiScorer(stackai) : undefined,
   logger,
   onScore: (scorer, fallback) => metrics.scorer.inc({ scorer, fallback: String(fallback) }),
 });

@@ -2,12 +2,13 @@
 // idempotency, learning and rollback, and stackAI fallback.
 import { createServer } from "node:http";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createStackAiClient } from "@pw/stackai";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { crmEvent, outcomeEvent, signalEvent } from "../test/fixtures.ts";
 import { activeModel, ensureInitialModel, rollbackModel } from "./model-store.ts";
 import { scoringServiceBuilder } from "./service.ts";
-import { createStackAiClient } from "./stackai/client.ts";
+import { createStackAiScorer } from "./stackai-scorer.ts";
 
 const T = (h: number) => new Date(Date.UTC(2026, 10, 24, 12) - h * 3_600_000).toISOString();
 const now = () => new Date(Date.UTC(2026, 10, 24, 12));
@@ -162,13 +163,14 @@ describe("scoring service", () => {
     });
     await new Promise<void>((r) => vendor.listen(0, "127.0.0.1", r));
     const a = vendor.address();
-    const stackai = createStackAiClient({
+    const client = createStackAiClient({
       baseUrl: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`,
       apiKey: "k",
       orgId: "o",
       flowId: "f",
       maxRetries: 0,
     });
+    const stackai = createStackAiScorer(client);
     const withVendor = scoringServiceBuilder({ db: handle.db, now, stackai });
     await withVendor.handleLeadEvent(
       crmEvent("l6", T(5), { title: "CFO", industry: "Fintech", employees: 900 }),
@@ -178,6 +180,7 @@ describe("scoring service", () => {
       scorer: "builtin",
       fallbackReason: expect.stringContaining("stackAI http_500"),
     });
+    await client.close();
     await new Promise<void>((r) => vendor.close(() => r()));
   });
 });

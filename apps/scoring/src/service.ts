@@ -28,7 +28,7 @@ import {
   segmentOf,
 } from "./model/features.ts";
 import { activeModel, modelCache, saveNewVersion } from "./model-store.ts";
-import type { StackAiClient } from "./stackai/client.ts";
+import type { StackAiScorer } from "./stackai-scorer.ts";
 
 export const CONSUMER = "scoring";
 const SOURCE = "pw://scoring";
@@ -43,7 +43,7 @@ export type ScoringDeps = {
   db: Db;
   /** Called for every score computed (metrics). */
   onScore?: (scorer: "builtin" | "stackai", fallback: boolean) => void;
-  stackai?: StackAiClient;
+  stackai?: StackAiScorer;
   icp?: Icp;
   logger?: Logger;
   now?: () => Date;

@@ -2,7 +2,16 @@
 // including its failure modes; and the breaker opening and closing.
 import { createServer, type Server } from "node:http";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { createStackAiClient, type StackAiError } from "./client.ts";
+import { z } from "zod";
+import { createStackAiClient, reasonOf as reasonOfError } from "./client.ts";
+
+/** A flow output shaped like scoring's: the client validates with whatever schema it is given. */
+const Output = z.object({
+  score: z.number().min(0).max(100),
+  tier: z.enum(["hot", "warm", "cold"]),
+  segment: z.string().min(1),
+  reasons: z.array(z.union([z.string(), z.object({ label: z.string() })])),
+});
 
 type Behaviour = { status?: number; body?: string; delayMs?: number };
 let next: Behaviour[] = [];
@@ -47,10 +56,14 @@ beforeAll(async () => {
   const a = server.address();
   base = `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+const clients: { close: () => Promise<void> }[] = [];
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await new Promise<void>((r) => server.close(() => r()));
+});
 
-const client = (o: Partial<Parameters<typeof createStackAiClient>[0]> = {}) =>
-  createStackAiClient({
+const client = (o: Partial<Parameters<typeof createStackAiClient>[0]> = {}) => {
+  const c = createStackAiClient({
     baseUrl: base,
     apiKey: "sk-stack",
     orgId: "org1",
@@ -59,16 +72,19 @@ const client = (o: Partial<Parameters<typeof createStackAiClient>[0]> = {}) =>
     maxRetries: 1,
     ...o,
   });
+  clients.push(c);
+  return c;
+};
 const reasonOf = (p: Promise<unknown>) =>
   p.then(
     () => "ok",
-    (e: StackAiError) => e.reason,
+    (e: unknown) => reasonOfError(e),
   );
 
 describe("stackAI client", () => {
   it("posts the lead in the contract's shape and accepts outputs.out-0", async () => {
     requests = [];
-    const out = await client().score("lead-1", { profile: { title: "VP" } });
+    const out = await client().run("lead-1", { profile: { title: "VP" } }, Output);
     expect(out).toMatchObject({ score: 82, tier: "hot", segment: "exec-mid" });
     expect(requests[0]).toMatchObject({
       url: "/inference/v0/run/org1/flow1",
@@ -89,7 +105,7 @@ describe("stackAI client", () => {
         }),
       },
     ];
-    expect((await client().score("lead-1", {})).score).toBe(82);
+    expect((await client().run("lead-1", {}, Output)).score).toBe(82);
   });
 
   it.each([
@@ -129,13 +145,51 @@ describe("stackAI client", () => {
     ],
   ])("fails with a recorded reason on %s", async (_name, behaviours, reason) => {
     next = [...(behaviours as Behaviour[])];
-    expect(await reasonOf(client().score("lead-1", {}))).toBe(reason);
+    expect(await reasonOf(client().run("lead-1", {}, Output))).toBe(reason);
     next = [];
   });
 
   it("retries a 5xx once and then succeeds", async () => {
     next = [{ status: 503 }];
-    expect((await client().score("lead-1", {})).tier).toBe("hot");
+    expect((await client().run("lead-1", {}, Output)).tier).toBe("hot");
+  });
+
+  it("retries a 429 and then succeeds", async () => {
+    requests = [];
+    next = [{ status: 429 }];
+    expect((await client().run("lead-1", {}, Output)).tier).toBe("hot");
+    expect(requests).toHaveLength(2);
+  });
+
+  it("does not retry a timeout: the call is bounded by the timeout", async () => {
+    requests = [];
+    next = [{ delayMs: 1_000 }];
+    const started = Date.now();
+    expect(await reasonOf(client({ maxRetries: 2 }).run("lead-1", {}, Output))).toBe("timeout");
+    expect(Date.now() - started).toBeLessThan(800);
+    expect(requests).toHaveLength(1);
+    next = [];
+  });
+
+  it("strips a markdown json fence and accepts an out-0 that is already an object", async () => {
+    next = [
+      {
+        body: JSON.stringify({
+          outputs: { "out-0": `\n\`\`\`json\n${JSON.stringify(good)}\n\`\`\`\n` },
+          state: "COMPLETED",
+        }),
+      },
+      { body: JSON.stringify({ outputs: { "out-0": good }, state: "COMPLETED" }) },
+    ];
+    expect((await client().run("lead-1", {}, Output)).segment).toBe("exec-mid");
+    expect((await client().run("lead-1", {}, Output)).segment).toBe("exec-mid");
+  });
+
+  it("validates with the caller's schema", async () => {
+    const Other = z.object({ intent: z.enum(["positive", "neutral"]) });
+    next = [{ body: JSON.stringify({ "out-0": '{"intent":"positive"}', state: "COMPLETED" }) }];
+    expect(await client().run("u", "text", Other)).toEqual({ intent: "positive" });
+    expect(await reasonOf(client().run("u", "text", Other))).toBe("invalid_output");
   });
 
   it("opens the breaker after repeated failures, fails fast, and closes after a good probe", async () => {
@@ -146,22 +200,44 @@ describe("stackAI client", () => {
       now: () => t,
     });
     next = [{ status: 500 }, { status: 500 }, { status: 500 }];
-    for (let i = 0; i < 3; i++) expect(await reasonOf(c.score("l", {}))).toBe("http_500");
+    for (let i = 0; i < 3; i++) expect(await reasonOf(c.run("l", {}, Output))).toBe("http_500");
     expect(c.breakerState()).toBe("open");
     requests = [];
-    expect(await reasonOf(c.score("l", {}))).toBe("circuit_open");
+    expect(await reasonOf(c.run("l", {}, Output))).toBe("circuit_open");
     expect(requests).toHaveLength(0); // failing fast: the vendor is not called
     t += 10_001;
     expect(c.breakerState()).toBe("half_open");
-    expect(await reasonOf(c.score("l", {}))).toBe("ok");
+    expect(await reasonOf(c.run("l", {}, Output))).toBe("ok");
     expect(c.breakerState()).toBe("closed");
     // A failed probe re-opens it at once.
     next = [{ status: 500 }, { status: 500 }, { status: 500 }];
-    for (let i = 0; i < 3; i++) await reasonOf(c.score("l", {}));
+    for (let i = 0; i < 3; i++) await reasonOf(c.run("l", {}, Output));
     t += 10_001;
     next = [{ status: 500 }];
-    expect(await reasonOf(c.score("l", {}))).toBe("http_500");
+    expect(await reasonOf(c.run("l", {}, Output))).toBe("http_500");
     expect(c.breakerState()).toBe("open");
+  });
+
+  it("lets a single probe through while half-open", async () => {
+    let t = 1_000_000;
+    const c = client({
+      maxRetries: 0,
+      breaker: { failureThreshold: 1, cooldownMs: 1_000 },
+      now: () => t,
+    });
+    next = [{ status: 500 }];
+    expect(await reasonOf(c.run("l", {}, Output))).toBe("http_500");
+    t += 1_001;
+    next = [
+      {
+        delayMs: 100,
+        body: JSON.stringify({ outputs: { "out-0": JSON.stringify(good) }, state: "COMPLETED" }),
+      },
+    ];
+    const probe = c.run("l", {}, Output);
+    expect(await reasonOf(c.run("l", {}, Output))).toBe("circuit_open");
+    expect(await reasonOf(probe)).toBe("ok");
+    expect(c.breakerState()).toBe("closed");
   });
 
   it("limits concurrency: a slow vendor sees at most N requests at once", async () => {
@@ -184,8 +260,9 @@ describe("stackAI client", () => {
       flowId: "f",
       concurrency: 3,
     });
-    await Promise.all(Array.from({ length: 12 }, () => c.score("l", {})));
+    await Promise.all(Array.from({ length: 12 }, () => c.run("l", {}, Output)));
     expect(peak).toBe(3);
+    await c.close();
     await new Promise<void>((r) => slow.close(() => r()));
   });
 });

@@ -1,33 +1,20 @@
 /**
- * stackAI flow client (undici): `POST {base}/inference/v0/run/{orgId}/{flowId}`,
- * Bearer key, body `{"user_id": leadId, "in-0": "<lead JSON>"}`, answer
+ * stackAI flow client (undici), shared by every service that asks a flow:
+ * `POST {base}/inference/v0/run/{orgId}/{flowId}`, Bearer key, body
+ * `{"user_id": <id>, "in-0": "<input JSON>"}`, answer
  * `{"outputs":{"out-0":"…"},"run_id","state":"COMPLETED","error":null}` (`out-0`
- * also accepted at the top level). The flow's output must be JSON we validate;
- * anything else is an error the caller turns into the built-in score.
+ * also accepted at the top level). `out-0` must be JSON (markdown ```json fences
+ * tolerated) that passes the caller's zod schema; anything else is a
+ * `StackAiError` the caller turns into its local fallback.
  *
- * Guard rails so a slow or failing vendor never stalls scoring: a per-call
- * timeout, bounded retries with jittered backoff on 429/5xx, a concurrency
- * limit, and a circuit breaker that fails fast while the vendor is down.
+ * Guard rails so a slow or failing vendor never stalls a service: a per-call
+ * timeout, bounded retries with jittered backoff on 429/5xx/network errors, a
+ * concurrency limit, and a circuit breaker that fails fast while the vendor is
+ * down. A client is bound to one flow, so a flow that misbehaves (e.g. returns
+ * invalid output) opens only its own breaker.
  */
-import { Tier } from "@pw/events";
 import { Agent, request } from "undici";
 import { z } from "zod";
-
-export const FlowOutput = z.object({
-  score: z.number().min(0).max(100),
-  tier: Tier,
-  segment: z.string().min(1).max(100),
-  reasons: z
-    .array(
-      z.union([
-        z.string().min(1).max(300),
-        z.object({ label: z.string().min(1).max(300), contribution: z.number().optional() }),
-      ]),
-    )
-    .max(20),
-  message: z.string().max(5_000).optional(),
-});
-export type FlowOutput = z.infer<typeof FlowOutput>;
 
 const RunResponse = z.object({
   outputs: z.record(z.string(), z.unknown()).optional(),
@@ -38,7 +25,11 @@ const RunResponse = z.object({
 });
 
 export class StackAiError extends Error {
-  /** Short machine reason recorded as the fallback reason: timeout, http_429, invalid_output… */
+  /**
+   * Short machine reason recorded as the fallback reason: `timeout`, `network`,
+   * `http_<status>`, `malformed_response`, `flow_not_completed`, `missing_output`,
+   * `invalid_output`, `circuit_open`.
+   */
   readonly reason: string;
   constructor(reason: string, message: string) {
     super(message);
@@ -47,19 +38,38 @@ export class StackAiError extends Error {
   }
 }
 
+/** The machine reason of any error thrown by a client call (`error` when it is not a StackAiError). */
+export function reasonOf(error: unknown): string {
+  return error instanceof StackAiError ? error.reason : "error";
+}
+
 export type StackAiOptions = {
   baseUrl: string;
   apiKey: string;
   orgId: string;
   flowId: string;
+  /** Per attempt: connect + headers + body. Default 2 s. */
   timeoutMs?: number;
+  /** Retries after the first attempt on 429, 5xx and network errors (not on timeouts). Default 2. */
   maxRetries?: number;
+  /** Calls in flight at once; the rest wait their turn. Default 8. */
   concurrency?: number;
+  /** Default: 5 consecutive failures open it for 30 s, then one probe decides. */
   breaker?: { failureThreshold: number; cooldownMs: number };
   now?: () => number;
 };
 
 export type BreakerState = "closed" | "open" | "half_open";
+
+/** Parses `out-0`: a JSON string (optionally in a markdown ```json fence) or an already-decoded value. */
+function decodeOutput(out: unknown): unknown {
+  if (typeof out !== "string") return out;
+  try {
+    return JSON.parse(out.trim().replace(/^```(?:json)?\s*|\s*```$/g, ""));
+  } catch {
+    throw new StackAiError("invalid_output", "stackAI out-0 is not JSON");
+  }
+}
 
 export function createStackAiClient(options: StackAiOptions) {
   const timeoutMs = options.timeoutMs ?? 2_000;
@@ -101,22 +111,24 @@ export function createStackAiClient(options: StackAiOptions) {
       active++;
       return;
     }
+    // The releasing call hands its slot over (active unchanged), so a caller
+    // arriving in between cannot slip past the limit.
     await new Promise<void>((resolve) => waiting.push(resolve));
-    active++;
   }
   function release() {
-    active--;
-    waiting.shift()?.();
+    const next = waiting.shift();
+    if (next) next();
+    else active--;
   }
 
-  async function once(leadId: string, lead: unknown): Promise<FlowOutput> {
+  async function once(userId: string, input: unknown): Promise<unknown> {
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(url, {
         method: "POST",
         dispatcher,
         headers: { authorization: `Bearer ${options.apiKey}`, "content-type": "application/json" },
-        body: JSON.stringify({ user_id: leadId, "in-0": JSON.stringify(lead) }),
+        body: JSON.stringify({ user_id: userId, "in-0": JSON.stringify(input) }),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
         signal: AbortSignal.timeout(timeoutMs),
@@ -128,12 +140,22 @@ export function createStackAiClient(options: StackAiOptions) {
         `stackAI request failed: ${(error as Error).message}`,
       );
     }
-    const text = await res.body.text().catch(() => "");
+    const read = await res.body.text().then(
+      (text) => ({ text, error: undefined }),
+      (error: Error) => ({ text: "", error }),
+    );
     if (res.statusCode !== 200)
       throw new StackAiError(
         `http_${res.statusCode}`,
-        `stackAI answered ${res.statusCode}: ${text.slice(0, 200)}`,
+        `stackAI answered ${res.statusCode}: ${read.text.slice(0, 200)}`,
       );
+    if (read.error)
+      // The answer timed out or the connection dropped half-way through it.
+      throw new StackAiError(
+        /Timeout|Abort/i.test(read.error.name) ? "timeout" : "network",
+        `stackAI response failed: ${read.error.message}`,
+      );
+    const text = read.text;
     let body: unknown;
     try {
       body = JSON.parse(text);
@@ -148,23 +170,19 @@ export function createStackAiClient(options: StackAiOptions) {
     const out = run.data.outputs?.["out-0"] ?? run.data["out-0"];
     if (out === undefined)
       throw new StackAiError("missing_output", "stackAI response has no out-0");
-    let parsedOut: unknown = out;
-    if (typeof out === "string") {
-      try {
-        parsedOut = JSON.parse(out.replace(/^```(?:json)?\s*|\s*```$/g, ""));
-      } catch {
-        throw new StackAiError("invalid_output", "stackAI out-0 is not JSON");
-      }
-    }
-    const flow = FlowOutput.safeParse(parsedOut);
-    if (!flow.success) {
-      const issue = flow.error.issues[0];
+    return out;
+  }
+
+  function validate<S extends z.ZodType>(out: unknown, schema: S): z.output<S> {
+    const parsed = schema.safeParse(decodeOutput(out));
+    if (!parsed.success) {
+      const issue = parsed.error.issues[0];
       throw new StackAiError(
         "invalid_output",
         `stackAI out-0 fails validation at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
       );
     }
-    return flow.data;
+    return parsed.data;
   }
 
   const retriable = (e: StackAiError) =>
@@ -172,7 +190,16 @@ export function createStackAiClient(options: StackAiOptions) {
 
   return {
     breakerState,
-    async score(leadId: string, lead: unknown): Promise<FlowOutput> {
+    /**
+     * Runs the flow for `userId` with `input` (sent as JSON in `in-0`) and returns
+     * `out-0` decoded and validated by `schema`. Throws a StackAiError otherwise;
+     * an output that fails the schema counts as a failure for the breaker.
+     */
+    async run<S extends z.ZodType>(
+      userId: string,
+      input: unknown,
+      schema: S,
+    ): Promise<z.output<S>> {
       const s = breakerState();
       if (s === "open") throw new StackAiError("circuit_open", "stackAI circuit breaker is open");
       if (s === "half_open") {
@@ -187,11 +214,14 @@ export function createStackAiClient(options: StackAiOptions) {
       try {
         for (let attempt = 0; ; attempt++) {
           try {
-            const out = await once(leadId, lead);
+            const out = validate(await once(userId, input), schema);
             success();
             return out;
           } catch (error) {
-            const e = error as StackAiError;
+            const e =
+              error instanceof StackAiError
+                ? error
+                : new StackAiError("error", (error as Error).message);
             if (s !== "half_open" && retriable(e) && attempt < maxRetries) {
               await new Promise((r) =>
                 setTimeout(r, Math.min(1_000, 100 * 2 ** attempt) * (0.5 + Math.random())),
@@ -207,7 +237,7 @@ export function createStackAiClient(options: StackAiOptions) {
         release();
       }
     },
-    close: () => dispatcher.close(),
+    close: (): Promise<void> => dispatcher.close(),
   };
 }
 export type StackAiClient = ReturnType<typeof createStackAiClient>;
