@@ -487,6 +487,7 @@ export function engineBuilder(o: EngineOptions) {
       loadArms(tx, [...new Set(candidates.map((c) => c.segment))]),
     );
     const playbook = await db.select().from(schema.playbook);
+    const pBestCache = new Map<string, Map<string, number>>();
     for (const lead of candidates) {
       const arms = armsBySegment.get(lead.segment) ?? [];
       const active = arms.filter((a) => a.status === "active");
@@ -497,7 +498,11 @@ export function engineBuilder(o: EngineOptions) {
           .where(eq(schema.queue.leadId, lead.leadId));
         continue;
       }
-      const pBest = probabilityBest(active, policy, rng);
+      // Posteriors do not move inside a drain (only exposures do), so P(best) is
+      // estimated once per segment and reused: same propensities, far less sampling.
+      const key = `${lead.segment}\u0000${active.map((a) => a.id).join(",")}`;
+      const pBest = pBestCache.get(key) ?? probabilityBest(active, policy, rng);
+      pBestCache.set(key, pBest);
       const decision = choose(arms, policy, rng, pBest);
       const variant = playbook.find((v) => v.variantId === decision.armId)!;
       const facts = lead.facts as PersonalisationFacts;

@@ -1,0 +1,146 @@
+/**
+ * `pnpm ope` arguments: exactly one log source, one or more candidates. A bad
+ * argument is a `UsageError` naming the flag and why (the CLI exits 2 on it).
+ */
+import { parseArgs } from "node:util";
+import { type Candidate, CandidateSpecError, parseCandidate } from "./candidates.ts";
+
+export const USAGE = `usage: pnpm ope <source> --candidate <spec> [--candidate <spec> ...] [--json]
+
+sources (exactly one):
+  --logs <file.jsonl>        one settled decision per line (experiments.decisions columns + reward)
+  --db                       experiments.decisions on PostgreSQL at DATABASE_URL
+  --pglite <dir>             experiments.decisions in an embedded PGlite directory
+  --simulate <world.json>    logs generated on a simulator world; prints each candidate's true value
+    --leads N                  decisions to simulate (default 20000)
+    --seed N                   world and logger seed (default 1)
+    --logging thompson|uniform the logging policy (default thompson, the engine's)
+    --save-logs <file.jsonl>   also write the simulated log (readable by --logs)
+
+candidates:
+  thompson[:floor=0.05,prior=2/60,burnIn=50,sharpen=2]   the engine's policy with options changed
+  threshold:<p>[,floor=…,prior=…,burnIn=…,sharpen=…]     drop arms with P(best) < p, Thompson on the rest
+  uniform                                                every active variant alike
+  fixed:<variantId>                                      always that variant when it is active
+
+options:
+  --draws N     Monte Carlo draws per P(best) of a candidate (default 2000)
+  --json        one JSON summary on stdout instead of the table`;
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+export type Source =
+  | { kind: "logs"; file: string }
+  | { kind: "db" }
+  | { kind: "pglite"; dir: string }
+  | {
+      kind: "simulate";
+      world: string;
+      leads: number;
+      seed: number;
+      logging: "thompson" | "uniform";
+      saveLogs?: string;
+    };
+
+export type OpeArgs = {
+  source: Source;
+  candidates: { spec: string; candidate: Candidate }[];
+  draws: number;
+  seed: number;
+  json: boolean;
+};
+
+function integer(flag: string, text: string | undefined, fallback: number, min: number): number {
+  if (text === undefined) return fallback;
+  const n = Number(text);
+  if (text.trim() === "" || !Number.isInteger(n) || n < min)
+    throw new UsageError(`--${flag}: "${text}" is not a whole number ≥ ${min}`);
+  return n;
+}
+
+/** The parsed arguments, or "help" for --help. */
+export function parseOpeArgs(argv: string[]): OpeArgs | "help" {
+  let parsed: ReturnType<typeof parse>;
+  try {
+    parsed = parse(argv);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  const { values: v, positionals } = parsed;
+  if (v.help) return "help";
+  if (positionals.length > 0)
+    throw new UsageError(`unexpected argument "${positionals[0]}": give the source as a flag`);
+  const sources = (["logs", "db", "pglite", "simulate"] as const).filter(
+    (k) => v[k] !== undefined && v[k] !== false,
+  );
+  if (sources.length !== 1)
+    throw new UsageError(
+      sources.length === 0
+        ? "no log source: give one of --logs <file>, --db, --pglite <dir>, --simulate <world.json>"
+        : `--${sources.join(", --")}: give exactly one log source`,
+    );
+  for (const k of ["logs", "pglite", "simulate", "save-logs"] as const)
+    if (v[k] === "") throw new UsageError(`--${k}: needs a path`);
+  const simOnly = (["leads", "logging", "save-logs"] as const).find((k) => v[k] !== undefined);
+  if (simOnly && !v.simulate) throw new UsageError(`--${simOnly}: only applies with --simulate`);
+  const seed = integer("seed", v.seed, 1, 0);
+  let source: Source;
+  if (v.logs !== undefined) source = { kind: "logs", file: v.logs };
+  else if (v.db) source = { kind: "db" };
+  else if (v.pglite !== undefined) source = { kind: "pglite", dir: v.pglite };
+  else {
+    const logging = v.logging ?? "thompson";
+    if (logging !== "thompson" && logging !== "uniform")
+      throw new UsageError(`--logging: "${logging}" is not thompson or uniform`);
+    source = {
+      kind: "simulate",
+      world: v.simulate!,
+      leads: integer("leads", v.leads, 20_000, 1),
+      seed,
+      logging,
+      ...(v["save-logs"] ? { saveLogs: v["save-logs"] } : {}),
+    };
+  }
+  const specs = v.candidate ?? [];
+  if (specs.length === 0)
+    throw new UsageError("--candidate: give at least one, e.g. --candidate thompson:floor=0.05");
+  const candidates = specs.map((spec) => {
+    try {
+      return { spec, candidate: parseCandidate(spec) };
+    } catch (e) {
+      if (e instanceof CandidateSpecError) throw new UsageError(e.message);
+      throw e;
+    }
+  });
+  return {
+    source,
+    candidates,
+    draws: integer("draws", v.draws, 2_000, 100),
+    seed,
+    json: v.json ?? false,
+  };
+}
+
+function parse(argv: string[]) {
+  return parseArgs({
+    args: argv,
+    allowPositionals: true,
+    strict: true,
+    options: {
+      logs: { type: "string" },
+      db: { type: "boolean" },
+      pglite: { type: "string" },
+      simulate: { type: "string" },
+      leads: { type: "string" },
+      seed: { type: "string" },
+      logging: { type: "string" },
+      "save-logs": { type: "string" },
+      candidate: { type: "string", multiple: true },
+      draws: { type: "string" },
+      json: { type: "boolean" },
+      help: { type: "boolean", short: "h" },
+    },
+  });
+}
