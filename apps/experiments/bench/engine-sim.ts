@@ -1,4 +1,4 @@
-// `pnpm sim:engine <world.json> [leads] [--seed N] [--batch 500] [--pg]` — the whole
+// `pnpm sim:engine <world.json> [leads] [--seed N] [--batch 500] [--pg | --pglite-dir D]` — the whole
 // engine (queue, drain, copy, decisions on the database, outcomes, settlement,
 // review with suppression and guardrails) driven by a world file's hidden rates,
 // one simulated day per batch. Where `pnpm sim` measures the policy on its own at
@@ -22,6 +22,8 @@ const { values, positionals } = parseArgs({
     seed: { type: "string", default: "1" },
     batch: { type: "string", default: "500" },
     pg: { type: "boolean", default: false },
+    /** Keep the engine's database (e.g. for `pnpm ope --pglite <dir>`). */
+    "pglite-dir": { type: "string" },
   },
 });
 const [file, leadsArg] = positionals;
@@ -48,10 +50,12 @@ if (values.pg && !process.env.DATABASE_URL) {
 }
 
 const handle = await createDb(
-  values.pg ? { driver: "pg", url: process.env.DATABASE_URL! } : { driver: "pglite" },
+  values.pg
+    ? { driver: "pg", url: process.env.DATABASE_URL! }
+    : { driver: "pglite", ...(values["pglite-dir"] ? { dir: values["pglite-dir"] } : {}) },
 );
 await migrate(handle);
-if (values.pg) {
+if (values.pg || values["pglite-dir"]) {
   // A clean slate for the engine's tables (the bench owns this database run).
   await handle.db.execute(
     sql`truncate experiments.arms, experiments.decisions, experiments.queue, experiments.send_capacity, experiments.inbox, experiments.outbox, experiments.settings, experiments.do_not_contact, experiments.playbook`,
