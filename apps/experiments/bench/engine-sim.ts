@@ -92,7 +92,10 @@ const worldRng = seededRng(seed);
 const pickSegment = () => {
   const total = world.segments.reduce((n, s) => n + s.share, 0);
   let x = worldRng() * total;
-  for (const s of world.segments) if ((x -= s.share) <= 0) return s;
+  for (const s of world.segments) {
+    x -= s.share;
+    if (x <= 0) return s;
+  }
   return world.segments.at(-1)!;
 };
 const ratesFor = (segment: string, lead: number) =>
