@@ -81,6 +81,11 @@ export async function startExperiments(deps: {
     }),
     subscribeTopic(deps.bus, {
       groupId,
+      topic: Topics.outreachDispatched,
+      handler: async (e) => void (await deps.engine.handleDispatched(e)),
+    }),
+    subscribeTopic(deps.bus, {
+      groupId,
       topic: Topics.operatorCommands,
       handler: async (e) => {
         if ((await deps.operator.handleCommand(e)) === "applied") {

@@ -1,6 +1,7 @@
 // The engine on embedded PGlite with a seeded RNG and a controllable clock.
 import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { envelope, type OutreachDispatched } from "@pw/events";
 import { asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { outcome, scored } from "../test/fixtures.ts";
@@ -265,6 +266,39 @@ describe("experiment engine", () => {
         .map((d) => d.leadId)
         .sort(),
     ).toEqual(["o", "p"]);
+  });
+
+  it("a first touch dispatch skipped or failed is not a send: no exposure, no failure when its window closes", async () => {
+    const engine = build({ attributionDays: 14 });
+    for (const id of ["sent", "skipped", "deferred"]) await engine.handleScored(scored(id));
+    await engine.drain();
+    const byLead = Object.fromEntries((await requests()).map((r) => [r.subject, r.data]));
+    const dispatched = (lead: string, status: string) =>
+      envelope({
+        type: "outreach.dispatched.v1",
+        source: "pw://dispatch",
+        subject: lead,
+        data: {
+          requestId: byLead[lead]!.requestId,
+          variantId: byLead[lead]!.variantId,
+          channel: "email",
+          status,
+          reason: status === "skipped" ? "quiet hours exhausted the send window" : undefined,
+          provider: { name: "local" },
+          cadenceStep: 0,
+          attempt: 1,
+          at: clock.toISOString(),
+        },
+      }) as OutreachDispatched;
+    const skip = dispatched("skipped", "skipped");
+    expect(await engine.handleDispatched(dispatched("sent", "sent"))).toBe("ignored");
+    expect(await engine.handleDispatched(dispatched("deferred", "deferred"))).toBe("ignored");
+    expect(await engine.handleDispatched(skip)).toBe("withdrawn");
+    expect(await engine.handleDispatched(skip)).toBe("duplicate");
+    expect((await arms()).reduce((n, a) => n + a.exposures, 0)).toBe(2);
+    clock = new Date(clock.getTime() + 15 * 86_400_000);
+    expect(await engine.settleExpired()).toBe(2);
+    expect((await arms()).reduce((n, a) => n + a.failures, 0)).toBe(2);
   });
 
   it("uses a stackAI-style copywriter and intent classifier when given, recording who wrote the copy", async () => {

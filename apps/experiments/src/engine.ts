@@ -32,6 +32,7 @@ import { type Db, type Executor, enqueue, markProcessed, schema } from "@pw/db";
 import {
   envelope,
   type LeadScored,
+  type OutreachDispatched,
   type OutreachOutcome,
   type OutreachRequestedV1,
   type PersonalisationFacts,
@@ -712,6 +713,41 @@ export function engineBuilder(o: EngineOptions) {
     });
   }
 
+  /**
+   * Dispatch's verdict on a first touch: a request it skipped (policy: quiet hours,
+   * opt-out, cap) or that failed for good was never seen by the lead, so it must not
+   * count as a send — nor, when its window closes, as a failure.
+   */
+  async function handleDispatched(
+    event: OutreachDispatched,
+  ): Promise<"withdrawn" | "ignored" | "duplicate"> {
+    return db.transaction(async (tx) => {
+      if (!(await markProcessed(tx, schema.experimentsInbox, CONSUMER, event.id)))
+        return "duplicate";
+      const d = event.data;
+      if (d.cadenceStep !== 0 || (d.status !== "skipped" && d.status !== "failed"))
+        return "ignored";
+      const withdrawn = await tx
+        .update(schema.decisions)
+        .set({ state: "not_sent" })
+        .where(
+          and(
+            eq(schema.decisions.requestId, d.requestId),
+            eq(schema.decisions.state, "requested"),
+            isNull(schema.decisions.settledAt),
+          ),
+        )
+        .returning({ segment: schema.decisions.segment, variantId: schema.decisions.variantId });
+      if (withdrawn.length === 0) return "ignored";
+      const w = withdrawn[0]!;
+      await tx
+        .update(schema.arms)
+        .set({ exposures: sql`greatest(${schema.arms.exposures} - 1, 0)`, updatedAt: now() })
+        .where(and(eq(schema.arms.segment, w.segment), eq(schema.arms.variantId, w.variantId)));
+      return "withdrawn";
+    });
+  }
+
   /** Requests whose attribution window closed without the reward count as failures (once). */
   async function settleExpired(): Promise<number> {
     return db.transaction(async (tx) => {
@@ -849,7 +885,16 @@ export function engineBuilder(o: EngineOptions) {
     });
   }
 
-  return { handleScored, drain, handleOutcome, settleExpired, review, capacity, policy };
+  return {
+    handleScored,
+    drain,
+    handleOutcome,
+    handleDispatched,
+    settleExpired,
+    review,
+    capacity,
+    policy,
+  };
 }
 export type Engine = ReturnType<typeof engineBuilder>;
 

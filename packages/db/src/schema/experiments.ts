@@ -68,7 +68,10 @@ export const decisions = experiments.table(
     policy: text().notNull(),
     propensity: real().notNull(),
     decidedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    /** pending_approval | requested | rejected (approval mode holds decisions for an operator). */
+    /**
+     * pending_approval | requested | rejected (approval mode holds decisions for an
+     * operator) | not_sent (dispatch skipped or failed it: not a send, not a failure).
+     */
     state: text().notNull().default("requested"),
     /** When the request went out (the attribution window starts here); null while pending. */
     requestedAt: timestamp({ withTimezone: true }),
