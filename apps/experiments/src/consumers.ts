@@ -8,6 +8,7 @@ import { createOutboxRelay, type Db, schema } from "@pw/db";
 import { Topics } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import type { Engine } from "./engine.ts";
+import type { ExperimentMetrics } from "./http.ts";
 import type { operatorBuilder } from "./operator.ts";
 
 export async function startExperiments(deps: {
@@ -16,6 +17,7 @@ export async function startExperiments(deps: {
   engine: Engine;
   operator: ReturnType<typeof operatorBuilder>;
   logger?: Logger;
+  metrics?: ExperimentMetrics;
   groupId?: string;
   /** How often windows are settled and arms reviewed for suppression. */
   reviewEveryMs?: number;
@@ -39,6 +41,7 @@ export async function startExperiments(deps: {
       );
     },
   });
+  const count = (topic: string, result: string) => deps.metrics?.events.inc({ topic, result });
   // One drain at a time per instance; a request during a drain runs one more after it.
   let draining: Promise<void> | undefined;
   let again = false;
@@ -71,24 +74,27 @@ export async function startExperiments(deps: {
       topic: Topics.leadScored,
       handler: async (e) => {
         const r = await deps.engine.handleScored(e);
+        count(Topics.leadScored, r);
         if (r === "queued" || r === "updated") setImmediate(() => void drain());
       },
     }),
     subscribeTopic(deps.bus, {
       groupId,
       topic: Topics.outreachOutcomes,
-      handler: async (e) => void (await deps.engine.handleOutcome(e)),
+      handler: async (e) => count(Topics.outreachOutcomes, await deps.engine.handleOutcome(e)),
     }),
     subscribeTopic(deps.bus, {
       groupId,
       topic: Topics.outreachDispatched,
-      handler: async (e) => void (await deps.engine.handleDispatched(e)),
+      handler: async (e) => count(Topics.outreachDispatched, await deps.engine.handleDispatched(e)),
     }),
     subscribeTopic(deps.bus, {
       groupId,
       topic: Topics.operatorCommands,
       handler: async (e) => {
-        if ((await deps.operator.handleCommand(e)) === "applied") {
+        const r = await deps.operator.handleCommand(e);
+        count(Topics.operatorCommands, r);
+        if (r === "applied") {
           relay.notify();
           setImmediate(() => void drain());
         }

@@ -6,11 +6,11 @@ import { ALL_TOPICS } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { createStackAiClient } from "@pw/stackai";
 import { sql } from "drizzle-orm";
-import Fastify from "fastify";
 import { loadExperimentsConfig } from "./config.ts";
 import { startExperiments } from "./consumers.ts";
 import { createCopywriter } from "./copywriter.ts";
 import { engineBuilder, seedPlaybook } from "./engine.ts";
+import { buildHttp, createExperimentMetrics } from "./http.ts";
 import { createIntentClassifier } from "./intent.ts";
 import { operatorBuilder } from "./operator.ts";
 
@@ -61,7 +61,9 @@ const engine = engineBuilder({
     logger: logger.child({ component: "intent" }),
   }),
 });
+const metrics = createExperimentMetrics();
 const running = await startExperiments({
+  metrics,
   bus,
   db: handle.db,
   engine,
@@ -70,24 +72,27 @@ const running = await startExperiments({
   reviewEveryMs: config.reviewEveryMs,
 });
 
-const app = Fastify();
-app.get("/healthz", async () => ({ status: "ok" }));
-app.get("/readyz", async (_req, reply) => {
-  const [broker, database] = await Promise.all([
-    bus.healthy(),
-    handle.db.execute(sql`select 1`).then(
-      () => true,
-      () => false,
-    ),
-  ]);
-  return reply.code(broker && database ? 200 : 503).send({
-    broker,
-    database,
-    stackai: {
-      rewrite: rewriteClient ? rewriteClient.breakerState() : "not_configured",
-      intent: intentClient ? intentClient.breakerState() : "not_configured",
-    },
-  });
+const app = buildHttp({
+  db: handle.db,
+  metrics,
+  capacityPerDay: config.capacity.perDay,
+  ready: async () => {
+    const [broker, database] = await Promise.all([
+      bus.healthy(),
+      handle.db.execute(sql`select 1`).then(
+        () => true,
+        () => false,
+      ),
+    ]);
+    return {
+      broker,
+      database,
+      stackai: {
+        rewrite: rewriteClient ? rewriteClient.breakerState() : "not_configured",
+        intent: intentClient ? intentClient.breakerState() : "not_configured",
+      },
+    };
+  },
 });
 await app.listen({ port: config.port, host: config.host });
 logger.info(
