@@ -32,6 +32,12 @@ export const ExperimentsConfig = ServiceConfig.and(HttpConfig(4300))
           .default(24),
         /** Pseudo-sends the pooled prior is worth (0 = off: every segment starts from Beta(1,1)). */
         EXPERIMENT_POOLED_PRIOR_STRENGTH: z.coerce.number().min(0).max(10_000).default(50),
+        /**
+         * For campaigns whose best message may change: evidence half-life in days
+         * (decayed at every review). Turns engine suppression off — a suppressed arm
+         * could never show that it became the best. Unset: evidence is kept for good.
+         */
+        EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS: z.coerce.number().positive().max(3650).optional(),
         /** Guardrails: an arm over any of these rates (after the minimum sends) is paused. */
         EXPERIMENT_GUARDRAIL_MIN_SENDS: z.coerce.number().int().min(1).default(100),
         EXPERIMENT_GUARDRAIL_BOUNCE_RATE: rate.default(0.05),
@@ -69,6 +75,7 @@ export const ExperimentsConfig = ServiceConfig.and(HttpConfig(4300))
             agingHalfLifeHours: e.EXPERIMENT_AGING_HALF_LIFE_HOURS,
           },
           pooledPriorStrength: e.EXPERIMENT_POOLED_PRIOR_STRENGTH,
+          evidenceHalfLifeDays: e.EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS,
           guardrails: {
             minExposures: e.EXPERIMENT_GUARDRAIL_MIN_SENDS,
             bounceRate: e.EXPERIMENT_GUARDRAIL_BOUNCE_RATE,

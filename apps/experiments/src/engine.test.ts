@@ -301,6 +301,23 @@ describe("experiment engine", () => {
     expect((await arms()).reduce((n, a) => n + a.failures, 0)).toBe(2);
   });
 
+  it("a campaign configured to forget decays its evidence by elapsed time, whoever reviews and however often", async () => {
+    const engine = build({ evidenceHalfLifeDays: 7, suppression: false });
+    await engine.handleScored(scored("d0"));
+    await engine.drain();
+    await handle.db.update(schema.arms).set({ successes: 100, failures: 900, decayedAt: clock });
+    clock = new Date(clock.getTime() + 7 * 86_400_000);
+    await engine.review();
+    await engine.review(); // a second review at the same time changes nothing
+    const [a] = await arms();
+    expect(a!.successes).toBeCloseTo(50, 3);
+    expect(a!.failures).toBeCloseTo(450, 3);
+    clock = new Date(clock.getTime() + 14 * 86_400_000);
+    await build({ evidenceHalfLifeDays: 7, suppression: false }).review(); // another instance
+    const [b] = await arms();
+    expect(b!.successes).toBeCloseTo(12.5, 3);
+  });
+
   it("uses a stackAI-style copywriter and intent classifier when given, recording who wrote the copy", async () => {
     const engine = build({
       copywriter: {

@@ -23,6 +23,7 @@ import {
   applySuppression,
   choose,
   DEFAULT_POLICY,
+  DEFAULT_SUPPRESSION,
   type PolicyOptions,
   probabilityBest,
   type Rng,
@@ -95,7 +96,13 @@ export type EngineOptions = {
   reward?: Reward;
   /** Rates above which an arm is paused whatever its conversions. */
   guardrails?: Guardrails;
-  suppression?: SuppressionSettings;
+  /** Off (false) for campaigns that forget: a suppressed arm could not come back. */
+  suppression?: SuppressionSettings | false;
+  /**
+   * Evidence half-life for campaigns whose best message may change (drift): every
+   * review decays successes and failures by 0.5^(elapsed / half-life). Absent: never.
+   */
+  evidenceHalfLifeDays?: number;
   capacity?: Partial<CapacitySettings>;
   attributionDays?: number;
   policy?: Partial<PolicyOptions>;
@@ -233,7 +240,8 @@ export function engineBuilder(o: EngineOptions) {
   const { db } = o;
   const reward = o.reward ?? "meeting_booked";
   const guard = o.guardrails ?? DEFAULT_GUARDRAILS;
-  const suppression = o.suppression ?? { minExposures: 300, threshold: 0.05, consecutiveChecks: 3 };
+  const suppression = o.suppression ?? DEFAULT_SUPPRESSION;
+  const halfLifeMs = (o.evidenceHalfLifeDays ?? 0) * 86_400_000;
   const capacity: CapacitySettings = { ...DEFAULT_CAPACITY, ...o.capacity };
   const windowMs = (o.attributionDays ?? 14) * 86_400_000;
   const policy: PolicyOptions = { ...DEFAULT_POLICY, draws: 400, ...o.policy };
@@ -785,7 +793,17 @@ export function engineBuilder(o: EngineOptions) {
   async function review(): Promise<string[]> {
     return db.transaction(async (tx) => {
       // Lock the rows: two instances reviewing at once see one another's changes in turn.
-      const rows = await tx.select().from(schema.arms).for("update");
+      await tx.select({ s: schema.arms.segment }).from(schema.arms).for("update");
+      if (halfLifeMs > 0) {
+        // Forget at a steady rate, by elapsed time: idempotent whoever reviews, however often.
+        const factor = sql`power(0.5, greatest(extract(epoch from (${now()}::timestamptz - ${schema.arms.decayedAt})) * 1000, 0) / ${halfLifeMs})`;
+        await tx.update(schema.arms).set({
+          successes: sql`${schema.arms.successes} * ${factor}`,
+          failures: sql`${schema.arms.failures} * ${factor}`,
+          decayedAt: now(),
+        });
+      }
+      const rows = await tx.select().from(schema.arms);
       const live = new Set((await liveVariants(tx)).map((v) => v.variantId));
       const bySegment = await loadArms(tx, []);
       const changed: string[] = [];
@@ -827,7 +845,7 @@ export function engineBuilder(o: EngineOptions) {
         const pBest =
           active.length > 0 ? probabilityBest(active, policy, rng) : new Map<string, number>();
         const suppressedNow: string[] = [];
-        if (active.length >= 2) {
+        if (suppression && active.length >= 2) {
           const result = applySuppression(armStates, pBest, suppression);
           for (const a of result.arms) lowChecks.set(`${segment}/${a.id}`, a.lowChecks ?? 0);
           for (const variantId of result.suppressed) {

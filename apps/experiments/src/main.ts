@@ -1,5 +1,5 @@
 // Wiring point of apps/experiments: config → db + bus → engine → consumers → health server.
-import { pooledPriors } from "@pw/bandit";
+import { withPooledPriors } from "@pw/bandit";
 import { createBus } from "@pw/bus";
 import { createDb, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
@@ -36,21 +36,13 @@ const engine = engineBuilder({
   attributionDays: config.attributionDays,
   capacity: config.capacity,
   guardrails: config.guardrails,
+  ...(config.evidenceHalfLifeDays
+    ? { evidenceHalfLifeDays: config.evidenceHalfLifeDays, suppression: false as const }
+    : {}),
   priors:
     config.pooledPriorStrength > 0
-      ? (bySegment) => {
-          const priors = pooledPriors(bySegment, {
-            strength: config.pooledPriorStrength,
-            pool: "variant",
-            adaptive: true,
-          });
-          return new Map(
-            [...bySegment].map(([segment, arms]) => [
-              segment,
-              arms.map((a) => ({ ...a, prior: priors.get(segment)?.get(a.id) ?? a.prior })),
-            ]),
-          );
-        }
+      ? (bySegment) =>
+          withPooledPriors(bySegment, { strength: config.pooledPriorStrength, pool: "variant" })
       : undefined,
   copywriter: createCopywriter({
     stackai: rewriteClient || undefined,

@@ -27,6 +27,7 @@ CREATE TABLE "experiments"."send_capacity" (
 ALTER TABLE "experiments"."arms" ADD COLUMN "bounces" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "experiments"."arms" ADD COLUMN "unsubscribes" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
 ALTER TABLE "experiments"."arms" ADD COLUMN "negative_replies" integer DEFAULT 0 NOT NULL;--> statement-breakpoint
+ALTER TABLE "experiments"."arms" ADD COLUMN "decayed_at" timestamp with time zone DEFAULT now() NOT NULL;--> statement-breakpoint
 ALTER TABLE "experiments"."decisions" ADD COLUMN "state" text DEFAULT 'requested' NOT NULL;--> statement-breakpoint
 ALTER TABLE "experiments"."decisions" ADD COLUMN "requested_at" timestamp with time zone;--> statement-breakpoint
 ALTER TABLE "experiments"."decisions" ADD COLUMN "context" jsonb;--> statement-breakpoint

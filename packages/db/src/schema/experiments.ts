@@ -48,6 +48,8 @@ export const arms = experiments.table(
     bounces: integer().notNull().default(0),
     unsubscribes: integer().notNull().default(0),
     negativeReplies: integer().notNull().default(0),
+    /** When the evidence was last decayed (campaigns configured to forget, for drift). */
+    decayedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     /** active | suppressed | paused */
     status: text().notNull().default("active"),
     statusReason: text(),
