@@ -1,3 +1,4 @@
-/** Thompson-sampling policy for message variants (pure) and seeded randomness. */
+/** Thompson-sampling policy for message variants (pure), pooled priors and seeded randomness. */
+export * from "./pooled.ts";
 export * from "./random.ts";
 export * from "./thompson.ts";

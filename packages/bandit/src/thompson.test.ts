@@ -7,6 +7,10 @@ import {
   applySuppression,
   choose,
   DEFAULT_POLICY,
+  DEFAULT_SUPPRESSION,
+  DRIFT_HALF_LIFE_LEADS,
+  decay,
+  discountFactor,
   probabilityBest,
   update,
 } from "./thompson.ts";
@@ -94,5 +98,57 @@ describe("Thompson policy", () => {
     ).toThrow("no active variant");
     const decayed = update(arm("x", 100, 100), 1, 0.5);
     expect(decayed).toMatchObject({ successes: 51, failures: 50, exposures: 201 });
+  });
+
+  it("with sharpen, splits non-floor traffic by P(best)^sharpen and reports that exact probability", () => {
+    const arms = [arm("a", 30, 970), arm("b", 25, 975), arm("c", 20, 980)];
+    const pBest = new Map([
+      ["a", 0.6],
+      ["b", 0.3],
+      ["c", 0.1],
+    ]);
+    const n = 40_000;
+    const share = (sharpen: number) => {
+      const rng = seededRng(11);
+      const o = { ...DEFAULT_POLICY, burnIn: 0, floor: 0.01, sharpen };
+      const counts = new Map<string, number>();
+      const props = new Map<string, number>();
+      for (let i = 0; i < n; i++) {
+        const d = choose(arms, o, rng, pBest);
+        counts.set(d.armId, (counts.get(d.armId) ?? 0) + 1);
+        props.set(d.armId, d.propensity);
+      }
+      // Propensities are the real frequencies, and they sum to 1.
+      for (const [id, c] of counts) expect(Math.abs(c / n - props.get(id)!)).toBeLessThan(0.008);
+      expect([...props.values()].reduce((s, p) => s + p, 0)).toBeCloseTo(1, 9);
+      return props;
+    };
+    const plain = share(1);
+    expect(plain.get("a")).toBeCloseTo(0.01 + 0.97 * 0.6, 9);
+    const squared = share(2);
+    expect(squared.get("a")).toBeCloseTo(0.01 + 0.97 * (0.36 / 0.46), 9);
+    expect(squared.get("c")).toBeCloseTo(0.01 + 0.97 * (0.01 / 0.46), 9);
+    expect(DEFAULT_POLICY.sharpen).toBe(2);
+  });
+
+  it("uses an arm's own prior instead of the policy's", () => {
+    const same = [arm("x", 5, 95), arm("y", 5, 95)];
+    const even = probabilityBest(same, { ...DEFAULT_POLICY, draws: 4_000 }, seededRng(5));
+    expect(Math.abs(even.get("x")! - 0.5)).toBeLessThan(0.05);
+    const informed = [{ ...same[0]!, prior: { alpha: 30, beta: 270 } }, same[1]!];
+    const tilted = probabilityBest(informed, { ...DEFAULT_POLICY, draws: 4_000 }, seededRng(5));
+    expect(tilted.get("x")).toBeGreaterThan(0.85);
+  });
+
+  it("forgets at the drift half-life, keeping the count of sends", () => {
+    expect(discountFactor(DRIFT_HALF_LIFE_LEADS)).toBeCloseTo(0.5, 12);
+    expect(discountFactor(500)).toBeCloseTo(0.95, 3);
+    expect(decay(arm("x", 40, 60), 0.5)).toMatchObject({
+      successes: 20,
+      failures: 30,
+      exposures: 100,
+    });
+    // The recommended suppression never acts on a P(best) that any draw gave a win.
+    expect(DEFAULT_SUPPRESSION.threshold).toBeLessThanOrEqual(1 / DEFAULT_POLICY.draws);
   });
 });

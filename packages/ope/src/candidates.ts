@@ -6,7 +6,7 @@
  * would have earned on the states the logger visited, not how a different
  * learning loop would have moved through states of its own.
  */
-import { probabilityBest, type Rng, seededRng } from "@pw/bandit";
+import { type ArmState, inBurnIn, probabilityBest, type Rng, seededRng } from "@pw/bandit";
 import type { ContextArm, DecisionContext } from "./decision-log.ts";
 
 type Prior = { alpha: number; beta: number };
@@ -163,7 +163,8 @@ const uniform = (arms: ContextArm[]) => new Map(arms.map((a) => [a.id, 1 / arms.
  */
 function thompson(arms: ContextArm[], o: Policy, pBest: PBest): Map<string, number> {
   const k = arms.length;
-  if (arms.some((a) => a.exposures < o.burnIn)) return uniform(arms);
+  // The bandit's own rule: a pooled prior's pseudo-observations count towards burn-in.
+  if (inBurnIn(arms as ArmState[], o)) return uniform(arms);
   const floorMass = Math.min(0.5, o.floor * k);
   const p = pBest(arms, o.prior);
   const weights = arms.map((a) => (p.get(a.id) ?? 0) ** (o.sharpen ?? 1));
@@ -196,7 +197,7 @@ export function candidateDistribution(
     }
     case "threshold": {
       const { arms, o } = withOverrides(ctx, c.overrides);
-      if (arms.some((a) => a.exposures < o.burnIn)) return uniform(arms);
+      if (inBurnIn(arms as ArmState[], o)) return uniform(arms);
       const p = pBest(arms, o.prior);
       let leader = arms[0]!.id;
       for (const a of arms) if (p.get(a.id)! > p.get(leader)!) leader = a.id;

@@ -1,17 +1,24 @@
-// `pnpm sim <world.json> [leads] [--seed N] [--drift-discount 0.98]` — runs the engine's
-// policy and the baselines on a world file and prints one JSON summary.
+// `pnpm sim <world.json> [leads] [--seed N] [--pooled-prior 50] [--drift-discount 0.95]` —
+// runs the engine's policy (the @pw/bandit defaults, see `recommended`) and the baselines
+// on a world file and prints one JSON summary; progress goes to stderr.
 import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
-import { compare } from "./simulate.ts";
+import { compare, recommended } from "./simulate.ts";
 import { World } from "./world.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
-  options: { seed: { type: "string", default: "1" }, "drift-discount": { type: "string" } },
+  options: {
+    seed: { type: "string", default: "1" },
+    "pooled-prior": { type: "string" },
+    "drift-discount": { type: "string" },
+  },
 });
 const [file, leadsArg] = positionals;
 if (!file) {
-  console.error("usage: pnpm sim <world.json> [leads] [--seed N]");
+  console.error(
+    "usage: pnpm sim <world.json> [leads] [--seed N] [--pooled-prior STRENGTH] [--drift-discount PER_BATCH]",
+  );
   process.exit(2);
 }
 const parsed = World.safeParse(JSON.parse(await readFile(file, "utf8")));
@@ -20,17 +27,28 @@ if (!parsed.success) {
   process.exit(2);
 }
 const world = parsed.data;
-const drift = Boolean(world.drift);
+const o = recommended(world, Number(leadsArg ?? 50_000));
+if (values["pooled-prior"] !== undefined)
+  o.pooledPrior = { strength: Number(values["pooled-prior"]), pool: "variant" };
+if (values["drift-discount"] !== undefined) o.discount = Number(values["drift-discount"]);
 const started = performance.now();
-const summary = compare(world, {
-  leads: Number(leadsArg ?? 50_000),
-  seed: Number(values.seed),
-  suppression: drift ? false : { minExposures: 500, threshold: 0.05, consecutiveChecks: 3 },
-  discount: drift ? Number(values["drift-discount"] ?? 0.97) : 1,
+const seconds = () => Math.round((performance.now() - started) / 100) / 10;
+// Progress only when a run is slow enough to wonder (50k leads take well under a second).
+const summary = compare(world, { ...o, seed: Number(values.seed) }, (policy) => {
+  if (seconds() > 2) console.error(`${seconds()}s: ${policy}…`);
 });
 console.log(
   JSON.stringify(
-    { ...summary, seconds: Math.round((performance.now() - started) / 100) / 10 },
+    {
+      ...summary,
+      settings: {
+        policy: o.policy,
+        suppression: o.suppression,
+        pooledPrior: o.pooledPrior,
+        discountPerBatch: o.discount,
+      },
+      seconds: seconds(),
+    },
     null,
     2,
   ),

@@ -3,18 +3,27 @@
  * hidden conversion rates, with batched updates as in production, and the
  * baselines (uniform split, A/B then ship the winner, ε-greedy) on the same
  * leads. Regret is measured in expected conversions (the rate of the chosen
- * variant), which is what the policy controls; realised conversions are reported too.
+ * variant), which is what the policy controls; realised conversions are reported too,
+ * and per segment which variant got the traffic at the end of the run.
  */
 import {
   type ArmState,
   applySuppression,
   choose,
   DEFAULT_POLICY,
+  DEFAULT_POOLED_PRIOR,
+  DEFAULT_SUPPRESSION,
+  decay,
+  discountFactor,
+  inBurnIn,
   type PolicyOptions,
+  type PooledPriorOptions,
   probabilityBest,
   type Rng,
+  type SuppressionOptions,
   seededRng,
   update,
+  withPooledPriors,
 } from "@pw/bandit";
 import type { World } from "./world.ts";
 
@@ -26,10 +35,26 @@ export type SimOptions = {
   /** Leads between posterior updates (production batches outcomes). */
   batchSize?: number;
   policy?: Partial<PolicyOptions>;
-  suppression?: { minExposures: number; threshold: number; consecutiveChecks: number } | false;
+  suppression?: SuppressionOptions | false;
+  /** Prior per segment and variant pooled from the other segments (Thompson only). */
+  pooledPrior?: PooledPriorOptions | false;
   /** Multiply all evidence by this at every batch (1 = none); for drifting worlds. */
   discount?: number;
   checkpoints?: number[];
+  /** Share of the run, at its end, over which per-segment traffic is reported (default 0.2). */
+  tailFraction?: number;
+};
+
+export type SegmentResult = {
+  segment: string;
+  /** The segment's best variant at the end of the run (hidden rates). */
+  best: string;
+  /** The best variant's share of the segment's traffic over the tail of the run. */
+  bestSharePct: number;
+  /** The variant that got most of the segment's traffic over the tail. */
+  top: string;
+  topSharePct: number;
+  leads: number;
 };
 
 export type PolicyResult = {
@@ -39,7 +64,11 @@ export type PolicyResult = {
   bestShareAt: Record<string, number>;
   loserTrafficPct: number;
   suppressed: { segment: string; variant: string; atLead: number }[];
+  segments: SegmentResult[];
 };
+
+/** Discounted mean (successes over discounted trials) for the greedy baselines. */
+const mean = (a: ArmState) => a.successes / Math.max(1e-9, a.successes + a.failures);
 
 function ratesAt(
   world: World,
@@ -88,6 +117,8 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
   let expected = 0;
   let oracle = 0;
   let loserPicks = 0;
+  const tailFrom = o.leads - Math.floor(o.leads * (o.tailFraction ?? 0.2));
+  const tail = new Map(world.segments.map((s) => [s.name, new Map<string, number>()]));
 
   const flush = (lead: number) => {
     for (const p of pending) {
@@ -96,28 +127,33 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
       list[i] = update(list[i]!, p.reward);
     }
     pending.length = 0;
+    const discount = o.discount ?? 1;
+    if (discount < 1)
+      for (const [segment, list] of arms)
+        arms.set(
+          segment,
+          list.map((a) => decay(a, discount)),
+        );
+    if (name !== "thompson") return shipIfDue(lead);
+    if (o.pooledPrior)
+      for (const [segment, list] of withPooledPriors(arms, o.pooledPrior, policy.prior))
+        arms.set(segment, list);
     for (const [segment, list] of arms) {
-      if (o.discount && o.discount < 1)
-        for (const a of list)
-          Object.assign(a, {
-            successes: a.successes * o.discount,
-            failures: a.failures * o.discount,
-          });
-      if (name !== "thompson") continue;
       const active = list.filter((a) => a.status === "active");
       const probs = probabilityBest(active, policy, rng);
       pBest.set(segment, probs);
-      if (o.suppression && active.every((a) => a.exposures >= policy.burnIn)) {
+      // Suppression starts after the burn-in, when P(best) means something.
+      if (o.suppression && !inBurnIn(active, policy)) {
         const r = applySuppression(list, probs, o.suppression);
         arms.set(segment, r.arms);
         for (const v of r.suppressed) suppressed.push({ segment, variant: v, atLead: lead });
       }
     }
+  };
+  const shipIfDue = (lead: number) => {
     if (name === "ab_then_ship" && lead >= Math.min(10_000, o.leads * 0.2) && shipped.size === 0) {
       for (const [segment, list] of arms) {
-        const best = [...list].sort(
-          (a, b) => b.successes / Math.max(1, b.exposures) - a.successes / Math.max(1, a.exposures),
-        )[0]!;
+        const best = [...list].sort((a, b) => mean(b) - mean(a))[0]!;
         shipped.set(segment, best.id);
       }
     }
@@ -133,9 +169,7 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
     else if (name === "ab_then_ship")
       variant = shipped.get(segment) ?? list[Math.floor(rng() * list.length)]!.id;
     else {
-      const greedy = [...list].sort(
-        (a, b) => b.successes / Math.max(1, b.exposures) - a.successes / Math.max(1, a.exposures),
-      )[0]!;
+      const greedy = [...list].sort((a, b) => mean(b) - mean(a))[0]!;
       variant = rng() < 0.1 ? list[Math.floor(rng() * list.length)]!.id : greedy.id;
     }
     const best = Math.max(...Object.values(rates));
@@ -147,6 +181,10 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
     const isBest = rate === best;
     if (!isBest) loserPicks++;
     windowPicks.push(isBest);
+    if (lead > tailFrom) {
+      const counts = tail.get(segment)!;
+      counts.set(variant, (counts.get(variant) ?? 0) + 1);
+    }
     if (windowPicks.length > 1_000) windowPicks.shift();
     pending.push({ segment, variant, reward });
     if (lead % batchSize === 0) flush(lead);
@@ -161,10 +199,44 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
     bestShareAt,
     loserTrafficPct: Math.round((1000 * loserPicks) / o.leads) / 10,
     suppressed,
+    segments: world.segments.map((s) => {
+      const rates = ratesAt(world, s.name, o.leads, o.leads);
+      const best = Object.entries(rates).sort((a, b) => b[1] - a[1])[0]![0];
+      const counts = tail.get(s.name)!;
+      const leads = [...counts.values()].reduce((n, c) => n + c, 0);
+      const [top, topCount] = [...counts].sort((a, b) => b[1] - a[1])[0] ?? ["", 0];
+      const pct = (c: number) => Math.round((1000 * c) / Math.max(1, leads)) / 10;
+      return {
+        segment: s.name,
+        best,
+        bestSharePct: pct(counts.get(best) ?? 0),
+        top,
+        topSharePct: pct(topCount),
+        leads,
+      };
+    }),
   };
 }
 
-export function compare(world: World, o: SimOptions) {
+/**
+ * The engine's recommended settings for a world (what `pnpm sim` runs): the
+ * @pw/bandit defaults, with suppression for a stationary world, or instead
+ * discounting (half-life `DRIFT_HALF_LIFE_LEADS`) for one that drifts — a
+ * suppressed loser could not come back when it becomes the best.
+ */
+export function recommended(world: World, leads: number, batchSize = 500): SimOptions {
+  const drift = Boolean(world.drift);
+  return {
+    leads,
+    batchSize,
+    policy: DEFAULT_POLICY,
+    pooledPrior: DEFAULT_POOLED_PRIOR,
+    suppression: drift ? false : DEFAULT_SUPPRESSION,
+    discount: drift ? discountFactor(batchSize) : 1,
+  };
+}
+
+export function compare(world: World, o: SimOptions, onPolicy?: (name: PolicyName) => void) {
   let oracle = 0;
   const rng = seededRng(o.seed ?? 1);
   for (let lead = 1; lead <= o.leads; lead++) {
@@ -177,6 +249,11 @@ export function compare(world: World, o: SimOptions) {
     world: world.name,
     leads: o.leads,
     oracleConversions: Math.round(oracle),
-    policies: Object.fromEntries(policies.map((p) => [p, simulate(world, p, o)])),
+    policies: Object.fromEntries(
+      policies.map((p) => {
+        onPolicy?.(p);
+        return [p, simulate(world, p, o)];
+      }),
+    ),
   };
 }
