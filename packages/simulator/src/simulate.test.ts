@@ -12,23 +12,30 @@ const load = async (name: string) =>
   );
 
 describe("simulator", () => {
-  it("on the five-variant world meets the targets: regret ≤ 4%, ≥ 85% on the best by lead 10,000, losers ≤ 15%", async () => {
+  it("on the five-variant world meets the targets across seeds: regret ≤ 4%, ≥ 85% on the best by lead 10,000, losers ≤ 15%", async () => {
     const world = await load("five-variants.json");
-    // Seeds 2 and 3 of 1–5; over 400 seeds all three targets hold in 86% of runs
-    // (packages/simulator/README.md): at 10,000 leads 5% vs 4% is about two
-    // standard errors, so no honest posterior is sure every time.
-    for (const seed of [2, 3]) {
-      const r = compare(world, { ...recommended(world, 50_000), seed });
-      const t = r.policies.thompson!;
-      expect(t.regretPct).toBeLessThanOrEqual(4);
-      expect(t.bestShareAt["10000"]).toBeGreaterThanOrEqual(85);
-      expect(t.loserTrafficPct).toBeLessThanOrEqual(15);
-      expect(t.regretPct).toBeLessThan(r.policies.uniform!.regretPct / 5);
-      expect(t.regretPct).toBeLessThan(r.policies.ab_then_ship!.regretPct);
-      expect(t.regretPct).toBeLessThan(r.policies.epsilon_greedy!.regretPct);
-      expect(t.bestShareAt["50000"]).toBeGreaterThan(95);
-      expect(t.suppressed.map((s) => s.variant)).not.toContain("case_study");
-    }
+    // Twenty seeds, not a chosen one: at 10,000 leads 5% vs 4% is about two standard
+    // errors, so a seed can miss (over 400 seeds all three hold in 86% of runs, see
+    // packages/simulator/README.md). The typical run must meet them, and most runs must.
+    const runs = Array.from({ length: 20 }, (_, i) =>
+      simulate(world, "thompson", { ...recommended(world, 50_000), seed: i + 1 }),
+    );
+    const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+    const mean = (xs: number[]) => xs.reduce((n, x) => n + x, 0) / xs.length;
+    expect(mean(runs.map((r) => r.regretPct))).toBeLessThanOrEqual(4);
+    expect(median(runs.map((r) => r.bestShareAt["10000"]!))).toBeGreaterThanOrEqual(85);
+    expect(mean(runs.map((r) => r.loserTrafficPct))).toBeLessThanOrEqual(15);
+    const allThree = runs.filter(
+      (r) => r.regretPct <= 4 && r.bestShareAt["10000"]! >= 85 && r.loserTrafficPct <= 15,
+    );
+    expect(allThree.length).toBeGreaterThanOrEqual(14);
+    for (const r of runs) expect(r.suppressed.map((s) => s.variant)).not.toContain("case_study");
+    // And against the baselines on the same leads.
+    const c = compare(world, { ...recommended(world, 50_000), seed: 1 });
+    const t = c.policies.thompson!;
+    expect(t.regretPct).toBeLessThan(c.policies.uniform!.regretPct / 5);
+    expect(t.regretPct).toBeLessThan(c.policies.ab_then_ship!.regretPct);
+    expect(t.bestShareAt["50000"]).toBeGreaterThan(95);
   });
 
   it("on the six-segment world every segment gives most of its traffic to its own best variant", async () => {
