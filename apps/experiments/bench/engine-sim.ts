@@ -12,7 +12,7 @@ import { parseArgs } from "node:util";
 import { seededRng } from "@pw/bandit";
 import { createDb, migrate, schema } from "@pw/db";
 import { envelope, type LeadScored, type OutreachOutcome } from "@pw/events";
-import { World } from "@pw/simulator";
+import { pickSegment, ratesAt, World } from "@pw/simulator";
 import { sql } from "drizzle-orm";
 import { engineBuilder, seedPlaybook } from "../src/engine.ts";
 
@@ -89,20 +89,6 @@ const engine = engineBuilder({
   suppression: { minExposures: 500, threshold: 0.05, consecutiveChecks: 3 },
 });
 const worldRng = seededRng(seed);
-const pickSegment = () => {
-  const total = world.segments.reduce((n, s) => n + s.share, 0);
-  let x = worldRng() * total;
-  for (const s of world.segments) {
-    x -= s.share;
-    if (x <= 0) return s;
-  }
-  return world.segments.at(-1)!;
-};
-const ratesFor = (segment: string, lead: number) =>
-  world.drift && lead >= world.drift.atFraction * leads
-    ? (world.drift.rates[segment] ?? world.segments.find((s) => s.name === segment)!.rates)
-    : world.segments.find((s) => s.name === segment)!.rates;
-
 let oracle = 0;
 let expected = 0;
 let conversions = 0;
@@ -119,7 +105,7 @@ const started = performance.now();
 for (let done = 0; done < leads; done += batch) {
   const segmentOf = new Map<string, string>();
   for (let i = 0; i < batch; i++) {
-    const segment = pickSegment().name;
+    const segment = pickSegment(world, worldRng);
     const leadId = `sim-${done + i}`;
     segmentOf.set(leadId, segment);
     await engine.handleScored(
@@ -154,7 +140,7 @@ for (let done = 0; done < leads; done += batch) {
     .where(sql`${schema.decisions.settledAt} is null`);
   for (const [i, d] of made.entries()) {
     const lead = done + i + 1;
-    const rates = ratesFor(segmentOf.get(d.leadId)!, lead);
+    const rates = ratesAt(world, segmentOf.get(d.leadId)!, lead, leads);
     const best = Math.max(...Object.values(rates));
     const rate = rates[d.variantId]!;
     oracle += best;

@@ -12,12 +12,11 @@ import {
   DEFAULT_POLICY,
   type PolicyOptions,
   probabilityBest,
-  type Rng,
   type SuppressionOptions,
   seededRng,
   update,
 } from "@pw/bandit";
-import type { World } from "@pw/simulator";
+import { pickSegment, ratesAt, recommended, type World } from "@pw/simulator";
 import type { DecisionContext, LoggedDecision } from "./decision-log.ts";
 
 export type SimLogOptions = {
@@ -36,26 +35,8 @@ export type SimLogOptions = {
 
 /** The options `pnpm sim` runs a world with: suppression, or discounting when it drifts. */
 export function defaultSimOptions(world: World): Pick<SimLogOptions, "suppression" | "discount"> {
-  return world.drift
-    ? { suppression: false, discount: 0.97 }
-    : { suppression: { minExposures: 500, threshold: 0.05, consecutiveChecks: 3 }, discount: 1 };
-}
-
-function pickSegment(world: World, rng: Rng): string {
-  const total = world.segments.reduce((n, s) => n + s.share, 0);
-  let x = rng() * total;
-  for (const s of world.segments) {
-    x -= s.share;
-    if (x <= 0) return s.name;
-  }
-  return world.segments.at(-1)!.name;
-}
-
-function ratesAt(world: World, segment: string, lead: number, total: number) {
-  const base = world.segments.find((s) => s.name === segment)!.rates;
-  if (world.drift && lead >= world.drift.atFraction * total)
-    return world.drift.rates[segment] ?? base;
-  return base;
+  const r = recommended(world, 0);
+  return { suppression: r.suppression ?? false, discount: r.discount ?? 1 };
 }
 
 export function simulateLogs(world: World, o: SimLogOptions): LoggedDecision[] {

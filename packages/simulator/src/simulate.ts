@@ -70,7 +70,8 @@ export type PolicyResult = {
 /** Discounted mean (successes over discounted trials) for the greedy baselines. */
 const mean = (a: ArmState) => a.successes / Math.max(1e-9, a.successes + a.failures);
 
-function ratesAt(
+/** The hidden rates of a segment at a lead (after the drift point, the drifted ones). */
+export function ratesAt(
   world: World,
   segment: string,
   lead: number,
@@ -82,7 +83,8 @@ function ratesAt(
   return base;
 }
 
-function pickSegment(world: World, rng: Rng): string {
+/** A segment drawn by the world's shares. */
+export function pickSegment(world: World, rng: Rng): string {
   const total = world.segments.reduce((n, s) => n + s.share, 0);
   let x = rng() * total;
   for (const s of world.segments) {
