@@ -25,8 +25,10 @@ import {
   DEFAULT_POLICY,
   DEFAULT_SUPPRESSION,
   type PolicyOptions,
+  posterior,
   probabilityBest,
   type Rng,
+  type SuppressionOptions,
   seededRng,
 } from "@pw/bandit";
 import { type Db, type Executor, enqueue, markProcessed, schema } from "@pw/db";
@@ -39,10 +41,11 @@ import {
   type PersonalisationFacts,
   Topics,
 } from "@pw/events";
-import { and, asc, desc, eq, gte, inArray, isNull, lt, ne, or, sql } from "drizzle-orm";
-import { classifyReply, type ReplyIntent } from "./intent.ts";
+import { and, asc, desc, eq, gte, isNull, lt, ne, or, sql } from "drizzle-orm";
+import { type Copy, type CopyRequest, createCopywriter } from "./copywriter.ts";
+import { createIntentClassifier, type ReplyIntent } from "./intent.ts";
 import { APPROVAL_MODE, KILL_SWITCH, settingEnabled, statusChanged } from "./operator.ts";
-import { DEFAULT_PLAYBOOK, render, type Variant } from "./playbook.ts";
+import { DEFAULT_PLAYBOOK, render } from "./playbook.ts";
 
 export const CONSUMER = "experiments";
 const SOURCE = "pw://experiments";
@@ -57,12 +60,6 @@ export type Guardrails = {
   negativeReplyRate: number;
 };
 
-export type SuppressionSettings = {
-  minExposures: number;
-  threshold: number;
-  consecutiveChecks: number;
-};
-
 export type CapacitySettings = {
   /** First-touch sends per UTC day across all instances. */
   perDay: number;
@@ -73,18 +70,7 @@ export type CapacitySettings = {
 };
 
 /** Writes the copy of a chosen variant for a lead; never throws (falls back to the template). */
-export type Copywriter = {
-  write(input: {
-    leadId: string;
-    variant: Pick<Variant, "variantId" | "angle" | "subjectTemplate" | "bodyTemplate">;
-    facts: PersonalisationFacts;
-  }): Promise<{
-    subject: string;
-    body: string;
-    writer: "stackai" | "template";
-    fallbackReason?: string;
-  }>;
-};
+export type Copywriter = { write(req: CopyRequest): Promise<Copy> };
 
 export type IntentClassifier = {
   classify(text: string | undefined): Promise<{ intent: ReplyIntent }>;
@@ -97,7 +83,7 @@ export type EngineOptions = {
   /** Rates above which an arm is paused whatever its conversions. */
   guardrails?: Guardrails;
   /** Off (false) for campaigns that forget: a suppressed arm could not come back. */
-  suppression?: SuppressionSettings | false;
+  suppression?: SuppressionOptions | false;
   /**
    * Evidence half-life for campaigns whose best message may change (drift): every
    * review decays successes and failures by 0.5^(elapsed / half-life). Absent: never.
@@ -129,17 +115,6 @@ export const DEFAULT_CAPACITY: CapacitySettings = {
   agingHalfLifeHours: 24,
 };
 
-/** The template, filled from the lead's facts: the copy when no rewriter is configured. */
-export const templateCopywriter: Copywriter = {
-  async write({ variant, facts }) {
-    return {
-      subject: render(variant.subjectTemplate, facts),
-      body: render(variant.bodyTemplate, facts),
-      writer: "template",
-    };
-  },
-};
-
 export async function seedPlaybook(db: Executor): Promise<void> {
   await db
     .insert(schema.playbook)
@@ -156,6 +131,32 @@ export async function seedPlaybook(db: Executor): Promise<void> {
 
 const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 const utcDay = (d: Date) => d.toISOString().slice(0, 10);
+/** Deterministic: the same scored event can never yield a second, different request. */
+const requestIdFor = (prefix: "req" | "nur", leadId: string, eventId: string) =>
+  `${prefix}_${createHash("sha256").update(`${leadId}:${eventId}`).digest("hex").slice(0, 24)}`;
+
+/** An `outreach.requested.v1` for a queued lead. */
+function outreachRequest(
+  lead: { leadId: string; traceparent: string | null },
+  data: OutreachRequestedV1["data"],
+) {
+  return envelope({
+    type: "outreach.requested.v1",
+    source: SOURCE,
+    subject: lead.leadId,
+    ...(lead.traceparent ? { traceparent: lead.traceparent } : {}),
+    data,
+  });
+}
+
+/** The outbox row that publishes a request (keyed by lead, like every outreach topic). */
+export const requestOutbox = (request: { id: string; subject: string }) => ({
+  eventId: request.id,
+  topic: Topics.outreachRequested,
+  key: request.subject,
+  payload: request,
+});
+
 /** Thrown inside a transaction to roll it back when today's capacity is spent. */
 class CapacitySpent extends Error {}
 
@@ -188,11 +189,9 @@ export function followUpsFor(
     }));
 }
 
+/** Posterior mean and 95% interval (the arm's pooled prior when it carries one). */
 export function posteriorSummary(arm: ArmState, policy: PolicyOptions) {
-  // A pooled prior travels on the arm when the engine is configured with one.
-  const prior = (arm as { prior?: PolicyOptions["prior"] }).prior ?? policy.prior;
-  const alpha = prior.alpha + arm.successes;
-  const b = prior.beta + arm.failures;
+  const { alpha, beta: b } = posterior(arm, policy);
   const mean = alpha / (alpha + b);
   const sd = Math.sqrt((alpha * b) / ((alpha + b) ** 2 * (alpha + b + 1)));
   return { mean, low: Math.max(0, mean - 1.96 * sd), high: Math.min(1, mean + 1.96 * sd) };
@@ -200,7 +199,8 @@ export function posteriorSummary(arm: ArmState, policy: PolicyOptions) {
 
 /**
  * Today's capacity, atomically: +1 only while under the cap (or always, for an
- * operator's explicit approval). False when spent.
+ * operator's explicit approval). False when spent: the conditional update then
+ * touches no row and returns nothing.
  */
 export async function consumeCapacity(
   tx: Executor,
@@ -217,7 +217,7 @@ export async function consumeCapacity(
       ...(force ? {} : { setWhere: lt(schema.sendCapacity.used, perDay) }),
     })
     .returning({ used: schema.sendCapacity.used });
-  return rows.length === 1 && (force || rows[0]!.used <= perDay);
+  return rows.length === 1;
 }
 
 /** Counts one send on the arm (exposures are sends, not decisions held for approval). */
@@ -247,10 +247,9 @@ export function engineBuilder(o: EngineOptions) {
   const policy: PolicyOptions = { ...DEFAULT_POLICY, draws: 400, ...o.policy };
   const rng = o.rng ?? seededRng(Date.now() % 2 ** 31);
   const now = o.now ?? (() => new Date());
-  const copywriter = o.copywriter ?? templateCopywriter;
-  const intentClassifier: IntentClassifier = o.intent ?? {
-    classify: async (text) => ({ intent: classifyReply(text) }),
-  };
+  // Without vendors: the template and the built-in reply rules.
+  const copywriter = o.copywriter ?? createCopywriter();
+  const intentClassifier: IntentClassifier = o.intent ?? createIntentClassifier();
   /** Consecutive low-P(best) reviews per segment/variant (in memory: a restart starts counting again). */
   const lowChecks = new Map<string, number>();
 
@@ -272,15 +271,11 @@ export function engineBuilder(o: EngineOptions) {
   /** Every segment's arms (creating missing ones for `segments`), with pooled priors applied. */
   async function loadArms(tx: Executor, segments: string[]): Promise<Map<string, ArmState[]>> {
     const variants = await liveVariants(tx);
-    const rows = [];
-    for (const segment of segments) {
-      if (variants.length > 0)
-        await tx
-          .insert(schema.arms)
-          .values(variants.map((v) => ({ segment, variantId: v.variantId })))
-          .onConflictDoNothing();
-    }
-    rows.push(...(await tx.select().from(schema.arms)));
+    const missing = segments.flatMap((segment) =>
+      variants.map((v) => ({ segment, variantId: v.variantId })),
+    );
+    if (missing.length > 0) await tx.insert(schema.arms).values(missing).onConflictDoNothing();
+    const rows = await tx.select().from(schema.arms);
     const live = new Set(variants.map((v) => v.variantId));
     const bySegment = new Map<string, ArmState[]>();
     for (const r of rows) {
@@ -399,15 +394,10 @@ export function engineBuilder(o: EngineOptions) {
         .returning();
       const events = moved.map((q) => {
         const facts = q.facts as PersonalisationFacts;
-        const requestId = `nur_${createHash("sha256").update(`${q.leadId}:${q.eventId}`).digest("hex").slice(0, 24)}`;
         const waitedH = Math.round((now().getTime() - q.queuedAt.getTime()) / 3_600_000);
-        const request = envelope({
-          type: "outreach.requested.v1",
-          source: SOURCE,
-          subject: q.leadId,
-          ...(q.traceparent ? { traceparent: q.traceparent } : {}),
-          data: {
-            requestId,
+        return requestOutbox(
+          outreachRequest(q, {
+            requestId: requestIdFor("nur", q.leadId, q.eventId),
             segment: q.segment,
             variantId: variant.variantId,
             channel: variant.channel as "email",
@@ -425,14 +415,8 @@ export function engineBuilder(o: EngineOptions) {
             },
             copy: { writer: "template" },
             requestedAt: now().toISOString(),
-          },
-        } satisfies Omit<OutreachRequestedV1, "id" | "time" | "specversion" | "datacontenttype">);
-        return {
-          eventId: request.id,
-          topic: Topics.outreachRequested,
-          key: q.leadId,
-          payload: request,
-        };
+          }),
+        );
       });
       await enqueue(tx, schema.experimentsOutbox, events);
       return moved.length;
@@ -517,7 +501,7 @@ export function engineBuilder(o: EngineOptions) {
       const facts = lead.facts as PersonalisationFacts;
       const copy = await copywriter.write({ leadId: lead.leadId, variant, facts });
       const followUps = followUpsFor(playbook, variant.variantId, facts);
-      const requestId = `req_${createHash("sha256").update(`${lead.leadId}:${lead.eventId}`).digest("hex").slice(0, 24)}`;
+      const requestId = requestIdFor("req", lead.leadId, lead.eventId);
       const summaries = active.map((a) => ({
         variantId: a.id,
         ...posteriorSummary(a, policy),
@@ -532,36 +516,30 @@ export function engineBuilder(o: EngineOptions) {
             ? "kept in rotation by the traffic floor so it can still prove itself"
             : `most likely to convert: P(best) ${pct(chosen.pBest)}, posterior ${pct(chosen.mean)} [${pct(chosen.low)}–${pct(chosen.high)}] after ${chosen.exposures} sends`;
       const held = approval;
-      const request = envelope({
-        type: "outreach.requested.v1",
-        source: SOURCE,
-        subject: lead.leadId,
-        ...(lead.traceparent ? { traceparent: lead.traceparent } : {}),
-        data: {
-          requestId,
-          segment: lead.segment,
-          variantId: decision.armId,
-          channel: variant.channel as "email",
-          to: lead.email,
-          subject: copy.subject,
-          body: copy.body,
-          priority: Math.round(Math.min(100, lead.score)),
-          cadenceStep: 0,
-          track: "experiment",
-          followUps,
-          copy: {
-            writer: copy.writer,
-            ...(copy.fallbackReason ? { fallbackReason: copy.fallbackReason.slice(0, 500) } : {}),
-          },
-          explanation: {
-            summary: `Chose "${decision.armId}" for ${lead.segment}: ${why}.`,
-            policy: decision.policy,
-            propensity: decision.propensity,
-            arms: summaries,
-          },
-          requestedAt: now().toISOString(),
+      const request = outreachRequest(lead, {
+        requestId,
+        segment: lead.segment,
+        variantId: decision.armId,
+        channel: variant.channel as "email",
+        to: lead.email,
+        subject: copy.subject,
+        body: copy.body,
+        priority: Math.round(Math.min(100, lead.score)),
+        cadenceStep: 0,
+        track: "experiment",
+        followUps,
+        copy: {
+          writer: copy.writer,
+          ...(copy.fallbackReason ? { fallbackReason: copy.fallbackReason.slice(0, 500) } : {}),
         },
-      } satisfies Omit<OutreachRequestedV1, "id" | "time" | "specversion" | "datacontenttype">);
+        explanation: {
+          summary: `Chose "${decision.armId}" for ${lead.segment}: ${why}.`,
+          policy: decision.policy,
+          propensity: decision.propensity,
+          arms: summaries,
+        },
+        requestedAt: now().toISOString(),
+      });
       const outcome = await db
         .transaction(async (tx) => {
           const claimed = await tx
@@ -601,14 +579,7 @@ export function engineBuilder(o: EngineOptions) {
           });
           if (held) return "held" as const;
           await countExposure(tx, lead.segment, decision.armId, now());
-          await enqueue(tx, schema.experimentsOutbox, [
-            {
-              eventId: request.id,
-              topic: Topics.outreachRequested,
-              key: lead.leadId,
-              payload: request,
-            },
-          ]);
+          await enqueue(tx, schema.experimentsOutbox, [requestOutbox(request)]);
           return "requested" as const;
         })
         .catch((error: unknown) => {
@@ -915,12 +886,3 @@ export function engineBuilder(o: EngineOptions) {
   };
 }
 export type Engine = ReturnType<typeof engineBuilder>;
-
-/** Lead ids with a decision in one of `states` (used by tests and the operator's views). */
-export async function decisionsIn(db: Executor, states: string[]) {
-  return db
-    .select()
-    .from(schema.decisions)
-    .where(inArray(schema.decisions.state, states))
-    .orderBy(asc(schema.decisions.decidedAt));
-}

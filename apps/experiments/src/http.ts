@@ -3,6 +3,7 @@
  * this instance's; the gauges are read from the database at scrape time, so every
  * instance reports the same truth (queue depth, today's capacity, arm posteriors).
  */
+import { DEFAULT_POLICY, posterior } from "@pw/bandit";
 import { type Db, schema } from "@pw/db";
 import { sql } from "drizzle-orm";
 import Fastify from "fastify";
@@ -27,7 +28,7 @@ export function createExperimentMetrics() {
     decisions: gauge("pw_experiments_decisions", "Decisions by state", ["state"]),
     armMean: gauge(
       "pw_experiments_arm_posterior_mean",
-      "Posterior mean reward rate (Beta(1,1) prior)",
+      "Posterior mean reward rate (the policy's base prior, without pooling)",
       ["segment", "variant", "status"],
     ),
     armExposures: gauge("pw_experiments_arm_exposures", "Sends per arm", ["segment", "variant"]),
@@ -57,7 +58,17 @@ async function refresh(m: ExperimentMetrics, db: Db, perDay: number, now: Date) 
   m.armMean.reset();
   m.armExposures.reset();
   for (const a of await db.select().from(schema.arms)) {
-    const mean = (1 + a.successes) / (2 + a.successes + a.failures);
+    const { alpha, beta } = posterior(
+      {
+        id: a.variantId,
+        successes: a.successes,
+        failures: a.failures,
+        exposures: a.exposures,
+        status: "active",
+      },
+      DEFAULT_POLICY,
+    );
+    const mean = alpha / (alpha + beta);
     m.armMean.set({ segment: a.segment, variant: a.variantId, status: a.status }, mean);
     m.armExposures.set({ segment: a.segment, variant: a.variantId }, a.exposures);
   }

@@ -9,7 +9,13 @@
 import { type Db, type Executor, enqueue, markProcessed, schema } from "@pw/db";
 import { envelope, type OperatorCommand, Topics } from "@pw/events";
 import { and, eq, like } from "drizzle-orm";
-import { CONSUMER, consumeCapacity, countExposure, onDoNotContact } from "./engine.ts";
+import {
+  CONSUMER,
+  consumeCapacity,
+  countExposure,
+  onDoNotContact,
+  requestOutbox,
+} from "./engine.ts";
 
 const SOURCE = "pw://experiments";
 export const KILL_SWITCH = "kill_switch";
@@ -139,14 +145,8 @@ export function operatorBuilder(o: {
         },
       },
     };
-    await enqueue(tx, schema.experimentsOutbox, [
-      {
-        eventId: request.id,
-        topic: Topics.outreachRequested,
-        key: request.subject,
-        payload: approved,
-      },
-    ]);
+    // The held envelope itself (same id): a redelivered approval cannot publish twice.
+    await enqueue(tx, schema.experimentsOutbox, [requestOutbox(approved)]);
     return "applied";
   }
 
