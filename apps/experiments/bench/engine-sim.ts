@@ -6,13 +6,12 @@
 // and prints how fast it decides (decisions/s) next to a baseline measured in the
 // same run: the same number of bare single-row transactions on the same database.
 
-import { readFile } from "node:fs/promises";
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { seededRng } from "@pw/bandit";
 import { createDb, migrate, schema } from "@pw/db";
 import { envelope, type LeadScored, type OutreachOutcome } from "@pw/events";
-import { pickSegment, ratesAt, World } from "@pw/simulator";
+import { pickSegment, ratesAt, readWorldFile } from "@pw/simulator";
 import { sql } from "drizzle-orm";
 import { engineBuilder, seedPlaybook } from "../src/engine.ts";
 
@@ -31,12 +30,10 @@ if (!file) {
   console.error("usage: pnpm sim:engine <world.json> [leads] [--seed N] [--batch 500] [--pg]");
   process.exit(2);
 }
-const parsed = World.safeParse(JSON.parse(await readFile(file, "utf8")));
-if (!parsed.success) {
-  for (const i of parsed.error.issues) console.error(`${file}: ${i.path.join(".")}: ${i.message}`);
+const world = await readWorldFile(file).catch((error: Error) => {
+  console.error(error.message);
   process.exit(2);
-}
-const world = parsed.data;
+});
 const leads = Number(leadsArg ?? 10_000);
 const batch = Number(values.batch);
 const seed = Number(values.seed);

@@ -1,8 +1,8 @@
 // `pnpm ope <source> --candidate <spec> …` — off-policy evaluation of candidate
 // policies on logged decisions (see README). Exit 2 on a bad argument, 1 on a
 // failure while loading or evaluating.
-import { access, readFile, stat, writeFile } from "node:fs/promises";
-import { World } from "@pw/simulator";
+import { access, stat, writeFile } from "node:fs/promises";
+import { readWorldFile } from "@pw/simulator";
 import { type OpeArgs, parseOpeArgs, type Source, USAGE, UsageError } from "./args.ts";
 import { CandidateSpecError } from "./candidates.ts";
 import { readDecisionsFromDb } from "./db-source.ts";
@@ -66,25 +66,14 @@ async function load(source: Source, tick: (m: string) => void): Promise<LoadedLo
       }
     }
     case "simulate": {
-      const text = await readFile(source.world, "utf8").catch((e: NodeJS.ErrnoException) => {
-        throw new UsageError(`--simulate: cannot read ${source.world} (${e.code})`);
+      const world = await readWorldFile(source.world).catch((error: Error) => {
+        throw new UsageError(`--simulate: ${error.message}`);
       });
-      let json: unknown;
-      try {
-        json = JSON.parse(text);
-      } catch {
-        throw new UsageError(`--simulate: ${source.world} is not valid JSON`);
-      }
-      const world = World.safeParse(json);
-      if (!world.success) {
-        const i = world.error.issues[0]!;
-        throw new UsageError(`--simulate: ${source.world}: ${i.path.join(".")}: ${i.message}`);
-      }
-      const records = simulateLogs(world.data, {
+      const records = simulateLogs(world, {
         leads: source.leads,
         seed: source.seed,
         logging: source.logging,
-        ...defaultSimOptions(world.data),
+        ...defaultSimOptions(world),
         onProgress: (done, total) => tick(`simulating: ${done}/${total} leads`),
       });
       if (source.saveLogs)

@@ -1,10 +1,9 @@
 // `pnpm sim <world.json> [leads] [--seed N] [--pooled-prior 50] [--drift-discount 0.95]` —
 // runs the engine's policy (the @pw/bandit defaults, see `recommended`) and the baselines
 // on a world file and prints one JSON summary; progress goes to stderr.
-import { readFile } from "node:fs/promises";
 import { parseArgs } from "node:util";
 import { compare, recommended } from "./simulate.ts";
-import { World } from "./world.ts";
+import { readWorldFile } from "./world.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -21,12 +20,10 @@ if (!file) {
   );
   process.exit(2);
 }
-const parsed = World.safeParse(JSON.parse(await readFile(file, "utf8")));
-if (!parsed.success) {
-  for (const i of parsed.error.issues) console.error(`${file}: ${i.path.join(".")}: ${i.message}`);
+const world = await readWorldFile(file).catch((error: Error) => {
+  console.error(error.message);
   process.exit(2);
-}
-const world = parsed.data;
+});
 const o = recommended(world, Number(leadsArg ?? 50_000));
 if (values["pooled-prior"] !== undefined)
   o.pooledPrior = { strength: Number(values["pooled-prior"]), pool: "variant" };
