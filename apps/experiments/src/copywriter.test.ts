@@ -2,9 +2,8 @@
 // rewrite is sent; every failure or unsafe rewrite sends the rendered template
 // with the reason, quickly, and never throws.
 import type { PersonalisationFacts } from "@pw/events";
-import { createStackAiClient, type StackAiClient } from "@pw/stackai";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type StackAiTestServer, startStackAiServer } from "../test/stackai-server.ts";
+import { describe, expect, it } from "vitest";
+import { useStackAiServer } from "../test/stackai-server.ts";
 import { createCopywriter, unsafeRewrite } from "./copywriter.ts";
 
 const facts: PersonalisationFacts = {
@@ -31,22 +30,9 @@ const rewrite = {
   body: "Hi Ada,\n\nSaw you viewed pricing — slow follow-up is what SaaS teams like Acme tell us hurts most. Worth 15 minutes?",
 };
 
-let vendor: StackAiTestServer;
-const clients: StackAiClient[] = [];
-const copywriter = (o: Parameters<StackAiTestServer["options"]>[1] = {}) => {
-  const c = createStackAiClient(vendor.options("flow-rewrite", o));
-  clients.push(c);
-  return createCopywriter({ stackai: c });
-};
-
-beforeAll(async () => {
-  vendor = await startStackAiServer();
-});
-afterEach(() => vendor.reset());
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await vendor.close();
-});
+const vendor = useStackAiServer("flow-rewrite");
+const copywriter = (o: Parameters<typeof vendor.client>[0] = {}) =>
+  createCopywriter({ stackai: vendor.client(o) });
 
 describe("copywriter", () => {
   it("sends the flow's rewrite, asking with the angle, the facts and the rendered draft", async () => {

@@ -3,9 +3,8 @@
 // rules, against a local server speaking the stackAI contract.
 import { Writable } from "node:stream";
 import { createLogger } from "@pw/logger";
-import { createStackAiClient, type StackAiClient } from "@pw/stackai";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { type StackAiTestServer, startStackAiServer } from "../test/stackai-server.ts";
+import { describe, expect, it } from "vitest";
+import { useStackAiServer } from "../test/stackai-server.ts";
 import { classifyReply, createIntentClassifier, stripQuoted } from "./intent.ts";
 
 const TABLE: [string, string][] = [
@@ -69,22 +68,8 @@ describe("reply intent rules", () => {
 });
 
 describe("reply intent via stackAI", () => {
-  let vendor: StackAiTestServer;
-  const clients: StackAiClient[] = [];
-  const client = (o: Parameters<StackAiTestServer["options"]>[1] = {}) => {
-    const c = createStackAiClient(vendor.options("flow-intent", o));
-    clients.push(c);
-    return c;
-  };
-
-  beforeAll(async () => {
-    vendor = await startStackAiServer();
-  });
-  afterEach(() => vendor.reset());
-  afterAll(async () => {
-    await Promise.all(clients.map((c) => c.close()));
-    await vendor.close();
-  });
+  const vendor = useStackAiServer("flow-intent");
+  const client = vendor.client;
 
   it("uses the flow's intent and confidence, sending only the lead's own words", async () => {
     vendor.reply({ out0: { intent: "objection", confidence: 0.82 } });

@@ -5,7 +5,8 @@
  * never passes on an answer it did not mean to give.
  */
 import { createServer } from "node:http";
-import type { StackAiOptions } from "@pw/stackai";
+import { createStackAiClient, type StackAiClient, type StackAiOptions } from "@pw/stackai";
+import { afterAll, afterEach, beforeAll } from "vitest";
 
 export type ScriptedReply = {
   /** HTTP status (default 200). */
@@ -107,3 +108,33 @@ export async function startStackAiServer() {
   };
 }
 export type StackAiTestServer = Awaited<ReturnType<typeof startStackAiServer>>;
+
+/**
+ * One server per test file for flow `flowId`: started before the tests, its script
+ * and calls forgotten after each, closed (with every client made) at the end.
+ */
+export function useStackAiServer(flowId: string) {
+  let server: StackAiTestServer;
+  const clients: StackAiClient[] = [];
+  beforeAll(async () => {
+    server = await startStackAiServer();
+  });
+  afterEach(() => server.reset());
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+    await server.close();
+  });
+  return {
+    reply: (...replies: ScriptedReply[]) => server.reply(...replies),
+    /** Every call received since the last test, in order. */
+    get runs() {
+      return server.runs;
+    },
+    /** A client for this flow on this server (fast timeouts; override any option). */
+    client(o: Partial<StackAiOptions> = {}): StackAiClient {
+      const c = createStackAiClient(server.options(flowId, o));
+      clients.push(c);
+      return c;
+    },
+  };
+}

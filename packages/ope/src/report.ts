@@ -1,17 +1,12 @@
 /** What `pnpm ope` prints: one JSON summary (`--json`) or a table for people. */
 import type { Source } from "./args.ts";
 import type { LoadedLog, SkipReason } from "./decision-log.ts";
-import type { Interval } from "./estimators.ts";
+import type { Estimate, Interval } from "./estimators.ts";
 import type { Evaluation } from "./evaluate.ts";
 
-export type CandidateSummary = {
+/** A candidate's estimates as printed: the estimator's fields, minus what all candidates share. */
+export type CandidateSummary = Omit<Estimate, "n" | "logged"> & {
   spec: string;
-  ips: number;
-  ipsCi: Interval;
-  snips: number | null;
-  snipsCi: Interval | null;
-  ess: number;
-  maxWeight: number;
   /** True expected reward on the logged states (simulated logs only). */
   true?: number;
 };
