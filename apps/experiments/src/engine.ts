@@ -492,7 +492,8 @@ export function engineBuilder(o: EngineOptions) {
         continue;
       }
       // Posteriors do not move inside a drain (only exposures do), so P(best) is
-      // estimated once per segment and reused: same propensities, far less sampling.
+      // estimated once per segment and reused: every lead of the segment in this drain
+      // is chosen, and its propensity logged, from the same estimate.
       const key = `${lead.segment}\u0000${active.map((a) => a.id).join(",")}`;
       const pBest = pBestCache.get(key) ?? probabilityBest(active, policy, rng);
       pBestCache.set(key, pBest);
