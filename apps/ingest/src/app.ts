@@ -1,7 +1,6 @@
 /**
- * The ingest HTTP app: three signed webhook routes onto the bus, plus health,
- * readiness, metrics and API docs. `buildApp(deps)` does not listen, so tests
- * use `app.inject()`; `main.ts` wires the real dependencies.
+ * Ingest's routes: three signed webhook routes onto the bus, plus API docs, registered
+ * on the service's app (the kit adds health, readiness and metrics).
  *
  * A 202 means the event is on the broker (acks=all). If the broker or the
  * database cannot take it, the sender gets 503 with Retry-After and retries.
@@ -10,7 +9,7 @@ import type { Bus } from "@pw/bus";
 import { toMessage } from "@pw/bus";
 import { type TopicName, TopicSchemas } from "@pw/events";
 import type { Logger } from "@pw/logger";
-import Fastify, { type FastifyReply, type FastifyRequest, LogController } from "fastify";
+import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import sjson from "secure-json-parse";
 import type { z } from "zod";
 import { sendError, zodIssues } from "./errors.ts";
@@ -33,9 +32,7 @@ export type IngestDeps = {
   verify: ReturnType<typeof createVerifier>;
   metrics: Metrics;
   logger: Logger;
-  /** For /readyz: can we reach the database right now? */
-  dbHealthy: () => Promise<boolean>;
-  options?: Partial<IngestOptions>;
+  options: IngestOptions;
 };
 
 export type IngestOptions = {
@@ -49,14 +46,6 @@ export type IngestOptions = {
   maxDepth: number;
   /** Longest we wait for the broker before answering 503. */
   publishTimeoutMs: number;
-};
-
-const DEFAULTS: IngestOptions = {
-  bodyLimit: 256 * 1024,
-  rateLimitPerSecond: 2_000,
-  retryAfterSeconds: 5,
-  maxDepth: 32,
-  publishTimeoutMs: 10_000,
 };
 
 type Route = {
@@ -88,17 +77,14 @@ type Outcome =
   | { status: 202 | 200; body: Record<string, unknown> }
   | { status: 503; dependency: string };
 
-export function buildApp(deps: IngestDeps) {
-  const opts = { ...DEFAULTS, ...deps.options };
+/** Registers the webhook routes in their own scope (their parsers and error shapes stay theirs). */
+export async function registerWebhooks(root: FastifyInstance, deps: IngestDeps) {
+  await root.register(async (app) => webhookRoutes(app, deps));
+}
+
+function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
+  const opts = deps.options;
   const { bus, receipts, verify, metrics, logger } = deps;
-  const app = Fastify({
-    loggerInstance: logger,
-    // Per-request info lines cost more than the request at 10k/s; metrics count requests instead.
-    logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: opts.bodyLimit,
-    // Proto-poisoning checks happen in our own parse (below); ids for log lines.
-    requestIdHeader: false,
-  });
 
   // JSON only (no text/plain), kept as raw bytes: the signature is over them, not
   // over a re-serialisation.
@@ -304,25 +290,11 @@ export function buildApp(deps: IngestDeps) {
     });
   }
 
-  app.get("/healthz", async () => ({ status: "ok" }));
-  app.get("/readyz", async (_req, reply) => {
-    const [busOk, dbOk] = await Promise.all([bus.healthy(), deps.dbHealthy().catch(() => false)]);
-    const ok = busOk && dbOk;
-    return reply
-      .code(ok ? 200 : 503)
-      .send({ status: ok ? "ready" : "unavailable", broker: busOk, database: dbOk });
-  });
-  app.get("/metrics", async (_req, reply) => {
-    reply.header("content-type", metrics.registry.contentType);
-    return metrics.registry.metrics();
-  });
   const document = openApiDocument();
   app.get("/openapi.json", async () => document);
   app.get("/docs", async (_req, reply) =>
     reply.type("text/html; charset=utf-8").send(docsPage(document)),
   );
-
-  return app;
 }
 
 /** Nesting depth, stopping early once past `limit`. */

@@ -1,5 +1,12 @@
 /** Ingest's configuration: the only place that reads process.env. */
-import { BusConfig, DatabaseConfig, HttpConfig, loadConfig, ServiceConfig } from "@pw/config";
+import {
+  BusConfig,
+  DatabaseConfig,
+  HttpConfig,
+  loadConfig,
+  parseConfig,
+  ServiceConfig,
+} from "@pw/config";
 import { z } from "zod";
 
 export const IngestConfig = ServiceConfig.and(HttpConfig(4100))
@@ -30,6 +37,12 @@ export const IngestConfig = ServiceConfig.and(HttpConfig(4100))
           .min(1_024)
           .max(10 * 1024 * 1024)
           .default(256 * 1024),
+        /** What 503 answers tell senders to wait, in seconds. */
+        INGEST_RETRY_AFTER_SECONDS: z.coerce.number().int().min(1).max(3_600).default(5),
+        /** Deepest JSON nesting accepted in a webhook body. */
+        INGEST_MAX_DEPTH: z.coerce.number().int().min(2).max(256).default(32),
+        /** Longest a webhook waits for the broker's acknowledgement before answering 503. */
+        INGEST_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
         /** Lightfield poller: on when a key is set and webhooks are not used for Lightfield. */
         LIGHTFIELD_API_KEY: z.string().startsWith("sk_lf_", "must start with sk_lf_").optional(),
         LIGHTFIELD_BASE_URL: z.url().default("https://api.lightfield.app"),
@@ -38,8 +51,13 @@ export const IngestConfig = ServiceConfig.and(HttpConfig(4100))
       })
       .transform((e) => ({
         webhookSecrets: e.WEBHOOK_SECRET,
-        rateLimitPerSecond: e.INGEST_RATE_LIMIT,
-        bodyLimit: e.INGEST_BODY_LIMIT,
+        webhooks: {
+          rateLimitPerSecond: e.INGEST_RATE_LIMIT,
+          bodyLimit: e.INGEST_BODY_LIMIT,
+          retryAfterSeconds: e.INGEST_RETRY_AFTER_SECONDS,
+          maxDepth: e.INGEST_MAX_DEPTH,
+          publishTimeoutMs: e.INGEST_PUBLISH_TIMEOUT_MS,
+        },
         lightfield: {
           apiKey: e.LIGHTFIELD_API_KEY,
           baseUrl: e.LIGHTFIELD_BASE_URL,
@@ -48,7 +66,12 @@ export const IngestConfig = ServiceConfig.and(HttpConfig(4100))
         },
       })),
   );
-export type IngestConfig = ReturnType<typeof loadIngestConfig>;
+export type IngestConfig = z.infer<typeof IngestConfig>;
+
+/** Parses `env` (default: the process's); throws a ConfigError naming each bad variable. */
+export function ingestConfig(env: Record<string, string | undefined> = process.env) {
+  return parseConfig(IngestConfig, env);
+}
 
 export function loadIngestConfig(env = process.env) {
   return loadConfig(IngestConfig, env);

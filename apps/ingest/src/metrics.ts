@@ -1,11 +1,9 @@
-/** Prometheus metrics of the ingest service (prom-client, its own registry). */
-import { Counter, collectDefaultMetrics, Histogram, Registry } from "prom-client";
+/** Ingest's own Prometheus metrics, in the service's registry (the kit's `ServiceMetrics`). */
+import type { ServiceMetrics } from "@pw/service";
+import { Counter, Histogram } from "prom-client";
 
-export function createMetrics() {
-  const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: "pw_ingest_" });
+export function createMetrics({ registry }: Pick<ServiceMetrics, "registry">) {
   return {
-    registry,
     requests: new Counter({
       name: "pw_ingest_requests_total",
       help: "Webhook requests by route and status",

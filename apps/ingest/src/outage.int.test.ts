@@ -36,7 +36,10 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
     });
     await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name, partitions: 3 })));
     const secret = newSecret();
-    const app = ingestApp({ bus, db }, [secret], { publishTimeoutMs: 5_000, retryAfterSeconds: 1 });
+    const app = await ingestApp({ bus, db }, [secret], {
+      publishTimeoutMs: 5_000,
+      retryAfterSeconds: 1,
+    });
 
     const total = 120;
     let accepted = 0;

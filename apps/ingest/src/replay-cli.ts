@@ -7,7 +7,7 @@ import { createLogger } from "@pw/logger";
 import { SingleBar } from "cli-progress";
 import { loadIngestConfig } from "./config.ts";
 import { replay } from "./replay.ts";
-import { wireIngest } from "./wiring.ts";
+import { startIngest } from "./start.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -23,11 +23,16 @@ if (positionals.length === 0) {
   process.exit(2);
 }
 
-const config = loadIngestConfig();
+const loaded = loadIngestConfig();
+// The same service as `main`, minus the listening socket, the poller and the rate limit.
+const config = {
+  ...loaded,
+  webhooks: { ...loaded.webhooks, rateLimitPerSecond: Number.MAX_SAFE_INTEGER },
+  lightfield: { ...loaded.lightfield, pollerEnabled: false },
+};
 const logger = createLogger({ service: "ingest-replay", level: "warn" });
-const { app, bus, handle } = await wireIngest(config, logger, {
-  rateLimitPerSecond: Number.MAX_SAFE_INTEGER,
-});
+const ingest = await startIngest(config, { logger, listen: false });
+const { app } = ingest;
 
 let failed = false;
 for (const file of positionals) {
@@ -55,7 +60,5 @@ for (const file of positionals) {
   );
   if (summary.rejected.length > 0) failed = true;
 }
-await app.close();
-await bus.close();
-await handle.close();
+await ingest.stop();
 process.exit(failed ? 1 : 0);

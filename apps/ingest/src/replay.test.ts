@@ -18,7 +18,7 @@ describe("replay", () => {
 
   it("publishes valid lines, reports bad ones by line number, and publishes nothing on a second run", async () => {
     const secret = newSecret();
-    const app = ingestApp(services, [secret]);
+    const app = await ingestApp(services, [secret]);
     const topic = await tap(services.bus);
     const at = new Date().toISOString();
     const lines = [

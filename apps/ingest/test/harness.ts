@@ -4,11 +4,9 @@ import { type Bus, createMemoryBus, type IncomingMessage } from "@pw/bus";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
 import { createLogger } from "@pw/logger";
-import { sql } from "drizzle-orm";
-import { buildApp, type IngestOptions } from "../src/app.ts";
-import { createMetrics } from "../src/metrics.ts";
-import { createReceipts } from "../src/receipts.ts";
-import { createVerifier } from "../src/verify.ts";
+import type { IngestOptions } from "../src/app.ts";
+import { ingestConfig } from "../src/config.ts";
+import { startIngest } from "../src/start.ts";
 
 export const newSecret = () => `whsec_${randomBytes(24).toString("base64")}`;
 
@@ -48,24 +46,29 @@ export async function embeddedServices(): Promise<Services> {
   };
 }
 
-export function ingestApp(
+/** Ingest started as `main` starts it, on the given bus and database, without a socket. */
+export async function ingestApp(
   services: { bus: Bus; db: DbHandle },
   secrets: string[],
   options?: Partial<IngestOptions>,
 ) {
-  return buildApp({
-    bus: services.bus,
-    receipts: createReceipts(services.db.db),
-    verify: createVerifier(secrets),
-    metrics: createMetrics(),
-    logger: createLogger({ service: "ingest-test", level: "silent" }),
-    dbHealthy: async () => {
-      await services.db.db.execute(sql`select 1`);
-      return true;
+  const config = ingestConfig({ WEBHOOK_SECRET: secrets.join(",") });
+  const running = await startIngest(
+    { ...config, webhooks: { ...config.webhooks, ...options } },
+    {
+      bus: services.bus,
+      db: services.db,
+      listen: false,
+      logger: createLogger({ service: "ingest-test", level: "silent" }),
     },
-    options,
-  });
+  );
+  return {
+    inject: running.app.inject.bind(running.app),
+    ready: () => running.app.ready(),
+    close: () => running.stop(),
+  };
 }
+export type IngestTestApp = Awaited<ReturnType<typeof ingestApp>>;
 
 export const now = () => new Date().toISOString();
 export const waitFor = async (cond: () => boolean, ms = 10_000, what = "condition") => {

@@ -317,12 +317,12 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
   describe(`ingest: ${name}`, () => {
     let services: Services;
     let secret: string;
-    let app: ReturnType<typeof ingestApp>;
+    let app: Awaited<ReturnType<typeof ingestApp>>;
     let topic: Awaited<ReturnType<typeof tap>>;
     beforeAll(async () => {
       services = await makeServices();
       secret = newSecret();
-      app = ingestApp(services, [secret]);
+      app = await ingestApp(services, [secret]);
       await app.ready();
       topic = await tap(services.bus);
     });
@@ -447,7 +447,7 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
       const raw = JSON.stringify(sig({ leadId: "restart-lead" }));
       const req = signed("/webhooks/signals", raw, { secret, id: "msg_restart_1" });
       expect((await app.inject(req)).statusCode).toBe(202);
-      const restarted = ingestApp(services, [secret]);
+      const restarted = await ingestApp(services, [secret]);
       const again = await restarted.inject(req);
       expect(again.statusCode).toBe(200);
       expect(again.json()).toMatchObject({ duplicate: true });
@@ -474,7 +474,7 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
 
     it("accepts any of several secrets while one is being rotated", async () => {
       const next = newSecret();
-      const rotating = ingestApp(services, [secret, next]);
+      const rotating = await ingestApp(services, [secret, next]);
       const res = await rotating.inject(
         signed("/webhooks/signals", JSON.stringify(sig()), { secret: next }),
       );
@@ -483,7 +483,7 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
     });
 
     it("rate-limits a client past its budget with 429 and Retry-After", async () => {
-      const limited = ingestApp(services, [secret], { rateLimitPerSecond: 3 });
+      const limited = await ingestApp(services, [secret], { rateLimitPerSecond: 3 });
       const statuses: number[] = [];
       let retryAfter: string | undefined;
       for (let i = 0; i < 6; i++) {
@@ -501,12 +501,23 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
     it("serves health, readiness, Prometheus metrics and the OpenAPI document", async () => {
       expect((await app.inject({ url: "/healthz" })).statusCode).toBe(200);
       const ready = await app.inject({ url: "/readyz" });
-      expect(ready.json()).toEqual({ status: "ready", broker: true, database: true });
+      expect(ready.statusCode).toBe(200);
+      expect(ready.json()).toMatchObject({
+        service: "ingest",
+        status: "ready",
+        checks: {
+          broker: { status: "ok", required: true },
+          database: { status: "ok", required: true },
+          lightfield_poller: { status: "not_configured", required: false },
+        },
+      });
       const metrics = await app.inject({ url: "/metrics" });
       expect(metrics.body).toMatch(
-        /pw_ingest_requests_total\{route="\/webhooks\/signals",status="202"\} \d+/,
+        /pw_ingest_requests_total\{route="\/webhooks\/signals",status="202",service="ingest"\} \d+/,
       );
-      expect(metrics.body).toMatch(/pw_ingest_dedupe_hits_total\{route="signals"\} [1-9]/);
+      expect(metrics.body).toMatch(
+        /pw_ingest_dedupe_hits_total\{route="signals",service="ingest"\} [1-9]/,
+      );
       expect(metrics.body).toContain("pw_ingest_publish_seconds_bucket");
       const doc = (await app.inject({ url: "/openapi.json" })).json();
       expect(Object.keys(doc.paths)).toEqual(

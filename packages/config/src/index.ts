@@ -26,8 +26,33 @@ export const ServiceConfig = z
       .enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"])
       .default("info"),
     NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
+    /** How long a stop may take in total before the process gives up on the rest. */
+    SHUTDOWN_GRACE_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+    /** Published outbox rows are kept this long (for inspection), then pruned. */
+    OUTBOX_RETENTION_HOURS: z.coerce
+      .number()
+      .min(0.01)
+      .max(24 * 365)
+      .default(24),
+    /**
+     * Processed-event ids are kept this long for deduplication; keep it longer than the
+     * broker's retention, since an older message cannot be redelivered.
+     */
+    INBOX_RETENTION_DAYS: z.coerce.number().min(0.01).max(3650).default(8),
+    /** How often the outbox and inbox are pruned. */
+    PRUNE_EVERY_MS: z.coerce.number().int().min(1_000).default(600_000),
   })
-  .transform((e) => ({ serviceName: e.SERVICE_NAME, logLevel: e.LOG_LEVEL, nodeEnv: e.NODE_ENV }));
+  .transform((e) => ({
+    serviceName: e.SERVICE_NAME,
+    logLevel: e.LOG_LEVEL,
+    nodeEnv: e.NODE_ENV,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    housekeeping: {
+      outboxRetentionMs: e.OUTBOX_RETENTION_HOURS * 3_600_000,
+      inboxRetentionMs: e.INBOX_RETENTION_DAYS * 86_400_000,
+      everyMs: e.PRUNE_EVERY_MS,
+    },
+  }));
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 
 export const HttpConfig = (defaultPort: number) =>
@@ -88,10 +113,12 @@ export const DatabaseConfig = z
       .optional(),
     /** Directory for embedded PGlite data; used when DATABASE_URL is unset. */
     PGLITE_DIR: z.string().default(".data/pglite"),
+    /** Connections per service instance (PostgreSQL only). */
+    DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
   })
   .transform((e) => ({
     database: e.DATABASE_URL
-      ? ({ driver: "pg", url: e.DATABASE_URL } as const)
+      ? ({ driver: "pg", url: e.DATABASE_URL, maxConnections: e.DATABASE_POOL_MAX } as const)
       : ({ driver: "pglite", dir: e.PGLITE_DIR } as const),
   }));
 export type DatabaseConfig = z.infer<typeof DatabaseConfig>;

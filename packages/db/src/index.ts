@@ -9,7 +9,14 @@ export {
   type Tx,
 } from "./client.ts";
 export { markProcessed, pruneInbox } from "./inbox.ts";
-export { MIGRATIONS_FOLDER, migrate } from "./migrate.ts";
+export {
+  assertSchemaCurrent,
+  committedMigrations,
+  MIGRATIONS_FOLDER,
+  migrate,
+  pendingMigrations,
+  SchemaNotCurrentError,
+} from "./migrate.ts";
 export {
   createOutboxRelay,
   enqueue,
@@ -20,3 +27,4 @@ export {
   type RelayRecord,
 } from "./outbox.ts";
 export * as schema from "./schema/index.ts";
+export type { InboxTable, OutboxTable } from "./schema/messaging.ts";

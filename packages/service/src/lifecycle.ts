@@ -1,0 +1,301 @@
+/**
+ * `runService`: starts a service from its parsed config and the parts it declares
+ * (subscriptions, outbox relays, timers, HTTP routes, readiness checks), and stops them in
+ * reverse order within a grace period. It never touches `process`, so the one-process
+ * demo and the tests start every app through it exactly as `main` does (`runMain` adds the
+ * signal handlers).
+ */
+import { type Bus, type BusSettings, createBus, type Subscription } from "@pw/bus";
+import {
+  assertSchemaCurrent,
+  createDb,
+  type Db,
+  type DbHandle,
+  type DbOptions,
+  type InboxTable,
+  migrate,
+  type OutboxTable,
+  pruneInbox,
+  pruneOutbox,
+} from "@pw/db";
+import { ALL_TOPICS } from "@pw/events";
+import { createLogger, type Logger } from "@pw/logger";
+import { sql } from "drizzle-orm";
+import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
+import { type Check, type CheckResult, registerOps } from "./ops.ts";
+import { createRelay, type OutboxRelay, type TypedOutbox, typedOutbox } from "./outbox.ts";
+import { type SubscriptionSpec, subscriber } from "./subscribe.ts";
+
+/** The part of every app's parsed config that the kit reads (see @pw/config fragments). */
+export type KitConfig = {
+  serviceName?: string | undefined;
+  logLevel: string;
+  port: number;
+  host: string;
+  bus: BusSettings;
+  database: DbOptions;
+  shutdownGraceMs: number;
+  housekeeping: { outboxRetentionMs: number; inboxRetentionMs: number; everyMs: number };
+};
+
+/** What a caller may hand in instead of letting the service open its own (demo, tests). */
+export type SharedDeps = {
+  logger?: Logger;
+  /** A database already open and migrated; the service will not close it. */
+  db?: DbHandle;
+  /** A bus already open; the service will not close it. */
+  bus?: Bus;
+  /** false: build the HTTP app without listening (tests use `app.inject`). Default true. */
+  listen?: boolean;
+};
+
+export type ServiceKit = {
+  readonly name: string;
+  readonly logger: Logger;
+  readonly db: Db;
+  readonly handle: DbHandle;
+  readonly bus: Bus;
+  readonly metrics: ServiceMetrics;
+  /** The service's HTTP app, for its own routes (ops routes are already there). */
+  readonly app: FastifyInstance;
+  readonly config: KitConfig;
+  subscribe<T extends import("@pw/events").TopicName>(
+    spec: SubscriptionSpec<T>,
+  ): Promise<Subscription>;
+  /** The service's outbox (typed enqueue) with its relay, and pruning of it and the inbox. */
+  messaging(tables: { outbox: OutboxTable; inbox: InboxTable }): {
+    outbox: TypedOutbox;
+    relay: OutboxRelay;
+  };
+  /** Runs `fn` every `ms` (never two at once); errors are logged and retried next time. */
+  every(name: string, ms: number, fn: () => Promise<unknown>): void;
+  check(name: string, run: () => Promise<CheckResult>, options?: { required?: boolean }): void;
+  beforeScrape(fn: () => Promise<void>): void;
+  /** Stopped after subscriptions and timers, before the bus and database; reverse order. */
+  onStop(name: string, fn: () => Promise<unknown> | unknown): void;
+};
+
+export type RunningService = {
+  readonly name: string;
+  readonly app: FastifyInstance;
+  readonly logger: Logger;
+  readonly handle: DbHandle;
+  readonly bus: Bus;
+  readonly metrics: ServiceMetrics;
+  /** `http://host:port` once listening; undefined with `listen: false`. */
+  readonly url: string | undefined;
+  stop(): Promise<void>;
+};
+
+type Step = { name: string; run: () => Promise<unknown> | unknown };
+
+export async function runService<T extends object>(spec: {
+  name: string;
+  config: KitConfig;
+  deps?: SharedDeps;
+  fastify?: FastifyServerOptions;
+  build: (kit: ServiceKit) => Promise<T> | T;
+}): Promise<RunningService & T> {
+  const { config } = spec;
+  const deps = spec.deps ?? {};
+  const name = config.serviceName ?? spec.name;
+  const logger =
+    deps.logger?.child({ service: name }) ??
+    createLogger({ service: name, level: config.logLevel as "info" });
+  const steps: Step[] = []; // stop steps, run in reverse
+  const stop = async () => {
+    const deadline = Date.now() + config.shutdownGraceMs;
+    for (const step of steps.reverse()) {
+      const left = deadline - Date.now();
+      const outcome = await withDeadline(Promise.resolve().then(step.run), Math.max(left, 0));
+      if (outcome === "timeout")
+        logger.error({ step: step.name, graceMs: config.shutdownGraceMs }, "stop step timed out");
+      else if (outcome instanceof Error)
+        logger.error({ err: outcome, step: step.name }, "stop step failed");
+    }
+    steps.length = 0;
+    logger.info("stopped");
+  };
+
+  try {
+    const handle = deps.db ?? (await openDatabase(config.database, logger));
+    if (!deps.db) steps.push({ name: "database", run: () => handle.close() });
+    const bus = deps.bus ?? createBus(config.bus, logger.child({ component: "bus" }));
+    if (!deps.bus) steps.push({ name: "bus", run: () => bus.close() });
+    await bus.ensureTopics(ALL_TOPICS.map((topic) => ({ name: topic })));
+
+    const metrics = createServiceMetrics(name);
+    const checks: Check[] = [
+      {
+        name: "database",
+        required: true,
+        run: async () => {
+          await handle.db.execute(sql`select 1`);
+          return { status: "ok" };
+        },
+      },
+      {
+        name: "broker",
+        required: true,
+        run: async () =>
+          (await bus.healthy())
+            ? { status: "ok" }
+            : { status: "down", reason: `${bus.driver} bus unreachable` },
+      },
+    ];
+    const scrapers: (() => Promise<void>)[] = [];
+    const app = Fastify({
+      loggerInstance: logger,
+      disableRequestLogging: true,
+      ...spec.fastify,
+    });
+    registerOps(app, {
+      service: name,
+      metrics,
+      checks: () => checks,
+      beforeScrape: async () => {
+        for (const s of scrapers) await s();
+      },
+    });
+
+    const relays: OutboxRelay[] = [];
+    const subscriptions: { name: string; sub: Subscription }[] = [];
+    const timers: { name: string; timer: NodeJS.Timeout; inFlight: () => Promise<unknown> }[] = [];
+    const stopHooks: Step[] = [];
+
+    const every: ServiceKit["every"] = (timerName, ms, fn) => {
+      let running: Promise<unknown> | undefined;
+      const timer = setInterval(() => {
+        if (running) return;
+        running = fn()
+          .catch((error) => logger.error({ err: error, timer: timerName }, "timer failed"))
+          .finally(() => {
+            running = undefined;
+          });
+      }, ms);
+      timer.unref();
+      timers.push({ name: timerName, timer, inFlight: () => running ?? Promise.resolve() });
+    };
+
+    const kit: ServiceKit = {
+      name,
+      logger,
+      db: handle.db,
+      handle,
+      bus,
+      metrics,
+      app,
+      config,
+      subscribe: async (s) => {
+        const sub = await subscriber({
+          bus,
+          service: name,
+          logger,
+          metrics,
+          afterHandled: () => {
+            for (const r of relays) r.notify();
+          },
+        })(s);
+        subscriptions.push({ name: s.topic, sub });
+        return sub;
+      },
+      messaging: (tables) => {
+        const relay = createRelay({
+          db: handle.db,
+          table: tables.outbox,
+          bus,
+          logger: logger.child({ component: "outbox-relay" }),
+          metrics,
+        });
+        relays.push(relay);
+        const { outboxRetentionMs, inboxRetentionMs, everyMs } = config.housekeeping;
+        every("prune", everyMs, async () => {
+          const now = Date.now();
+          const outbox = await pruneOutbox(
+            handle.db,
+            tables.outbox,
+            new Date(now - outboxRetentionMs),
+          );
+          const inbox = await pruneInbox(handle.db, tables.inbox, new Date(now - inboxRetentionMs));
+          metrics.outboxPruned.inc({ table: "outbox" }, outbox);
+          metrics.outboxPruned.inc({ table: "inbox" }, inbox);
+          if (outbox + inbox > 0) logger.debug({ outbox, inbox }, "pruned outbox and inbox");
+        });
+        return { outbox: typedOutbox(tables.outbox), relay };
+      },
+      every,
+      check: (checkName, run, options) =>
+        checks.push({ name: checkName, required: options?.required ?? false, run }),
+      beforeScrape: (fn) => void scrapers.push(fn),
+      onStop: (hookName, fn) => void stopHooks.push({ name: hookName, run: fn }),
+    };
+
+    // Stop order (reverse of this): HTTP first, then timers, subscriptions, relays, hooks.
+    steps.push({
+      name: "hooks",
+      run: async () => {
+        for (const h of stopHooks.reverse()) await h.run();
+      },
+    });
+    steps.push({ name: "relays", run: () => Promise.all(relays.map((r) => r.stop())) });
+    steps.push({
+      name: "subscriptions",
+      run: () => Promise.all(subscriptions.map((s) => s.sub.close())),
+    });
+    steps.push({
+      name: "timers",
+      run: async () => {
+        for (const t of timers) clearInterval(t.timer);
+        await Promise.all(timers.map((t) => t.inFlight()));
+      },
+    });
+    const built = await spec.build(kit);
+    for (const r of relays) r.start();
+    steps.push({ name: "http", run: () => app.close() });
+    await app.ready();
+    let url: string | undefined;
+    if (deps.listen !== false) {
+      url = await app.listen({ port: config.port, host: config.host });
+      logger.info({ url }, `${name} listening`);
+    }
+    return Object.assign(built, { name, app, logger, handle, bus, metrics, url, stop });
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+}
+
+/** Embedded (PGlite) migrates at start; PostgreSQL must already be current (`pnpm db:migrate`). */
+export async function openDatabase(options: DbOptions, logger?: Logger): Promise<DbHandle> {
+  const handle = await createDb(options);
+  try {
+    if (handle.driver === "pglite") await migrate(handle);
+    else await assertSchemaCurrent(handle);
+  } catch (error) {
+    await handle.close();
+    throw error;
+  }
+  logger?.debug({ driver: handle.driver }, "database open");
+  return handle;
+}
+
+async function withDeadline(
+  promise: Promise<unknown>,
+  ms: number,
+): Promise<"done" | "timeout" | Error> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([
+      promise.then(
+        () => "done" as const,
+        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
+      ),
+      new Promise<"timeout">((resolve) => {
+        timer = setTimeout(() => resolve("timeout"), ms);
+      }),
+    ]);
+  } finally {
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,44 @@
+/**
+ * `runMain`: the few lines every `src/main.ts` shares. Starts the service, stops it on
+ * SIGTERM/SIGINT, and turns a failed start (bad config, old schema, unreachable
+ * dependency) or an unhandled rejection into one structured log line and a non-zero exit.
+ */
+import { ConfigError } from "@pw/config";
+import { SchemaNotCurrentError } from "@pw/db";
+import { createLogger } from "@pw/logger";
+
+export async function runMain(
+  name: string,
+  start: () => Promise<{ stop(): Promise<void> }>,
+): Promise<void> {
+  const log = createLogger({
+    service: name,
+    level: process.env.LOG_LEVEL === "silent" ? "silent" : "info",
+  });
+  const fail = (message: string, error: unknown) => {
+    log.fatal({ err: error }, message);
+    process.exit(1);
+  };
+  process.on("unhandledRejection", (error) => fail("unhandled rejection", error));
+  process.on("uncaughtException", (error) => fail("uncaught exception", error));
+  let running: { stop(): Promise<void> };
+  try {
+    running = await start();
+  } catch (error) {
+    if (error instanceof ConfigError || error instanceof SchemaNotCurrentError) {
+      log.fatal({ reason: error.message }, `${name} cannot start`);
+      process.exit(1);
+    }
+    return fail(`${name} failed to start`, error);
+  }
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, "shutting down");
+    await running.stop();
+    process.exit(0);
+  };
+  process.on("SIGTERM", () => void shutdown("SIGTERM"));
+  process.on("SIGINT", () => void shutdown("SIGINT"));
+}

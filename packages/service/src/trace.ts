@@ -1,0 +1,52 @@
+/**
+ * Trace context carried through a lead's journey: the W3C `traceparent` of the event
+ * being handled is kept in async-local storage, so every event enqueued while handling
+ * it continues the same trace (a new span id under the same trace id) without each
+ * service threading it by hand. Sentry (a later issue) reads and writes the same value.
+ */
+import { AsyncLocalStorage } from "node:async_hooks";
+import { randomBytes } from "node:crypto";
+
+const storage = new AsyncLocalStorage<{ traceparent: string }>();
+const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+export function isTraceparent(value: unknown): value is string {
+  if (typeof value !== "string") return false;
+  const m = TRACEPARENT.exec(value);
+  // All-zero trace or span ids are invalid per W3C trace context; version ff is forbidden.
+  return Boolean(m && m[1] !== "ff" && !/^0+$/.test(m[2]!) && !/^0+$/.test(m[3]!));
+}
+
+/** A new root: fresh trace id and span id, sampled. */
+export function newTraceparent(): string {
+  return `00-${randomBytes(16).toString("hex")}-${randomBytes(8).toString("hex")}-01`;
+}
+
+/** The next hop of a trace: same trace id and flags, a new span id. */
+export function childTraceparent(parent: string): string {
+  const m = TRACEPARENT.exec(parent);
+  if (!m) return newTraceparent();
+  return `00-${m[2]}-${randomBytes(8).toString("hex")}-${m[4]}`;
+}
+
+export function traceIdOf(traceparent: string | undefined): string | undefined {
+  return traceparent ? TRACEPARENT.exec(traceparent)?.[2] : undefined;
+}
+
+/** Runs `fn` inside the trace `traceparent` (a new root when it is missing or invalid). */
+export function withTrace<T>(traceparent: string | undefined, fn: () => T): T {
+  return storage.run(
+    { traceparent: isTraceparent(traceparent) ? traceparent : newTraceparent() },
+    fn,
+  );
+}
+
+/** The trace being handled, if any. */
+export function activeTraceparent(): string | undefined {
+  return storage.getStore()?.traceparent;
+}
+
+/** The traceparent for an event caused by `cause`: the next hop of its trace, if it has one. */
+export function continueTrace(cause: { traceparent?: string | undefined }): string | undefined {
+  return isTraceparent(cause.traceparent) ? childTraceparent(cause.traceparent) : undefined;
+}
