@@ -1,11 +1,12 @@
-// `pnpm demo` — the embedded end-to-end demo. It does not exist yet: the services
-// it runs (ingest, scoring, experiments, dispatch, gateway, web) are the next phases
-// of PLAN.md. Saying so beats printing a fake demo.
+// `pnpm demo` — the embedded end-to-end demo. Not built yet: ingest, scoring and the
+// experiment engine run (and run together in one process: apps/embedded), but nothing
+// dispatches a message and there is no command center to watch, so there is nothing to
+// show a presenter yet. Saying so beats printing a fake demo.
 console.error(
   [
     "The demo is not built yet.",
-    "What exists: event contracts, the bus (Kafka + in-process), the database layer and their tests.",
-    "What is next: ingest, scoring, the experiment engine, dispatch, gateway and the command center — see PLAN.md.",
+    "What exists: ingest, scoring and the experiment engine, each startable alone or all in one process (apps/embedded).",
+    "What is next: dispatch and the outreach agent, the gateway and the command center — see PLAN.md.",
     "Run the tests meanwhile: bash scripts/test.sh",
   ].join("\n"),
 );

@@ -43,7 +43,8 @@ describe("simulator", () => {
     for (const seed of [1, 2, 3]) {
       const r = compare(world, { ...recommended(world, 50_000), seed });
       const t = r.policies.thompson!;
-      // Six different winners: a policy that learned one winner for all would fail here.
+      // Five different winners over six segments (two share one): a policy that learned one
+      // winner for all would fail here.
       expect(new Set(t.segments.map((s) => s.best)).size).toBe(5);
       for (const s of t.segments) {
         expect(s.top, `${s.segment} (seed ${seed})`).toBe(s.best);
