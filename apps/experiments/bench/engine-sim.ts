@@ -13,7 +13,7 @@ import { createDb, migrate, schema } from "@pw/db";
 import { envelope, type LeadScored, type OutreachOutcome } from "@pw/events";
 import { pickSegment, ratesAt, readWorldFile } from "@pw/simulator";
 import { sql } from "drizzle-orm";
-import { engineBuilder, seedPlaybook } from "../src/engine.ts";
+import { defaultEngineSettings, engineBuilder, seedPlaybook } from "../src/engine.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -77,12 +77,17 @@ for (const v of world.variants)
     .onConflictDoUpdate({ target: schema.playbook.variantId, set: { retired: false } });
 
 let clock = new Date("2026-01-01T09:00:00Z");
+// Production's settings (pooled priors included), with a one-day window and a day's batch as capacity.
+const defaults = defaultEngineSettings();
 const engine = engineBuilder({
   db: handle.db,
+  settings: {
+    ...defaults,
+    attributionDays: 1,
+    capacity: { ...defaults.capacity, perDay: batch, nurtureAfterHours: 24 * 365 },
+  },
   rng: seededRng(seed * 7919 + 1),
   now: () => clock,
-  attributionDays: 1,
-  capacity: { perDay: batch, nurtureAfterHours: 24 * 365 },
   suppression: { minExposures: 500, threshold: 0.05, consecutiveChecks: 3 },
 });
 const worldRng = seededRng(seed);

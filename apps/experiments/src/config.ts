@@ -1,5 +1,12 @@
 /** The experiment engine's configuration: the only place that reads process.env. */
-import { BusConfig, DatabaseConfig, HttpConfig, loadConfig, ServiceConfig } from "@pw/config";
+import {
+  BusConfig,
+  DatabaseConfig,
+  HttpConfig,
+  loadConfig,
+  parseConfig,
+  ServiceConfig,
+} from "@pw/config";
 import { z } from "zod";
 
 const rate = z.coerce.number().min(0).max(1);
@@ -91,6 +98,11 @@ export const ExperimentsConfig = ServiceConfig.and(HttpConfig(4300))
       }),
   );
 export type ExperimentsConfig = z.infer<typeof ExperimentsConfig>;
+
+/** Parses `env` (default: the process's); throws a ConfigError naming each bad variable. */
+export function experimentsConfig(env: Record<string, string | undefined> = process.env) {
+  return parseConfig(ExperimentsConfig, env);
+}
 
 export function loadExperimentsConfig(env = process.env) {
   return loadConfig(ExperimentsConfig, env);

@@ -2,8 +2,8 @@
 // rewrite is sent; every failure or unsafe rewrite sends the rendered template
 // with the reason, quickly, and never throws.
 import type { PersonalisationFacts } from "@pw/events";
+import { useStackAiServer } from "@pw/stackai/test-server";
 import { describe, expect, it } from "vitest";
-import { useStackAiServer } from "../test/stackai-server.ts";
 import { createCopywriter, unsafeRewrite } from "./copywriter.ts";
 
 const facts: PersonalisationFacts = {

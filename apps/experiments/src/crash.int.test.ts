@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { createKafkaBus, publishEvents } from "@pw/bus";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
 import { ALL_TOPICS, Topics } from "@pw/events";
-import { kafkaFixture, postgresFixture, type TestDatabase } from "@pw/testkit";
+import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scored } from "../test/fixtures.ts";
 
@@ -62,13 +62,6 @@ describe.runIf(kafka && pg)("experiments process killed mid-stream", () => {
     children.push(child);
     return child;
   };
-  const waitFor = async (cond: () => boolean | Promise<boolean>, what: string, ms = 90_000) => {
-    const deadline = Date.now() + ms;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
 
   it("SIGKILL while deciding, restart: each lead requested exactly once, counters exact", async () => {
     const leads = 150;
@@ -77,19 +70,25 @@ describe.runIf(kafka && pg)("experiments process killed mid-stream", () => {
       Topics.leadScored,
       Array.from({ length: leads }, (_, i) => scored(`crash-${i}`, { score: 50 + (i % 50) })),
     );
-    const first = start(4391);
+    // Port 0: the OS picks a free one, so parallel suites never collide.
+    const first = start(0);
     const firstExit = new Promise((r) => first.on("exit", r));
-    await waitFor(() => requested.length >= 20, "the first process to request 20 leads");
+    await waitFor(() => requested.length >= 20, {
+      timeoutMs: 90_000,
+      intervalMs: 100,
+      message: "the first process to request 20 leads",
+    });
     first.kill("SIGKILL");
     await firstExit;
     const beforeRestart = new Set(requested.map((r) => r.lead)).size;
     expect(beforeRestart).toBeLessThan(leads);
 
-    const second = start(4392);
-    await waitFor(
-      () => new Set(requested.map((r) => r.lead)).size === leads,
-      "every lead to be requested after the restart",
-    );
+    const second = start(0);
+    await waitFor(() => new Set(requested.map((r) => r.lead)).size === leads, {
+      timeoutMs: 90_000,
+      intervalMs: 100,
+      message: "every lead to be requested after the restart",
+    });
     await new Promise((r) => setTimeout(r, 2_000)); // a duplicate would show up now
     second.kill("SIGTERM");
     await new Promise((r) => second.on("exit", r));

@@ -8,7 +8,7 @@ import { postgresFixture, type TestDatabase } from "@pw/testkit";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outcome, scored } from "../test/fixtures.ts";
-import { engineBuilder, seedPlaybook } from "./engine.ts";
+import { defaultEngineSettings, engineBuilder, seedPlaybook } from "./engine.ts";
 
 const pg = await postgresFixture();
 
@@ -31,8 +31,9 @@ describe.runIf(pg)("experiment engine on PostgreSQL", () => {
 
   it("two instances handling the same events at once never lose or double-count an update", async () => {
     const clock = () => new Date("2026-11-24T12:00:00Z");
-    const e1 = engineBuilder({ db: a.db, rng: seededRng(1), now: clock });
-    const e2 = engineBuilder({ db: b.db, rng: seededRng(2), now: clock });
+    const settings = defaultEngineSettings();
+    const e1 = engineBuilder({ db: a.db, settings, rng: seededRng(1), now: clock });
+    const e2 = engineBuilder({ db: b.db, settings, rng: seededRng(2), now: clock });
     const leads = Array.from({ length: 200 }, (_, i) =>
       scored(`lead-${i}`, { segment: i % 2 ? "exec-mid" : "manager-smb" }),
     );
@@ -95,7 +96,10 @@ describe.runIf(pg)("experiment engine on PostgreSQL", () => {
 
   it("two instances draining at once never spend more than the day's capacity", async () => {
     const clock = () => new Date("2026-11-26T09:00:00Z");
-    const capacity = { perDay: 37 };
+    const settings = {
+      ...defaultEngineSettings(),
+      capacity: { ...defaultEngineSettings().capacity, perDay: 37 },
+    };
     // Instance 2 writes slowly (a vendor rewrite): while it works through the leads it
     // picked, instance 1 picks newer, higher-intent ones — both want the same capacity.
     const slow = {
@@ -104,12 +108,12 @@ describe.runIf(pg)("experiment engine on PostgreSQL", () => {
         return { subject: input.variant.subjectTemplate, body: "b", writer: "template" as const };
       },
     };
-    const e1 = engineBuilder({ db: a.db, rng: seededRng(3), now: clock, capacity });
+    const e1 = engineBuilder({ db: a.db, settings, rng: seededRng(3), now: clock });
     const e2 = engineBuilder({
       db: b.db,
       rng: seededRng(4),
       now: clock,
-      capacity,
+      settings,
       copywriter: slow,
     });
     for (let i = 0; i < 60; i++) await e1.handleScored(scored(`cap-${i}`, { score: 20 + i }));

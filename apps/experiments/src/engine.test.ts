@@ -2,10 +2,16 @@
 import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
 import { envelope, type OutreachDispatched } from "@pw/events";
-import { asc, eq } from "drizzle-orm";
+import { and, asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { outcome, scored } from "../test/fixtures.ts";
-import { type EngineOptions, engineBuilder, seedPlaybook } from "./engine.ts";
+import {
+  defaultEngineSettings,
+  type EngineOptions,
+  type EngineSettings,
+  engineBuilder,
+  seedPlaybook,
+} from "./engine.ts";
 
 let handle: DbHandle;
 let clock = new Date("2026-11-24T12:00:00Z");
@@ -34,8 +40,18 @@ const requests = async () =>
     .map((r) => r.payload as Request)
     .filter((p) => p.type === "outreach.requested.v1");
 const arms = () => handle.db.select().from(schema.arms).orderBy(asc(schema.arms.variantId));
-const build = (o: Partial<EngineOptions> = {}) =>
-  engineBuilder({ db: handle.db, rng: seededRng(1), now, ...o });
+/** The production defaults (config.ts) with a test's `settings` over them. */
+const build = ({
+  settings,
+  ...o
+}: Partial<Omit<EngineOptions, "settings">> & { settings?: Partial<EngineSettings> } = {}) =>
+  engineBuilder({
+    db: handle.db,
+    rng: seededRng(1),
+    now,
+    ...o,
+    settings: { ...defaultEngineSettings(), ...settings },
+  });
 
 describe("experiment engine", () => {
   beforeEach(async () => {
@@ -83,7 +99,7 @@ describe("experiment engine", () => {
   });
 
   it("counts a reward once, non-response at the end of the window as a failure once, and nothing late", async () => {
-    const engine = build({ rng: seededRng(3), attributionDays: 14 });
+    const engine = build({ rng: seededRng(3), settings: { attributionDays: 14 } });
     await engine.handleScored(scored("a"));
     await engine.handleScored(scored("b"));
     await engine.drain();
@@ -111,7 +127,11 @@ describe("experiment engine", () => {
   });
 
   it("learns which variant converts in a segment and sends it most of the traffic", async () => {
-    const engine = build({ rng: seededRng(4), attributionDays: 1, policy: { burnIn: 20 } });
+    const engine = build({
+      rng: seededRng(4),
+      settings: { attributionDays: 1 },
+      policy: { burnIn: 20 },
+    });
     const truth: Record<string, number> = {
       pain_point: 0.05,
       social_proof: 0.05,
@@ -142,7 +162,7 @@ describe("experiment engine", () => {
 
   it("when capacity is short, the highest-intent leads go first and the rest wait — then nurture, never dropped", async () => {
     const engine = build({
-      capacity: { perDay: 3, nurtureAfterHours: 48, agingHalfLifeHours: 24 },
+      settings: { capacity: { perDay: 3, nurtureAfterHours: 48, agingHalfLifeHours: 24 } },
     });
     const scores = [35, 92, 50, 71, 88, 40, 60];
     for (const [i, score] of scores.entries())
@@ -172,7 +192,9 @@ describe("experiment engine", () => {
   });
 
   it("an operator-prioritised lead goes before higher scores", async () => {
-    const engine = build({ capacity: { perDay: 1 } });
+    const engine = build({
+      settings: { capacity: { ...defaultEngineSettings().capacity, perDay: 1 } },
+    });
     await engine.handleScored(scored("high", { score: 95 }));
     await engine.handleScored(scored("vip", { score: 45 }));
     await handle.db.update(schema.queue).set({ boost: 1000 }).where(eq(schema.queue.leadId, "vip"));
@@ -182,14 +204,16 @@ describe("experiment engine", () => {
 
   it("pauses an arm whose bounce, unsubscribe or negative-reply rate breaks a guardrail, whatever its conversions", async () => {
     const engine = build({
-      guardrails: {
-        minExposures: 20,
-        bounceRate: 0.05,
-        unsubscribeRate: 0.02,
-        negativeReplyRate: 0.5,
+      settings: {
+        guardrails: {
+          minExposures: 20,
+          bounceRate: 0.05,
+          unsubscribeRate: 0.02,
+          negativeReplyRate: 0.5,
+        },
+        reward: "replied",
       },
       policy: { burnIn: 1000 },
-      reward: "replied",
     });
     for (let i = 0; i < 150; i++) await engine.handleScored(scored(`g${i}`));
     await engine.drain();
@@ -244,7 +268,7 @@ describe("experiment engine", () => {
   });
 
   it("reward can be a positive reply: intent decides, and an out-of-office keeps the window open", async () => {
-    const engine = build({ reward: "positive_reply" });
+    const engine = build({ settings: { reward: "positive_reply" } });
     for (const id of ["p", "n", "o"]) await engine.handleScored(scored(id));
     await engine.drain();
     const byLead = Object.fromEntries((await requests()).map((r) => [r.subject, r.data.requestId]));
@@ -269,7 +293,7 @@ describe("experiment engine", () => {
   });
 
   it("a first touch dispatch skipped or failed is not a send: no exposure, no failure when its window closes", async () => {
-    const engine = build({ attributionDays: 14 });
+    const engine = build({ settings: { attributionDays: 14 } });
     for (const id of ["sent", "skipped", "deferred"]) await engine.handleScored(scored(id));
     await engine.drain();
     const byLead = Object.fromEntries((await requests()).map((r) => [r.subject, r.data]));
@@ -302,7 +326,7 @@ describe("experiment engine", () => {
   });
 
   it("a campaign configured to forget decays its evidence by elapsed time, whoever reviews and however often", async () => {
-    const engine = build({ evidenceHalfLifeDays: 7, suppression: false });
+    const engine = build({ settings: { evidenceHalfLifeDays: 7 } });
     await engine.handleScored(scored("d0"));
     await engine.drain();
     await handle.db.update(schema.arms).set({ successes: 100, failures: 900, decayedAt: clock });
@@ -313,9 +337,65 @@ describe("experiment engine", () => {
     expect(a!.successes).toBeCloseTo(50, 3);
     expect(a!.failures).toBeCloseTo(450, 3);
     clock = new Date(clock.getTime() + 14 * 86_400_000);
-    await build({ evidenceHalfLifeDays: 7, suppression: false }).review(); // another instance
+    await build({ settings: { evidenceHalfLifeDays: 7 } }).review(); // another instance
     const [b] = await arms();
     expect(b!.successes).toBeCloseTo(12.5, 3);
+  });
+
+  it("a campaign configured to forget never suppresses a losing variant (it may become the best)", async () => {
+    const suppression = { minExposures: 300, threshold: 0.05, consecutiveChecks: 3 };
+    const forgetting = build({ settings: { evidenceHalfLifeDays: 365 }, suppression });
+    await forgetting.handleScored(scored("f0"));
+    await forgetting.drain();
+    const rates: Record<string, number> = {
+      pain_point: 0.01,
+      social_proof: 0.04,
+      roi: 0.04,
+      short_question: 0.04,
+      case_study: 0.09,
+    };
+    for (const [variantId, rate] of Object.entries(rates))
+      await handle.db
+        .update(schema.arms)
+        .set({
+          exposures: 400,
+          successes: 400 * rate,
+          failures: 400 * (1 - rate),
+          decayedAt: clock,
+        })
+        .where(eq(schema.arms.variantId, variantId));
+    for (let i = 0; i < 3; i++) expect(await forgetting.review()).toEqual([]);
+    expect((await arms()).every((a) => a.status === "active")).toBe(true);
+    // The same evidence in a campaign that keeps it: the loser is suppressed.
+    const keeping = build({ suppression });
+    const changed: string[] = [];
+    for (let i = 0; i < 3; i++) changed.push(...(await keeping.review()));
+    expect(changed).toContain("exec-mid/pain_point");
+  });
+
+  it("pools priors across segments by default, so a new segment starts from what the others learned", async () => {
+    const decideIn = async (segment: string, strength?: number) => {
+      const engine = build(
+        strength === undefined ? {} : { settings: { pooledPriorStrength: strength } },
+      );
+      await engine.handleScored(scored(`lead-${segment}`, { segment }));
+      await engine.drain();
+      const [decision] = await handle.db
+        .select()
+        .from(schema.decisions)
+        .where(eq(schema.decisions.segment, segment));
+      return (decision!.context as { arms: { id: string; prior?: { alpha: number } }[] }).arms;
+    };
+    await decideIn("veteran");
+    // The veteran segment has learned: case_study converts at 20% over 1,000 sends.
+    await handle.db
+      .update(schema.arms)
+      .set({ exposures: 1000, successes: 200, failures: 800 })
+      .where(and(eq(schema.arms.segment, "veteran"), eq(schema.arms.variantId, "case_study")));
+    const pooled = (await decideIn("newcomer")).find((a) => a.id === "case_study")!;
+    expect(pooled.prior?.alpha).toBeCloseTo(1 + 50 * 0.2); // the default strength, 50
+    const flat = (await decideIn("loner", 0)).find((a) => a.id === "case_study")!;
+    expect(flat.prior).toBeUndefined();
   });
 
   it("uses a stackAI-style copywriter and intent classifier when given, recording who wrote the copy", async () => {
@@ -328,7 +408,7 @@ describe("experiment engine", () => {
         }),
       },
       intent: { classify: async () => ({ intent: "positive" }) },
-      reward: "positive_reply",
+      settings: { reward: "positive_reply" },
     });
     await engine.handleScored(scored("w"));
     await engine.drain();

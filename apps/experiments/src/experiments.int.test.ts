@@ -5,12 +5,13 @@ import { seededRng } from "@pw/bandit";
 import { createKafkaBus, publishEvents } from "@pw/bus";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
 import { ALL_TOPICS, envelope, type OperatorCommand, Topics } from "@pw/events";
-import { kafkaFixture, postgresFixture, type TestDatabase } from "@pw/testkit";
+import { createLogger } from "@pw/logger";
+import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
+import { eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outcome, scored } from "../test/fixtures.ts";
-import { startExperiments } from "./consumers.ts";
-import { engineBuilder, seedPlaybook } from "./engine.ts";
-import { operatorBuilder } from "./operator.ts";
+import { experimentsConfig } from "./config.ts";
+import { startExperiments } from "./start.ts";
 
 const kafka = await kafkaFixture();
 const pg = await postgresFixture();
@@ -26,7 +27,6 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
     database = await pg!.createDatabase("pw_exp_int");
     db = await createDb({ driver: "pg", url: database.url });
     await migrate(db);
-    await seedPlaybook(db.db);
     bus = createKafkaBus({
       brokers: kafka!.brokers,
       topicPrefix: `${kafka!.uniqueName("exp")}.`,
@@ -44,14 +44,16 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
           variantId: e.data.variantId,
         }),
     });
-    const engine = engineBuilder({ db: db.db, rng: seededRng(5) });
-    running = await startExperiments({
-      bus,
-      db: db.db,
-      engine,
-      operator: operatorBuilder({ db: db.db }),
-      reviewEveryMs: 500,
-    });
+    running = await startExperiments(
+      experimentsConfig({ PORT: "0", EXPERIMENT_REVIEW_EVERY_MS: "500" }),
+      {
+        bus,
+        db,
+        rng: seededRng(5),
+        listen: false,
+        logger: createLogger({ service: "experiments-test", level: "silent" }),
+      },
+    );
   });
   afterAll(async () => {
     await running?.stop();
@@ -60,21 +62,17 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
     await database?.drop();
   });
 
-  const waitFor = async (cond: () => boolean | Promise<boolean>, what: string) => {
-    const deadline = Date.now() + 30_000;
-    while (!(await cond())) {
-      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  };
-
   it("turns scored leads into requests, learns from outcomes, and obeys the kill switch", async () => {
     await publishEvents(
       bus,
       Topics.leadScored,
       Array.from({ length: 40 }, (_, i) => scored(`lead-${i}`)),
     );
-    await waitFor(() => requested.length === 40, "40 requests");
+    await waitFor(() => requested.length === 40, {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: "40 requests",
+    });
     expect(new Set(requested.map((r) => r.key)).size).toBe(40);
 
     const won = requested.slice(0, 10);
@@ -86,7 +84,7 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
     await waitFor(
       async () =>
         (await db.db.select().from(schema.arms)).reduce((n, a) => n + a.successes, 0) === 10,
-      "10 successes",
+      { timeoutMs: 30_000, intervalMs: 100, message: "10 successes" },
     );
 
     const kill = envelope({
@@ -96,16 +94,32 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
       data: { engaged: true, operator: "ops@acme.io" },
     }) as OperatorCommand;
     await publishEvents(bus, Topics.operatorCommands, [kill]);
-    await waitFor(
-      async () => (await db.db.select().from(schema.settings)).some((s) => s.enabled),
-      "the kill switch",
-    );
+    await waitFor(async () => (await db.db.select().from(schema.settings)).some((s) => s.enabled), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: "the kill switch",
+    });
     await publishEvents(bus, Topics.leadScored, [scored("after-kill")]);
     await waitFor(
       async () => (await db.db.select().from(schema.queue)).some((q) => q.leadId === "after-kill"),
-      "the lead to be queued",
+      { timeoutMs: 30_000, intervalMs: 100, message: "the lead to be queued" },
     );
-    await new Promise((r) => setTimeout(r, 1_500));
+    // A drain after it was queued, and a relay with nothing left to publish: had the kill
+    // switch not held the lead, its request would be on the broker by now.
+    await running.drain();
+    await waitFor(
+      async () =>
+        (await db.db.$count(
+          schema.experimentsOutbox,
+          isNull(schema.experimentsOutbox.publishedAt),
+        )) === 0,
+      { timeoutMs: 30_000, intervalMs: 100, message: "the outbox to be relayed" },
+    );
+    const [held] = await db.db
+      .select()
+      .from(schema.queue)
+      .where(eq(schema.queue.leadId, "after-kill"));
+    expect(held?.status).toBe("queued");
     expect(requested.some((r) => r.key === "after-kill")).toBe(false);
     // Released: the lead that waited goes out — it was never dropped.
     await publishEvents(bus, Topics.operatorCommands, [
@@ -116,6 +130,10 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
         data: { engaged: false, operator: "ops@acme.io" },
       }) as OperatorCommand,
     ]);
-    await waitFor(() => requested.some((r) => r.key === "after-kill"), "the held lead's request");
+    await waitFor(() => requested.some((r) => r.key === "after-kill"), {
+      timeoutMs: 30_000,
+      intervalMs: 100,
+      message: "the held lead's request",
+    });
   });
 });

@@ -3,8 +3,8 @@
 // rules, against a local server speaking the stackAI contract.
 import { Writable } from "node:stream";
 import { createLogger } from "@pw/logger";
+import { useStackAiServer } from "@pw/stackai/test-server";
 import { describe, expect, it } from "vitest";
-import { useStackAiServer } from "../test/stackai-server.ts";
 import { classifyReply, createIntentClassifier, stripQuoted } from "./intent.ts";
 
 const TABLE: [string, string][] = [

@@ -5,7 +5,7 @@ import { envelope, type OperatorCommand } from "@pw/events";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scored } from "../test/fixtures.ts";
-import { engineBuilder, seedPlaybook } from "./engine.ts";
+import { defaultEngineSettings, engineBuilder, seedPlaybook } from "./engine.ts";
 import { operatorBuilder } from "./operator.ts";
 
 let handle: DbHandle;
@@ -48,7 +48,11 @@ describe("operator commands and suppression", () => {
   afterEach(() => handle.close());
 
   it("the kill switch stops all new outreach at once; leads wait and go out when it is released", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(1) });
+    const engine = engineBuilder({
+      db: handle.db,
+      settings: defaultEngineSettings(),
+      rng: seededRng(1),
+    });
     const ops = operatorBuilder({ db: handle.db });
     expect(
       await ops.handleCommand(
@@ -64,7 +68,11 @@ describe("operator commands and suppression", () => {
   });
 
   it("approval mode holds decisions for an operator: approve sends, reject does not, an opt-out withdraws", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(7) });
+    const engine = engineBuilder({
+      db: handle.db,
+      settings: defaultEngineSettings(),
+      rng: seededRng(7),
+    });
     const ops = operatorBuilder({ db: handle.db });
     await ops.handleCommand(command("operator.approval_mode.v1", { enabled: true }));
     for (const id of ["a1", "a2", "a3"]) await engine.handleScored(scored(id));
@@ -121,7 +129,14 @@ describe("operator commands and suppression", () => {
   });
 
   it("lead commands: suppress and unsuppress, do-not-contact that unsuppress cannot lift, prioritise", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(8), capacity: { perDay: 1 } });
+    const engine = engineBuilder({
+      db: handle.db,
+      settings: {
+        ...defaultEngineSettings(),
+        capacity: { ...defaultEngineSettings().capacity, perDay: 1 },
+      },
+      rng: seededRng(8),
+    });
     const ops = operatorBuilder({ db: handle.db });
     await ops.handleCommand(command("operator.lead_command.v1", { action: "suppress" }, "s1"));
     expect(await engine.handleScored(scored("s1"))).toBe("skipped");
@@ -146,7 +161,11 @@ describe("operator commands and suppression", () => {
   });
 
   it("playbook edits by command: a new variant joins the experiment, a retired one leaves it, both announced", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(9) });
+    const engine = engineBuilder({
+      db: handle.db,
+      settings: defaultEngineSettings(),
+      rng: seededRng(9),
+    });
     const ops = operatorBuilder({ db: handle.db });
     const upsert = command("operator.playbook_upsert.v1", {
       variantId: "event_invite",
@@ -181,7 +200,11 @@ describe("operator commands and suppression", () => {
   });
 
   it("pauses a variant (no traffic, announced), resumes it; revive only lifts a suppression", async () => {
-    const engine = engineBuilder({ db: handle.db, rng: seededRng(2) });
+    const engine = engineBuilder({
+      db: handle.db,
+      settings: defaultEngineSettings(),
+      rng: seededRng(2),
+    });
     const ops = operatorBuilder({ db: handle.db });
     await engine.handleScored(scored("p0"));
     await engine.drain(); // creates the segment's arms
@@ -225,6 +248,7 @@ describe("operator commands and suppression", () => {
   it("suppresses a variant that keeps losing after enough sends, announces why, and an operator can revive it", async () => {
     const engine = engineBuilder({
       db: handle.db,
+      settings: defaultEngineSettings(),
       rng: seededRng(3),
       suppression: { minExposures: 300, threshold: 0.05, consecutiveChecks: 3 },
     });

@@ -6,72 +6,17 @@
  * prioritise), and playbook edits (upsert, retire). Every change of a variant's
  * status or of the playbook is announced on `experiment.updates.v1`.
  */
-import { type Db, type Executor, enqueue, markProcessed, schema } from "@pw/db";
-import { envelope, type OperatorCommand, Topics } from "@pw/events";
+import { type Db, type Executor, markProcessed, schema } from "@pw/db";
+import type { OperatorCommand, OutreachRequested } from "@pw/events";
 import { and, eq, like } from "drizzle-orm";
-import {
-  CONSUMER,
-  consumeCapacity,
-  countExposure,
-  onDoNotContact,
-  requestOutbox,
-} from "./engine.ts";
+import { approvedSummary } from "./explain.ts";
+import { playbookChanged, publishRequests, statusChanged } from "./publish.ts";
+import { defaultEngineSettings } from "./settings.ts";
+import { CONSUMER, consumeCapacity, countExposure, onDoNotContact, utcDay } from "./store.ts";
+import { APPROVAL_MODE, KILL_SWITCH, setSwitch } from "./switches.ts";
 
-const SOURCE = "pw://experiments";
-export const KILL_SWITCH = "kill_switch";
-export const APPROVAL_MODE = "approval_mode";
 /** Added to a prioritised lead's queue priority: it goes before every other waiting lead. */
 const PRIORITY_BOOST = 1_000;
-
-export async function settingEnabled(db: Executor, key: string): Promise<boolean> {
-  const [row] = await db.select().from(schema.settings).where(eq(schema.settings.key, key));
-  return row?.enabled ?? false;
-}
-
-export async function statusChanged(
-  tx: Executor,
-  change: {
-    segment: string;
-    variantId: string;
-    from: string;
-    to: string;
-    reason: string;
-    by: "engine" | "operator";
-    at: Date;
-  },
-) {
-  const event = envelope({
-    type: "experiment.variant_status_changed.v1",
-    source: SOURCE,
-    subject: `segment:${change.segment}`,
-    data: {
-      ...change,
-      from: change.from as "active",
-      to: change.to as "active",
-      at: change.at.toISOString(),
-    },
-  });
-  await enqueue(tx, schema.experimentsOutbox, [
-    { eventId: event.id, topic: Topics.experimentUpdates, key: event.subject, payload: event },
-  ]);
-}
-
-async function playbookChanged(
-  tx: Executor,
-  change: { variantId: string; channel: string; change: "created" | "updated" | "retired" },
-  by: string,
-  at: Date,
-) {
-  const event = envelope({
-    type: "experiment.playbook_changed.v1",
-    source: SOURCE,
-    subject: "segment:*",
-    data: { ...change, channel: change.channel as "email", by, at: at.toISOString() },
-  });
-  await enqueue(tx, schema.experimentsOutbox, [
-    { eventId: event.id, topic: Topics.experimentUpdates, key: event.subject, payload: event },
-  ]);
-}
 
 export type CommandResult = "applied" | "ignored" | "duplicate";
 
@@ -82,7 +27,7 @@ export function operatorBuilder(o: {
   capacityPerDay?: number;
 }) {
   const now = o.now ?? (() => new Date());
-  const perDay = o.capacityPerDay ?? 500;
+  const perDay = o.capacityPerDay ?? defaultEngineSettings().capacity.perDay;
 
   async function approval(
     tx: Executor,
@@ -124,29 +69,22 @@ export function operatorBuilder(o: {
       .update(schema.queue)
       .set({ status: "requested", resolvedAt: at, note: `approved by ${data.operator}` })
       .where(eq(schema.queue.leadId, held.leadId));
-    await consumeCapacity(tx, at.toISOString().slice(0, 10), perDay, true);
+    await consumeCapacity(tx, utcDay(at), perDay, true);
     await countExposure(tx, held.segment, held.variantId, at);
-    const request = held.pendingRequest as {
-      id: string;
-      subject: string;
-      data: { requestedAt: string; explanation: { summary: string } };
-    };
-    const approved = {
+    const request = held.pendingRequest as OutreachRequested;
+    const approved: OutreachRequested = {
       ...request,
       data: {
         ...request.data,
         requestedAt: at.toISOString(),
         explanation: {
           ...request.data.explanation,
-          summary: `${request.data.explanation.summary} Approved by ${data.operator}.`.slice(
-            0,
-            2000,
-          ),
+          summary: approvedSummary(request.data.explanation.summary, data.operator),
         },
       },
     };
     // The held envelope itself (same id): a redelivered approval cannot publish twice.
-    await enqueue(tx, schema.experimentsOutbox, [requestOutbox(approved)]);
+    await publishRequests(tx, [approved]);
     return "applied";
   }
 
@@ -163,17 +101,12 @@ export function operatorBuilder(o: {
               command.type === "operator.kill_switch.v1"
                 ? command.data.engaged
                 : command.data.enabled;
-            const values = {
-              key,
+            await setSwitch(tx, key, {
               enabled,
               by: command.data.operator,
               reason: command.data.reason ?? null,
-              updatedAt: now(),
-            };
-            await tx
-              .insert(schema.settings)
-              .values(values)
-              .onConflictDoUpdate({ target: schema.settings.key, set: values });
+              at: now(),
+            });
             return "applied";
           }
           case "operator.approval_decision.v1":

@@ -104,10 +104,15 @@ const FALLBACKS: Record<string, string> = {
   role: "your role",
 };
 
-/** Fills `{{slot}}`s from the lead's facts; a missing fact gets a neutral phrase, never "undefined". */
+/**
+ * Fills `{{slot}}`s from the lead's facts; a missing fact gets a neutral phrase, never
+ * "undefined". Only own properties count: an operator-edited template naming an
+ * inherited one (`{{toString}}`, `{{__proto__}}`) renders nothing, like any unknown slot.
+ */
 export function render(template: string, facts: PersonalisationFacts): string {
   return template.replace(/\{\{(\w+)\}\}/g, (_m, slot: string) => {
-    const value = (facts as Record<string, string | undefined>)[slot];
-    return value?.trim() ? value : (FALLBACKS[slot] ?? "");
+    const value = Object.hasOwn(facts, slot) ? (facts as Record<string, unknown>)[slot] : undefined;
+    if (typeof value === "string" && value.trim()) return value;
+    return Object.hasOwn(FALLBACKS, slot) ? FALLBACKS[slot]! : "";
   });
 }

@@ -9,6 +9,7 @@ import type { Bus } from "@pw/bus";
 import { toMessage } from "@pw/bus";
 import { type TopicName, TopicSchemas } from "@pw/events";
 import type { Logger } from "@pw/logger";
+import { childTraceparent, isTraceparent, newTraceparent } from "@pw/service";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import sjson from "secure-json-parse";
 import type { z } from "zod";
@@ -253,6 +254,11 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
         }
         throw error;
       }
+      // Each lead journey is one trace: continue the sender's, or start one here.
+      const incoming = req.headers.traceparent;
+      normalized.event.traceparent = isTraceparent(incoming)
+        ? childTraceparent(incoming)
+        : newTraceparent();
       // Defence in depth: never publish what the topic's own schema would reject.
       const check = TopicSchemas[normalized.topic as TopicName].safeParse(normalized.event);
       if (!check.success) {

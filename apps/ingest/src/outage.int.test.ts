@@ -4,7 +4,7 @@
 import { createKafkaBus } from "@pw/bus";
 import { createDb, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
-import { postgresFixture, privateKafka, requireServices } from "@pw/testkit";
+import { postgresFixture, privateKafka, requireServices, waitFor } from "@pw/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { ingestApp, newSecret, signed } from "../test/harness.ts";
 
@@ -89,9 +89,11 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
       decode: (v) => v as { id: string },
       handler: async (e) => void seen.push(e.id),
     });
-    const deadline = Date.now() + 60_000;
-    while (seen.length < accepted && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => seen.length >= accepted, {
+      timeoutMs: 60_000,
+      intervalMs: 100,
+      message: `the ${accepted} accepted events to be read back`,
+    });
     await new Promise((r) => setTimeout(r, 2_000)); // anything extra would arrive now
     await sub.close();
     expect(new Set(seen).size).toBe(total);

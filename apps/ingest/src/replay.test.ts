@@ -1,12 +1,6 @@
+import { waitFor } from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  embeddedServices,
-  ingestApp,
-  newSecret,
-  type Services,
-  tap,
-  waitFor,
-} from "../test/harness.ts";
+import { embeddedServices, ingestApp, newSecret, type Services, tap } from "../test/harness.ts";
 import { replay } from "./replay.ts";
 
 describe("replay", () => {
@@ -41,7 +35,7 @@ describe("replay", () => {
     ]);
     expect(first.rejected[0]!.message).toContain("occurredAt");
     expect(progress.at(-1)).toBe(4);
-    await waitFor(() => topic.messages.length === 2, 5_000, "two events");
+    await waitFor(() => topic.messages.length === 2, { timeoutMs: 5_000, message: "two events" });
 
     const second = await replay(app, lines, { route: "signals", secret });
     expect(second).toMatchObject({ accepted: 0, duplicates: 2 });

@@ -2,9 +2,11 @@
  * Replays NDJSON files of webhook bodies through the same path as live traffic
  * (signature, validation, dedupe, 202 after the broker ack). Each line gets a
  * webhook-id derived from the file's content hash and line number, so replaying
- * the same file twice publishes nothing the second time.
+ * the same file twice publishes nothing the second time. A 503 (broker or database
+ * unavailable) is retried, waiting what its Retry-After asks.
  */
 import { createHash } from "node:crypto";
+import { retryAfterMs, retrying } from "@pw/resilience";
 import { signed } from "./sign-request.ts";
 
 export type ReplaySummary = {
@@ -20,11 +22,28 @@ type Injectable = {
     url: string;
     payload: string | Buffer;
     headers: Record<string, string>;
-  }): Promise<{
-    statusCode: number;
-    body: string;
-  }>;
+  }): Promise<InjectResponse>;
 };
+type InjectResponse = {
+  statusCode: number;
+  body: string;
+  headers?: Record<string, string | string[] | number | undefined>;
+};
+
+/** A 503 answer, thrown so that `retrying` tries the line again. */
+class Unavailable extends Error {
+  readonly response: InjectResponse;
+  readonly retryAfterMs?: number;
+  constructor(response: InjectResponse) {
+    super("ingest answered 503");
+    this.response = response;
+    const header = response.headers?.["retry-after"];
+    this.retryAfterMs = retryAfterMs(typeof header === "number" ? String(header) : header);
+  }
+}
+
+/** Without a Retry-After: full jitter under 1 s, 2 s, 4 s, then 5 s. */
+const BACKOFF = { initialMs: 1_000, maxMs: 5_000 };
 
 export async function replay(
   app: Injectable,
@@ -47,26 +66,31 @@ export async function replay(
   async function worker() {
     while (next < lines.length) {
       const line = lines[next++]!;
-      for (let attempt = 0; ; attempt++) {
-        const req = signed(`/webhooks/${opts.route}`, line.body, {
-          secret: opts.secret,
-          id: `replay_${fileHash}_${line.n}`,
+      const res = await retrying(
+        async () => {
+          const res = await app.inject(
+            signed(`/webhooks/${opts.route}`, line.body, {
+              secret: opts.secret,
+              id: `replay_${fileHash}_${line.n}`,
+            }),
+          );
+          if (res.statusCode === 503) throw new Unavailable(res);
+          return res;
+        },
+        { attempts: 6, backoff: BACKOFF, retryable: (e) => e instanceof Unavailable },
+      ).catch((error: unknown) => {
+        // Still unavailable after the last attempt: report the line as rejected with 503.
+        if (error instanceof Unavailable) return error.response;
+        throw error;
+      });
+      if (res.statusCode === 202) summary.accepted++;
+      else if (res.statusCode === 200) summary.duplicates++;
+      else
+        summary.rejected.push({
+          line: line.n,
+          status: res.statusCode,
+          message: describe(res.body),
         });
-        const res = await app.inject(req);
-        if (res.statusCode === 503 && attempt < 5) {
-          await new Promise((r) => setTimeout(r, 1_000 * (attempt + 1)));
-          continue;
-        }
-        if (res.statusCode === 202) summary.accepted++;
-        else if (res.statusCode === 200) summary.duplicates++;
-        else
-          summary.rejected.push({
-            line: line.n,
-            status: res.statusCode,
-            message: describe(res.body),
-          });
-        break;
-      }
       opts.onProgress?.(++done, lines.length);
     }
   }

@@ -56,4 +56,5 @@ export async function startIngest(config: IngestConfig = ingestConfig(), deps: S
     },
   });
 }
+export { ingestConfig } from "./config.ts";
 export type RunningIngest = Awaited<ReturnType<typeof startIngest>>;

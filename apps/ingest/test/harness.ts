@@ -71,10 +71,3 @@ export async function ingestApp(
 export type IngestTestApp = Awaited<ReturnType<typeof ingestApp>>;
 
 export const now = () => new Date().toISOString();
-export const waitFor = async (cond: () => boolean, ms = 10_000, what = "condition") => {
-  const start = Date.now();
-  while (!cond()) {
-    if (Date.now() - start > ms) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};

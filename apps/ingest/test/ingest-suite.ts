@@ -1,7 +1,8 @@
 // The ingest behaviour suite: run on the embedded services (unit) and on a real
 // Kafka broker + PostgreSQL (integration).
+import { waitFor } from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ingestApp, newSecret, now, type Services, signed, tap, waitFor } from "./harness.ts";
+import { ingestApp, newSecret, now, type Services, signed, tap } from "./harness.ts";
 
 const contact = (id = "ct_1") => ({
   id,
@@ -381,7 +382,10 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
       // A valid request afterwards proves the tap works; nothing before it was published.
       const ok = await send({ body: sig({ leadId: "after-bad-inputs" }) });
       expect(ok.statusCode).toBe(202);
-      await waitFor(() => topic.messages.length > before, 20_000, "the valid event");
+      await waitFor(() => topic.messages.length > before, {
+        timeoutMs: 20_000,
+        message: "the valid event",
+      });
       expect(topic.messages.slice(before).map((m) => m.key)).toEqual(["after-bad-inputs"]);
     });
 
@@ -400,7 +404,10 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
         body: out({ replyText: "Sounds good, call me", dispatchId: "d1" }),
       });
       expect([a.statusCode, b.statusCode, c.statusCode]).toEqual([202, 202, 202]);
-      await waitFor(() => topic.messages.length >= before + 3, 20_000, "three events");
+      await waitFor(() => topic.messages.length >= before + 3, {
+        timeoutMs: 20_000,
+        message: "three events",
+      });
       const got = topic.messages
         .slice(before)
         .map((m) => ({ topic: m.topic, key: m.key, event: JSON.parse(m.value) }));
@@ -435,11 +442,10 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
         expect(r.json()).toMatchObject({ duplicate: true, eventId: first.json().eventId });
       }
       await send({ body: sig({ leadId: "dup-sentinel" }) });
-      await waitFor(
-        () => topic.messages.slice(before).some((m) => m.key === "dup-sentinel"),
-        20_000,
-        "sentinel",
-      );
+      await waitFor(() => topic.messages.slice(before).some((m) => m.key === "dup-sentinel"), {
+        timeoutMs: 20_000,
+        message: "sentinel",
+      });
       expect(topic.messages.slice(before).filter((m) => m.key === "dup-lead")).toHaveLength(1);
     });
 
@@ -461,7 +467,10 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
       });
       const res2 = await send({ path: "/webhooks/outcomes", body: out({ type: "complained" }) });
       expect([res.statusCode, res2.statusCode]).toEqual([202, 202]);
-      await waitFor(() => topic.messages.length >= before + 2, 20_000, "forwarded events");
+      await waitFor(() => topic.messages.length >= before + 2, {
+        timeoutMs: 20_000,
+        message: "forwarded events",
+      });
       const events = topic.messages.slice(before).map((m) => JSON.parse(m.value));
       expect(events.find((e) => e.type === "lead.unknown_event.v1")?.data).toMatchObject({
         originalType: "webinar_attended",

@@ -9,11 +9,10 @@ import { createDb, markProcessed, migrate, schema } from "@pw/db";
 import { ALL_TOPICS, Topics } from "@pw/events";
 import { postgresFixture } from "@pw/testkit";
 import { isNotNull } from "drizzle-orm";
-import { startScoring } from "../src/consumers.ts";
+import { scoringConfig } from "../src/config.ts";
 import { INITIAL_WEIGHTS, scoreFeatures } from "../src/model/builtin.ts";
 import { extractFeatures } from "../src/model/features.ts";
-import { ensureInitialModel } from "../src/model-store.ts";
-import { scoringServiceBuilder } from "../src/service.ts";
+import { startScoring } from "../src/start.ts";
 import { crmEvent } from "../test/fixtures.ts";
 
 const brokers = process.env.KAFKA_BROKERS?.split(",");
@@ -62,12 +61,20 @@ progress(`model: ${modelUs.toFixed(2)} µs/lead (checksum ${Math.round(sink)})`)
 const pg = await postgresFixture();
 async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
   const database = await pg!.createDatabase(`pw_bench_${kind}`);
-  const handle = await createDb({ driver: "pg", url: database.url, maxConnections: 12 });
-  await migrate(handle);
-  await ensureInitialModel(handle.db);
+  // Production's configuration, from the same parser `main` uses; only where it runs differs.
+  const config = scoringConfig({
+    ...process.env,
+    DATABASE_URL: database.url,
+    BUS_DRIVER: "kafka",
+    KAFKA_TOPIC_PREFIX: `bench-scoring-${kind}-${Date.now().toString(36)}.`,
+    PORT: "0",
+    LOG_LEVEL: "warn",
+  });
+  const handle = await createDb(config.database);
+  await migrate(handle); // what `pnpm db:migrate` does before a deployment starts
   const bus = createKafkaBus({
     brokers: brokers!,
-    topicPrefix: `bench-scoring-${kind}-${Date.now().toString(36)}.`,
+    topicPrefix: config.bus.driver === "kafka" ? config.bus.topicPrefix : "",
   });
   await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name, partitions: 6 })));
   for (let i = 0; i < N; i += 1_000)
@@ -77,11 +84,7 @@ async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
   let done: () => Promise<number>;
   let stop: () => Promise<void>;
   if (kind === "scoring") {
-    const running = await startScoring({
-      bus,
-      db: handle.db,
-      service: scoringServiceBuilder({ db: handle.db }),
-    });
+    const running = await startScoring(config);
     done = () =>
       handle.db.$count(schema.scoringOutbox, isNotNull(schema.scoringOutbox.publishedAt));
     stop = running.stop;

@@ -1,5 +1,12 @@
 /** Scoring's configuration: the only place that reads process.env. */
-import { BusConfig, DatabaseConfig, HttpConfig, loadConfig, ServiceConfig } from "@pw/config";
+import {
+  BusConfig,
+  DatabaseConfig,
+  HttpConfig,
+  loadConfig,
+  parseConfig,
+  ServiceConfig,
+} from "@pw/config";
 import { z } from "zod";
 
 export const ScoringConfig = ServiceConfig.and(HttpConfig(4200))
@@ -29,6 +36,17 @@ export const ScoringConfig = ServiceConfig.and(HttpConfig(4200))
       })),
   );
 
+export type ScoringConfig = z.infer<typeof ScoringConfig>;
+
+/**
+ * Parses `env` (default: the process's); throws a ConfigError naming each bad variable.
+ * Tests and the demo pass their own variables.
+ */
+export function scoringConfig(env: Record<string, string | undefined> = process.env) {
+  return parseConfig(ScoringConfig, env);
+}
+
+/** For scripts that want the exit-with-message behaviour. */
 export function loadScoringConfig(env = process.env) {
   return loadConfig(ScoringConfig, env);
 }

@@ -1,14 +1,16 @@
-// Scoring on a real Kafka broker and a real PostgreSQL: events in → scores
-// out, duplicates and out-of-order events, and a consumer that dies mid-batch.
-import { createKafkaBus, publishEvents } from "@pw/bus";
+// Scoring on a real Kafka broker and a real PostgreSQL, started as `main` starts it:
+// events in → scores out, duplicates and out-of-order events, a consumer that dies
+// mid-batch, and relayed events that carry the same headers as a direct publish.
+import { createKafkaBus, type IncomingMessage, publishEvents, toMessage } from "@pw/bus";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
-import { ALL_TOPICS, type LeadEvent, Topics } from "@pw/events";
-import { kafkaFixture, postgresFixture, type TestDatabase } from "@pw/testkit";
+import { ALL_TOPICS, type LeadEvent, type LeadScored, Topics } from "@pw/events";
+import { createLogger } from "@pw/logger";
+import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
+import { isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { crmEvent } from "../test/fixtures.ts";
-import { startScoring } from "./consumers.ts";
-import { ensureInitialModel } from "./model-store.ts";
-import { scoringServiceBuilder } from "./service.ts";
+import { scoringConfig } from "./config.ts";
+import { startScoring } from "./start.ts";
 
 const kafka = await kafkaFixture();
 const pg = await postgresFixture();
@@ -18,12 +20,14 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
   let db: DbHandle;
   let bus: ReturnType<typeof createKafkaBus>;
   const scored: { key: string; id: string; tier: string }[] = [];
+  const raw: IncomingMessage[] = [];
+  const config = scoringConfig({ PORT: "0" });
+  const logger = createLogger({ service: "scoring-test", level: "silent" });
 
   beforeAll(async () => {
     database = await pg!.createDatabase("pw_scoring");
     db = await createDb({ driver: "pg", url: database.url });
     await migrate(db);
-    await ensureInitialModel(db.db);
     bus = createKafkaBus({
       brokers: kafka!.brokers,
       topicPrefix: `${kafka!.uniqueName("scoring")}.`,
@@ -34,7 +38,10 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
       groupId: "tap",
       topic: Topics.leadScored,
       decode: (v) => v as { id: string; subject: string; data: { tier: string } },
-      handler: async (e) => void scored.push({ key: e.subject, id: e.id, tier: e.data.tier }),
+      handler: async (e, ctx) => {
+        scored.push({ key: e.subject, id: e.id, tier: e.data.tier });
+        raw.push(ctx.message);
+      },
     });
   });
   afterAll(async () => {
@@ -66,63 +73,69 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
     // Redeliveries (same event id) and a stale update for some leads.
     for (let i = 0; i < 30; i++) events.push(events[i]!);
     for (let i = 0; i < 20; i++) events.push(crmEvent(`lead-${i}`, at(600), { title: "Intern" }));
+    // One lead arrives inside a trace (as a webhook with a traceparent would).
+    const traceId = "4bf92f3577b34da6a3ce929d0e0e4736";
+    events.push({
+      ...crmEvent("lead-traced", at(5), { title: "CTO", industry: "SaaS" }),
+      traceparent: `00-${traceId}-00f067aa0ba902b7-01`,
+    });
     await publishEvents(bus, Topics.leadEvents, events);
 
-    const service = scoringServiceBuilder({ db: db.db });
     let handled = 0;
     let dead = false;
+    const hang = () => new Promise<never>(() => {});
     // Member A dies (no commit, no finishing) in the batch that takes it past 80 events.
-    const a = await startScoring({
+    const a = await startScoring(config, {
       bus,
-      db: db.db,
-      groupId: "scoring",
-      service: {
+      db,
+      logger,
+      listen: false,
+      wrapHandlers: (service) => ({
         handleOutcome: service.handleOutcome,
         handleLeadEvents: async (batch) => {
-          if (dead) return new Promise(() => {});
+          if (dead) return hang();
           handled += batch.length;
           if (handled >= 80) {
             dead = true;
             void a.crash();
-            return new Promise(() => {});
+            return hang();
           }
           return service.handleLeadEvents(batch);
         },
         handleLeadEvent: async (e) => {
-          if (dead) return new Promise(() => {});
+          if (dead) return hang();
           if (++handled === 80) {
             dead = true;
             void a.crash();
-            return new Promise(() => {});
+            return hang();
           }
           return service.handleLeadEvent(e);
         },
-      },
+      }),
     });
     const deadline = Date.now() + 60_000;
     while (!dead && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
     expect(dead).toBe(true);
 
-    const b = await startScoring({ bus, db: db.db, groupId: "scoring", service });
-    const t0 = Date.now();
-    while (new Set(scored.map((s) => s.key)).size < leads && Date.now() < deadline + 60_000) {
-      await new Promise((r) => setTimeout(r, 1000));
-      if (process.env.DEBUG_SCORING)
-        console.log(
-          Date.now() - t0,
-          scored.length,
-          await db.db.$count(schema.scoringOutbox),
-          b.subscriptions.map((x) => x.assignment()),
-        );
-    }
-    await new Promise((r) => setTimeout(r, 2_000)); // anything extra would show up now
+    const b = await startScoring(config, { bus, db, logger, listen: false });
+    // Done means: every distinct event handled (inbox), every outbox row relayed, and the
+    // tap has read every relayed event. Only then can "nothing extra" be judged.
+    const distinct = new Set(events.map((e) => e.id)).size;
+    await waitFor(
+      async () =>
+        (await db.db.$count(schema.scoringInbox)) === distinct &&
+        (await db.db.$count(schema.scoringOutbox, isNull(schema.scoringOutbox.publishedAt))) ===
+          0 &&
+        new Set(scored.map((s) => s.id)).size === (await db.db.$count(schema.scoringOutbox)),
+      { timeoutMs: 120_000, intervalMs: 250, message: "every event handled, relayed and read" },
+    );
     await b.stop();
 
     const perLead = new Map<string, Set<string>>();
     for (const s of scored) perLead.set(s.key, (perLead.get(s.key) ?? new Set()).add(s.id));
-    expect(perLead.size).toBe(leads);
+    expect(perLead.size).toBe(leads + 1);
     expect([...perLead.values()].every((ids) => ids.size === 1)).toBe(true);
-    expect(await db.db.$count(schema.scoringOutbox)).toBe(leads);
+    expect(await db.db.$count(schema.scoringOutbox)).toBe(leads + 1);
     // The stale "Intern" updates did not overwrite the newer titles.
     const [row] = await db.db
       .select()
@@ -130,5 +143,22 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
       .where((await import("drizzle-orm")).eq(schema.leads.leadId, "lead-0"));
     expect((row!.profile as Record<string, { value: string }>).title?.value).toBe("VP Sales");
     expect(scored.find((s) => s.key === "lead-0")?.tier).toBe("warm");
+
+    // A relayed lead.scored.v1 carries exactly the headers of a direct publish, and the
+    // lead's trace continues (same trace id, a new span).
+    const relayed = raw.find((m) => m.key === "lead-traced")!;
+    const event = JSON.parse(relayed.value) as LeadScored;
+    expect(relayed.headers).toEqual(toMessage(event).headers);
+    expect(Object.keys(relayed.headers).sort()).toEqual([
+      "ce-id",
+      "ce-source",
+      "ce-type",
+      "content-type",
+      "schema-version",
+      "traceparent",
+    ]);
+    expect(relayed.headers["ce-type"]).toBe("lead.scored.v1");
+    expect(relayed.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
+    expect(relayed.headers.traceparent).not.toContain("00f067aa0ba902b7");
   });
 });

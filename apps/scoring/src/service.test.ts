@@ -1,8 +1,8 @@
 // The scoring service on embedded PGlite: profile merging, material changes,
 // idempotency, learning and rollback, and stackAI fallback.
-import { createServer } from "node:http";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
 import { createStackAiClient } from "@pw/stackai";
+import { startStackAiServer } from "@pw/stackai/test-server";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { crmEvent, outcomeEvent, signalEvent } from "../test/fixtures.ts";
@@ -133,18 +133,20 @@ describe("scoring service", () => {
       signalEvent("b2", "page_viewed", T(2)),
       signalEvent("b1", "demo_requested", T(1)),
       crmEvent("b3", T(5), { title: "VP Sales", employees: 50 }),
+      // Stored, but older than the signal window: one by one it is never read back.
+      signalEvent("b4", "pricing_viewed", T(24 * 100)),
     ];
     const withDuplicates = [...events, events[2]!, events[0]!];
     const oneByOne: string[] = [];
     for (const e of withDuplicates) oneByOne.push(await service.handleLeadEvent(e));
     const rowsA = await handle.db.select().from(schema.leads).orderBy(asc(schema.leads.leadId));
-    const emittedA = (await emitted()).map((e) => [e.subject, e.data.tier, e.data.score]);
+    const emittedA = (await emitted()).map((e) => [e.subject, e.data]);
 
     await handle.close();
     service = await fresh();
     const batched = await service.handleLeadEvents(withDuplicates);
     const rowsB = await handle.db.select().from(schema.leads).orderBy(asc(schema.leads.leadId));
-    const emittedB = (await emitted()).map((e) => [e.subject, e.data.tier, e.data.score]);
+    const emittedB = (await emitted()).map((e) => [e.subject, e.data]);
 
     expect(batched).toEqual(oneByOne);
     expect(emittedB).toEqual(emittedA);
@@ -157,19 +159,9 @@ describe("scoring service", () => {
   });
 
   it("falls back to the built-in model when stackAI fails, recording why", async () => {
-    const vendor = createServer((_req, res) => {
-      res.writeHead(500);
-      res.end("down");
-    });
-    await new Promise<void>((r) => vendor.listen(0, "127.0.0.1", r));
-    const a = vendor.address();
-    const client = createStackAiClient({
-      baseUrl: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`,
-      apiKey: "k",
-      orgId: "o",
-      flowId: "f",
-      maxRetries: 0,
-    });
+    const vendor = await startStackAiServer();
+    vendor.reply({ status: 500 });
+    const client = createStackAiClient(vendor.options("scoring", { maxRetries: 0 }));
     const stackai = createStackAiScorer(client);
     const withVendor = scoringServiceBuilder({ db: handle.db, now, stackai });
     await withVendor.handleLeadEvent(
@@ -181,6 +173,6 @@ describe("scoring service", () => {
       fallbackReason: expect.stringContaining("stackAI http_500"),
     });
     await client.close();
-    await new Promise<void>((r) => vendor.close(() => r()));
+    await vendor.close();
   });
 });

@@ -1,46 +1,24 @@
 // Scoring's flow output contract on top of the shared client: what the scoring
-// flow must answer, against a local server speaking the stackAI contract.
-import { createServer, type Server } from "node:http";
-import { createStackAiClient, reasonOf, type StackAiClient } from "@pw/stackai";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// flow must answer, against the stackAI contract test server.
+import { reasonOf } from "@pw/stackai";
+import { useStackAiServer } from "@pw/stackai/test-server";
+import { describe, expect, it } from "vitest";
 import { createStackAiScorer } from "./stackai-scorer.ts";
 
-let out0: unknown;
-let server: Server;
-let client: StackAiClient;
-
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    req.resume();
-    req.on("end", () =>
-      res.end(JSON.stringify({ outputs: { "out-0": JSON.stringify(out0) }, state: "COMPLETED" })),
-    );
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const a = server.address();
-  client = createStackAiClient({
-    baseUrl: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`,
-    apiKey: "k",
-    orgId: "o",
-    flowId: "scoring",
-    maxRetries: 0,
-  });
-});
-afterAll(async () => {
-  await client.close();
-  await new Promise<void>((r) => server.close(() => r()));
-});
+const vendor = useStackAiServer("scoring");
+const scorer = () => createStackAiScorer(vendor.client({ maxRetries: 0 }));
 
 describe("stackAI scorer", () => {
   it("accepts the scoring flow's JSON (string or labelled reasons)", async () => {
-    out0 = {
+    const out0 = {
       score: 82,
       tier: "hot",
       segment: "exec-mid",
       reasons: ["Requested a demo", { label: "VP at a SaaS company", contribution: 12 }],
       message: "Strong fit.",
     };
-    expect(await createStackAiScorer(client).score("lead-1", {})).toEqual(out0);
+    vendor.reply({ out0 });
+    expect(await scorer().score("lead-1", {})).toEqual(out0);
   });
 
   it.each([
@@ -50,9 +28,9 @@ describe("stackAI scorer", () => {
       "too many reasons",
       { score: 50, tier: "warm", segment: "s", reasons: Array.from({ length: 21 }, () => "r") },
     ],
-  ])("rejects %s as invalid_output", async (_name, body) => {
-    out0 = body;
-    const reason = await createStackAiScorer(client)
+  ])("rejects %s as invalid_output", async (_name, out0) => {
+    vendor.reply({ out0 });
+    const reason = await scorer()
       .score("lead-1", {})
       .then(() => "ok", reasonOf);
     expect(reason).toBe("invalid_output");

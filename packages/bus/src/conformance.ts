@@ -3,6 +3,7 @@
  * unit test, the Kafka adapter against a real broker. If the two ever differ
  * in a way a service could notice, one of them fails here.
  */
+import { waitFor } from "@pw/testkit";
 import { describe, expect, it } from "vitest";
 import type { Bus, IncomingMessage, Subscription } from "./types.ts";
 
@@ -16,19 +17,6 @@ export type ConformanceTarget = {
 };
 
 const identity = (v: unknown) => v as Record<string, unknown>;
-
-export function waitFor(condition: () => boolean, timeoutMs: number, what: string): Promise<void> {
-  const started = Date.now();
-  return new Promise((resolve, reject) => {
-    const tick = () => {
-      if (condition()) return resolve();
-      if (Date.now() - started > timeoutMs)
-        return reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
-      setTimeout(tick, 10);
-    };
-    tick();
-  });
-}
 
 function seqMessages(keys: string[], perKey: number) {
   const out: { key: string; value: string }[] = [];
@@ -67,11 +55,10 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       for (let i = 0; i < messages.length; i += 50) {
         await bus.publish(topic, messages.slice(i, i + 50));
       }
-      await waitFor(
-        () => [...seen.values()].reduce((n, l) => n + l.length, 0) >= messages.length,
-        t.timeoutMs,
-        "all messages",
-      );
+      await waitFor(() => [...seen.values()].reduce((n, l) => n + l.length, 0) >= messages.length, {
+        timeoutMs: t.timeoutMs,
+        message: "all messages",
+      });
       for (const key of keys)
         expect(seen.get(key), key).toEqual(Array.from({ length: 25 }, (_, i) => i));
       await sub.close();
@@ -97,7 +84,10 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
         },
       });
       await bus.publish(topic, seqMessages(["k"], 100));
-      await waitFor(() => handledByA.includes(30), t.timeoutMs, "member A to reach message 30");
+      await waitFor(() => handledByA.includes(30), {
+        timeoutMs: t.timeoutMs,
+        message: "member A to reach message 30",
+      });
       await a.crash();
       release();
 
@@ -110,7 +100,10 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
           handledByB.push(e.seq as number);
         },
       });
-      await waitFor(() => handledByB.includes(99), t.timeoutMs, "member B to reach the end");
+      await waitFor(() => handledByB.includes(99), {
+        timeoutMs: t.timeoutMs,
+        message: "member B to reach the end",
+      });
       const all = new Set([...handledByA, ...handledByB]);
       expect(all.size).toBe(100);
       // The message A died on is redelivered, and B continues in order from A's last commit.
@@ -132,7 +125,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
         handler: async (e) => void first.push(e.seq as number),
       });
       await bus.publish(topic, seqMessages(["x"], 20));
-      await waitFor(() => first.length === 20, t.timeoutMs, "first member");
+      await waitFor(() => first.length === 20, { timeoutMs: t.timeoutMs, message: "first member" });
       await a.close();
       const second: number[] = [];
       const b = await bus.subscribe({
@@ -143,7 +136,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       });
       await b.ready;
       await bus.publish(topic, [{ key: "x", value: JSON.stringify({ seq: 20 }) }]);
-      await waitFor(() => second.length >= 1, t.timeoutMs, "second member");
+      await waitFor(() => second.length >= 1, { timeoutMs: t.timeoutMs, message: "second member" });
       expect(second).toEqual([20]);
       await b.close();
       await bus.close();
@@ -175,7 +168,10 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
         handler: async (_e, ctx) => void dead.push(ctx.message),
       });
       await bus.publish(topic, seqMessages(["k"], 3));
-      await waitFor(() => handled.length === 2 && dead.length === 1, t.timeoutMs, "DLQ + the rest");
+      await waitFor(() => handled.length === 2 && dead.length === 1, {
+        timeoutMs: t.timeoutMs,
+        message: "DLQ + the rest",
+      });
       expect(handled).toEqual([0, 2]);
       expect(attempts.get(1)).toBe(3);
       const parked = dead[0]!;
@@ -218,7 +214,10 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
         { key: "p", value: "{not json" },
         { key: "p", value: JSON.stringify({ seq: 4 }) },
       ]);
-      await waitFor(() => handled.length === 2 && dead.length === 2, t.timeoutMs, "poison to DLQ");
+      await waitFor(() => handled.length === 2 && dead.length === 2, {
+        timeoutMs: t.timeoutMs,
+        message: "poison to DLQ",
+      });
       expect(handled).toEqual([1, 4]);
       expect(calls).toBe(2);
       expect(dead[0]!.headers["dlq-error"]).toMatch(/schema validation failed: seq: /);
@@ -258,8 +257,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
           const b = members[1]!.assignment();
           return a.length > 0 && b.length > 0 && a.length + b.length === 4;
         },
-        t.timeoutMs,
-        "a stable two-member group",
+        { timeoutMs: t.timeoutMs, message: "a stable two-member group" },
       );
       await independent.ready;
       const messages = Array.from({ length: 200 }, (_, i) => ({
@@ -267,11 +265,10 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
         value: JSON.stringify({ seq: i }),
       }));
       await bus.publish(topic, messages);
-      await waitFor(
-        () => byMember[0]!.length + byMember[1]!.length >= 200 && other.length >= 200,
-        t.timeoutMs,
-        "both groups",
-      );
+      await waitFor(() => byMember[0]!.length + byMember[1]!.length >= 200 && other.length >= 200, {
+        timeoutMs: t.timeoutMs,
+        message: "both groups",
+      });
       expect(byMember[0]!.length).toBeGreaterThan(0);
       expect(byMember[1]!.length).toBeGreaterThan(0);
       const union = [...byMember[0]!, ...byMember[1]!].sort((x, y) => x - y);
@@ -316,11 +313,10 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       messages.splice(20, 0, { key: "k", value: "{poison" });
       await bus.publish(topic, messages);
       const handled = () => batches.flat().length + single.length;
-      await waitFor(
-        () => handled() === 29 && dead.length === 2,
-        t.timeoutMs,
-        "all but the bad and the poison",
-      );
+      await waitFor(() => handled() === 29 && dead.length === 2, {
+        timeoutMs: t.timeoutMs,
+        message: "all but the bad and the poison",
+      });
       const order = [...batches.flat(), ...single].sort((a, b) => a - b);
       expect(order).toEqual(Array.from({ length: 30 }, (_, i) => i).filter((i) => i !== 13));
       // Messages went in batches where they could; the failed batch went one by one.

@@ -5,6 +5,7 @@
  */
 import { dlqTopic } from "@pw/events";
 import type { Logger } from "@pw/logger";
+import { type Backoff, backoffDelay } from "@pw/resilience";
 import { ZodError } from "zod";
 import {
   type Headers,
@@ -16,7 +17,7 @@ import {
 } from "./types.ts";
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
-export const DEFAULT_BACKOFF = { initialMs: 100, maxMs: 5_000 };
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 100, maxMs: 5_000 };
 
 export type DeliveryOutcome =
   | { status: "handled" }
@@ -90,8 +91,7 @@ export async function deliver<T>(
         final ? "handler failed; parking message in DLQ" : "handler failed; will retry",
       );
       if (final) return deadLetter(message, options.groupId, error as Error, attempt, deps);
-      const delay = Math.min(backoff.maxMs, backoff.initialMs * 2 ** (attempt - 1));
-      await sleep(delay * (0.5 + Math.random() / 2));
+      await sleep(backoffDelay(attempt, backoff));
       await deps.beforeRetry?.();
     }
   }

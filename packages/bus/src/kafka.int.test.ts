@@ -2,9 +2,9 @@
 // broker can show: a consumer process killed with SIGKILL mid-batch.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { kafkaFixture } from "@pw/testkit";
+import { kafkaFixture, waitFor } from "@pw/testkit";
 import { afterAll, describe, expect, it } from "vitest";
-import { busConformance, waitFor } from "./conformance.ts";
+import { busConformance } from "./conformance.ts";
 import { createKafkaBus } from "./kafka.ts";
 
 const kafka = await kafkaFixture();
@@ -43,7 +43,7 @@ describe.runIf(kafka)("kafka adapter", () => {
       handler: async (_e, ctx) => void got.push({ topic: ctx.message.topic, key: ctx.message.key }),
     });
     await bus.publish("lead.events.v1", [{ key: "lead-ns", value: "{}" }]);
-    await waitFor(() => got.length === 1, 30_000, "the namespaced message");
+    await waitFor(() => got.length === 1, { timeoutMs: 30_000, message: "the namespaced message" });
     expect(got[0]).toEqual({ topic: "lead.events.v1", key: "lead-ns" });
     const { Kafka } = await import("kafkajs");
     const admin = new Kafka({ brokers: kafka!.brokers }).admin();
@@ -90,11 +90,10 @@ describe.runIf(kafka)("kafka adapter", () => {
       for (const line of lines) if (line.startsWith("seq ")) byChild.push(Number(line.slice(4)));
     });
     const exited = new Promise((resolve) => child.on("exit", resolve));
-    await waitFor(
-      () => byChild.length >= 600,
-      60_000,
-      "the child to handle 600 messages (past a commit tick)",
-    );
+    await waitFor(() => byChild.length >= 600, {
+      timeoutMs: 60_000,
+      message: "the child to handle 600 messages (past a commit tick)",
+    });
     child.kill("SIGKILL");
     await exited;
 
@@ -105,11 +104,10 @@ describe.runIf(kafka)("kafka adapter", () => {
       decode: (v) => v as { seq: number },
       handler: async (e) => void bySurvivor.push(e.seq),
     });
-    await waitFor(
-      () => new Set([...byChild, ...bySurvivor]).size === total,
-      60_000,
-      "every message handled",
-    );
+    await waitFor(() => new Set([...byChild, ...bySurvivor]).size === total, {
+      timeoutMs: 60_000,
+      message: "every message handled",
+    });
     await survivor.close();
     expect(byChild.length).toBeLessThan(total);
     expect(new Set(byChild).size).toBeGreaterThanOrEqual(600);

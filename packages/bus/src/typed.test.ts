@@ -1,6 +1,6 @@
 import { envelope, type LeadEvent, Topics } from "@pw/events";
+import { waitFor } from "@pw/testkit";
 import { describe, expect, it } from "vitest";
-import { waitFor } from "./conformance.ts";
 import { createMemoryBus } from "./memory.ts";
 import { publishEvents, subscribeTopic } from "./typed.ts";
 import type { IncomingMessage } from "./types.ts";
@@ -25,7 +25,7 @@ describe("typed topics", () => {
         data: { signal: "pricing_viewed", occurredAt: "2026-11-24T10:00:00Z", properties: {} },
       }),
     ]);
-    await waitFor(() => got.length === 1, 2_000, "the event");
+    await waitFor(() => got.length === 1, { timeoutMs: 2_000, message: "the event" });
     const { event, message } = got[0]!;
     expect(event.type).toBe("lead.intent_signal.v1");
     expect(message.key).toBe("lead-42");

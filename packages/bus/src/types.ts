@@ -59,7 +59,7 @@ export type SubscribeOptions<T> = {
   };
   /** Handler attempts before the message is parked in the DLQ. Default 5. */
   maxAttempts?: number;
-  /** Exponential backoff between attempts. Default 100 ms doubling up to 5 s. */
+  /** Exponential backoff with full jitter between attempts. Default 100 ms doubling up to 5 s. */
   backoff?: { initialMs: number; maxMs: number };
   /** Where a group with no committed offset starts. Default true (nothing is skipped). */
   fromBeginning?: boolean;

@@ -7,7 +7,8 @@
  */
 import { z } from "zod";
 
-const port = z.coerce.number().int().min(1).max(65_535);
+/** 0 asks the OS for a free port (tests, several services in one process). */
+const port = z.coerce.number().int().min(0).max(65_535);
 const csv = z
   .string()
   .min(1)

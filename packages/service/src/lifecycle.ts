@@ -21,7 +21,7 @@ import {
 import { ALL_TOPICS } from "@pw/events";
 import { createLogger, type Logger } from "@pw/logger";
 import { sql } from "drizzle-orm";
-import Fastify, { type FastifyInstance, type FastifyServerOptions } from "fastify";
+import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 import { type Check, type CheckResult, registerOps } from "./ops.ts";
 import { createRelay, type OutboxRelay, type TypedOutbox, typedOutbox } from "./outbox.ts";
@@ -147,7 +147,8 @@ export async function runService<T extends object>(spec: {
     const scrapers: (() => Promise<void>)[] = [];
     const app = Fastify({
       loggerInstance: logger,
-      disableRequestLogging: true,
+      // Per-request info lines cost more than a webhook at 10k/s; ops.ts logs what matters.
+      logController: new LogController({ disableRequestLogging: true }),
       ...spec.fastify,
     });
     registerOps(app, {

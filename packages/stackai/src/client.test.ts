@@ -1,9 +1,9 @@
-// The stackAI client against a local server speaking the flow-run contract,
-// including its failure modes; and the breaker opening and closing.
-import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+// The stackAI client against the contract test server, including its failure modes;
+// Retry-After; the breaker opening and closing; the concurrency cap.
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { createStackAiClient, reasonOf as reasonOfError } from "./client.ts";
+import { reasonOf as reasonOfError } from "./client.ts";
+import { type ScriptedReply, useStackAiServer } from "./test-server.ts";
 
 /** A flow output shaped like scoring's: the client validates with whatever schema it is given. */
 const Output = z.object({
@@ -12,69 +12,16 @@ const Output = z.object({
   segment: z.string().min(1),
   reasons: z.array(z.union([z.string(), z.object({ label: z.string() })])),
 });
-
-type Behaviour = { status?: number; body?: string; delayMs?: number };
-let next: Behaviour[] = [];
-let requests: { url: string; auth: string | undefined; body: Record<string, unknown> }[] = [];
-let server: Server;
-let base = "";
 const good = {
   score: 82,
   tier: "hot",
   segment: "exec-mid",
   reasons: ["Requested a demo", { label: "VP at a SaaS company", contribution: 12 }],
 };
+const ok: ScriptedReply = { out0: good };
 
-beforeAll(async () => {
-  server = createServer((req, res) => {
-    let raw = "";
-    req.on("data", (c) => (raw += c));
-    req.on("end", () => {
-      requests.push({
-        url: req.url ?? "",
-        auth: req.headers.authorization,
-        body: JSON.parse(raw || "{}"),
-      });
-      const b = next.shift() ?? {
-        body: JSON.stringify({
-          outputs: { "out-0": JSON.stringify(good) },
-          run_id: "r1",
-          state: "COMPLETED",
-          error: null,
-        }),
-      };
-      setTimeout(() => {
-        res.writeHead(b.status ?? 200, {
-          "content-type": "application/json",
-          ...(b.status === 429 ? { "retry-after": "0" } : {}),
-        });
-        res.end(b.body ?? "{}");
-      }, b.delayMs ?? 0);
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const a = server.address();
-  base = `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`;
-});
-const clients: { close: () => Promise<void> }[] = [];
-afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
-  await new Promise<void>((r) => server.close(() => r()));
-});
-
-const client = (o: Partial<Parameters<typeof createStackAiClient>[0]> = {}) => {
-  const c = createStackAiClient({
-    baseUrl: base,
-    apiKey: "sk-stack",
-    orgId: "org1",
-    flowId: "flow1",
-    timeoutMs: 300,
-    maxRetries: 1,
-    ...o,
-  });
-  clients.push(c);
-  return c;
-};
+const vendor = useStackAiServer("flow1");
+const client = vendor.client;
 const reasonOf = (p: Promise<unknown>) =>
   p.then(
     () => "ok",
@@ -82,187 +29,148 @@ const reasonOf = (p: Promise<unknown>) =>
   );
 
 describe("stackAI client", () => {
+  afterEach(() => vi.useRealTimers());
+
   it("posts the lead in the contract's shape and accepts outputs.out-0", async () => {
-    requests = [];
+    vendor.reply(ok);
     const out = await client().run("lead-1", { profile: { title: "VP" } }, Output);
     expect(out).toMatchObject({ score: 82, tier: "hot", segment: "exec-mid" });
-    expect(requests[0]).toMatchObject({
-      url: "/inference/v0/run/org1/flow1",
-      auth: "Bearer sk-stack",
-      body: { user_id: "lead-1" },
-    });
-    expect(JSON.parse(requests[0]!.body["in-0"] as string)).toEqual({ profile: { title: "VP" } });
+    expect(vendor.runs).toEqual([
+      expect.objectContaining({
+        orgId: "org-test",
+        flowId: "flow1",
+        authorization: `Bearer ${vendor.server.apiKey}`,
+        userId: "lead-1",
+        input: { profile: { title: "VP" } },
+      }),
+    ]);
   });
 
   it("accepts out-0 at the top level too", async () => {
-    next = [
-      {
-        body: JSON.stringify({
-          "out-0": JSON.stringify(good),
-          run_id: "r2",
-          state: "COMPLETED",
-          error: null,
-        }),
-      },
-    ];
+    vendor.reply({ out0: good, topLevel: true });
     expect((await client().run("lead-1", {}, Output)).score).toBe(82);
   });
 
+  it("is refused with a wrong key", async () => {
+    expect(await reasonOf(client({ apiKey: "sk-wrong" }).run("l", {}, Output))).toBe("http_401");
+  });
+
   it.each([
-    ["422 (flow rejected input)", [{ status: 422, body: '{"detail":"bad input"}' }], "http_422"],
+    ["422 (flow rejected input)", [{ status: 422 }], "http_422"],
     ["429 twice (rate limited)", [{ status: 429 }, { status: 429 }], "http_429"],
     ["500 twice", [{ status: 500 }, { status: 500 }], "http_500"],
     ["a timeout", [{ delayMs: 1_000 }, { delayMs: 1_000 }], "timeout"],
+    ["a hang", [{ hang: true }], "timeout"],
     ["malformed JSON", [{ body: "<html>oops" }], "malformed_response"],
-    [
-      "out-0 that is not JSON",
-      [
-        {
-          body: JSON.stringify({
-            outputs: { "out-0": "The lead looks great!" },
-            state: "COMPLETED",
-          }),
-        },
-      ],
-      "invalid_output",
-    ],
-    [
-      "JSON with wrong fields",
-      [
-        {
-          body: JSON.stringify({
-            outputs: { "out-0": JSON.stringify({ score: 180, tier: "boiling" }) },
-            state: "COMPLETED",
-          }),
-        },
-      ],
-      "invalid_output",
-    ],
-    [
-      "a failed run",
-      [{ body: JSON.stringify({ outputs: {}, state: "FAILED", error: "boom" }) }],
-      "flow_not_completed",
-    ],
-  ])("fails with a recorded reason on %s", async (_name, behaviours, reason) => {
-    next = [...(behaviours as Behaviour[])];
+    ["out-0 that is not JSON", [{ out0: "The lead looks great!" }], "invalid_output"],
+    ["JSON with wrong fields", [{ out0: { score: 180, tier: "boiling" } }], "invalid_output"],
+    ["a failed run", [{ out0: {}, state: "FAILED" }], "flow_not_completed"],
+    ["no out-0", [{ body: JSON.stringify({ outputs: {}, state: "COMPLETED" }) }], "missing_output"],
+  ])("fails with a recorded reason on %s", async (_name, replies, reason) => {
+    vendor.reply(...(replies as ScriptedReply[]));
     expect(await reasonOf(client().run("lead-1", {}, Output))).toBe(reason);
-    next = [];
   });
 
   it("retries a 5xx once and then succeeds", async () => {
-    next = [{ status: 503 }];
+    vendor.reply({ status: 503 }, ok);
     expect((await client().run("lead-1", {}, Output)).tier).toBe("hot");
+    expect(vendor.runs).toHaveLength(2);
   });
 
   it("retries a 429 and then succeeds", async () => {
-    requests = [];
-    next = [{ status: 429 }];
+    vendor.reply({ status: 429 }, ok);
     expect((await client().run("lead-1", {}, Output)).tier).toBe("hot");
-    expect(requests).toHaveLength(2);
+    expect(vendor.runs).toHaveLength(2);
+  });
+
+  it.each([429, 503])("waits what a %i's Retry-After asks before retrying", async (status) => {
+    vendor.reply({ status, retryAfter: "1" }, ok);
+    expect((await client().run("lead-1", {}, Output)).tier).toBe("hot");
+    expect(vendor.runs).toHaveLength(2);
+    // Our own backoff would have retried within 200 ms.
+    expect(vendor.runs[1]!.at - vendor.runs[0]!.at).toBeGreaterThanOrEqual(950);
+  });
+
+  it("does not retry when Retry-After asks for longer than maxRetryAfterMs: it fails at once", async () => {
+    vendor.reply({ status: 429, retryAfter: "30" }, ok);
+    const started = Date.now();
+    const c = client({ maxRetries: 2, maxRetryAfterMs: 5_000 });
+    expect(await reasonOf(c.run("lead-1", {}, Output))).toBe("http_429");
+    expect(Date.now() - started).toBeLessThan(1_000);
+    expect(vendor.runs).toHaveLength(1);
   });
 
   it("does not retry a timeout: the call is bounded by the timeout", async () => {
-    requests = [];
-    next = [{ delayMs: 1_000 }];
+    vendor.reply({ delayMs: 1_000 }, ok);
     const started = Date.now();
     expect(await reasonOf(client({ maxRetries: 2 }).run("lead-1", {}, Output))).toBe("timeout");
     expect(Date.now() - started).toBeLessThan(800);
-    expect(requests).toHaveLength(1);
-    next = [];
+    expect(vendor.runs).toHaveLength(1);
   });
 
   it("strips a markdown json fence and accepts an out-0 that is already an object", async () => {
-    next = [
-      {
-        body: JSON.stringify({
-          outputs: { "out-0": `\n\`\`\`json\n${JSON.stringify(good)}\n\`\`\`\n` },
-          state: "COMPLETED",
-        }),
-      },
+    vendor.reply(
+      { out0: `\n\`\`\`json\n${JSON.stringify(good)}\n\`\`\`\n` },
       { body: JSON.stringify({ outputs: { "out-0": good }, state: "COMPLETED" }) },
-    ];
+    );
     expect((await client().run("lead-1", {}, Output)).segment).toBe("exec-mid");
     expect((await client().run("lead-1", {}, Output)).segment).toBe("exec-mid");
   });
 
   it("validates with the caller's schema", async () => {
     const Other = z.object({ intent: z.enum(["positive", "neutral"]) });
-    next = [{ body: JSON.stringify({ "out-0": '{"intent":"positive"}', state: "COMPLETED" }) }];
+    vendor.reply({ out0: { intent: "positive" }, topLevel: true }, { out0: { intent: "maybe" } });
     expect(await client().run("u", "text", Other)).toEqual({ intent: "positive" });
     expect(await reasonOf(client().run("u", "text", Other))).toBe("invalid_output");
   });
 
   it("opens the breaker after repeated failures, fails fast, and closes after a good probe", async () => {
-    let t = 1_000_000;
-    const c = client({
-      maxRetries: 0,
-      breaker: { failureThreshold: 3, cooldownMs: 10_000 },
-      now: () => t,
-    });
-    next = [{ status: 500 }, { status: 500 }, { status: 500 }];
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const c = client({ maxRetries: 0, breaker: { failureThreshold: 3, cooldownMs: 10_000 } });
+    vendor.reply({ status: 500 }, { status: 500 }, { status: 500 });
     for (let i = 0; i < 3; i++) expect(await reasonOf(c.run("l", {}, Output))).toBe("http_500");
     expect(c.breakerState()).toBe("open");
-    requests = [];
     expect(await reasonOf(c.run("l", {}, Output))).toBe("circuit_open");
-    expect(requests).toHaveLength(0); // failing fast: the vendor is not called
-    t += 10_001;
+    expect(vendor.runs).toHaveLength(3); // failing fast: the vendor is not called
+    vi.setSystemTime(Date.now() + 10_001);
     expect(c.breakerState()).toBe("half_open");
+    vendor.reply(ok);
     expect(await reasonOf(c.run("l", {}, Output))).toBe("ok");
     expect(c.breakerState()).toBe("closed");
     // A failed probe re-opens it at once.
-    next = [{ status: 500 }, { status: 500 }, { status: 500 }];
+    vendor.reply({ status: 500 }, { status: 500 }, { status: 500 });
     for (let i = 0; i < 3; i++) await reasonOf(c.run("l", {}, Output));
-    t += 10_001;
-    next = [{ status: 500 }];
+    vi.setSystemTime(Date.now() + 10_001);
+    vendor.reply({ status: 500 });
     expect(await reasonOf(c.run("l", {}, Output))).toBe("http_500");
     expect(c.breakerState()).toBe("open");
   });
 
-  it("lets a single probe through while half-open", async () => {
-    let t = 1_000_000;
-    const c = client({
-      maxRetries: 0,
-      breaker: { failureThreshold: 1, cooldownMs: 1_000 },
-      now: () => t,
-    });
-    next = [{ status: 500 }];
-    expect(await reasonOf(c.run("l", {}, Output))).toBe("http_500");
-    t += 1_001;
-    next = [
-      {
-        delayMs: 100,
-        body: JSON.stringify({ outputs: { "out-0": JSON.stringify(good) }, state: "COMPLETED" }),
-      },
-    ];
+  it("lets a single probe through while half-open, and the probe is not retried", async () => {
+    vi.useFakeTimers({ toFake: ["Date"] });
+    const c = client({ maxRetries: 2, breaker: { failureThreshold: 1, cooldownMs: 1_000 } });
+    vendor.reply({ status: 422 });
+    expect(await reasonOf(c.run("l", {}, Output))).toBe("http_422");
+    vi.setSystemTime(Date.now() + 1_001);
+    vendor.reply({ delayMs: 100, out0: good });
     const probe = c.run("l", {}, Output);
     expect(await reasonOf(c.run("l", {}, Output))).toBe("circuit_open");
     expect(await reasonOf(probe)).toBe("ok");
     expect(c.breakerState()).toBe("closed");
+
+    vendor.reply({ status: 422 });
+    await reasonOf(c.run("l", {}, Output));
+    vi.setSystemTime(Date.now() + 1_001);
+    vendor.reply({ status: 500 }, ok);
+    expect(await reasonOf(c.run("l", {}, Output))).toBe("http_500");
+    expect(vendor.runs).toHaveLength(4);
   });
 
   it("limits concurrency: a slow vendor sees at most N requests at once", async () => {
-    let inFlight = 0;
-    let peak = 0;
-    const slow = createServer((_req, res) => {
-      inFlight++;
-      peak = Math.max(peak, inFlight);
-      setTimeout(() => {
-        inFlight--;
-        res.end(JSON.stringify({ outputs: { "out-0": JSON.stringify(good) }, state: "COMPLETED" }));
-      }, 50);
-    });
-    await new Promise<void>((r) => slow.listen(0, "127.0.0.1", r));
-    const a = slow.address();
-    const c = createStackAiClient({
-      baseUrl: `http://127.0.0.1:${typeof a === "object" && a ? a.port : 0}`,
-      apiKey: "k",
-      orgId: "o",
-      flowId: "f",
-      concurrency: 3,
-    });
+    vendor.reply(...Array.from({ length: 12 }, () => ({ out0: good, delayMs: 50 })));
+    const c = client({ concurrency: 3 });
     await Promise.all(Array.from({ length: 12 }, () => c.run("l", {}, Output)));
-    expect(peak).toBe(3);
-    await c.close();
-    await new Promise<void>((r) => slow.close(() => r()));
+    expect(vendor.runs).toHaveLength(12);
+    expect(vendor.server.peakInFlight).toBe(3);
   });
 });

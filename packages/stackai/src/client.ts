@@ -7,14 +7,26 @@
  * tolerated) that passes the caller's zod schema; anything else is a
  * `StackAiError` the caller turns into its local fallback.
  *
- * Guard rails so a slow or failing vendor never stalls a service: a per-call
- * timeout, bounded retries with jittered backoff on 429/5xx/network errors, a
- * concurrency limit, and a circuit breaker that fails fast while the vendor is
- * down. A client is bound to one flow, so a flow that misbehaves (e.g. returns
- * invalid output) opens only its own breaker.
+ * Guard rails so a slow or failing vendor never stalls a service (all from
+ * `@pw/resilience`): a per-attempt timeout, bounded retries with jittered backoff on
+ * 429/5xx/network errors that wait what a 429/503's `Retry-After` asks (within
+ * `maxRetryAfterMs`), a concurrency limit, and a circuit breaker that fails fast while
+ * the vendor is down. A client is bound to one flow, so a flow that misbehaves (e.g.
+ * returns invalid output) opens only its own breaker.
  */
+import {
+  type BreakerState,
+  CircuitOpenError,
+  createCircuitBreaker,
+  retryAfterMs,
+  retrying,
+  TimeoutError,
+  withTimeout,
+} from "@pw/resilience";
 import { Agent, request } from "undici";
 import { z } from "zod";
+
+export type { BreakerState };
 
 const RunResponse = z.object({
   outputs: z.record(z.string(), z.unknown()).optional(),
@@ -31,10 +43,13 @@ export class StackAiError extends Error {
    * `invalid_output`, `circuit_open`.
    */
   readonly reason: string;
-  constructor(reason: string, message: string) {
+  /** What the vendor's `Retry-After` asked on a 429/503, in ms; retries wait this long. */
+  readonly retryAfterMs?: number;
+  constructor(reason: string, message: string, retryAfterMs?: number) {
     super(message);
     this.name = "StackAiError";
     this.reason = reason;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -52,14 +67,19 @@ export type StackAiOptions = {
   timeoutMs?: number;
   /** Retries after the first attempt on 429, 5xx and network errors (not on timeouts). Default 2. */
   maxRetries?: number;
+  /**
+   * A 429/503 whose `Retry-After` asks for a longer wait is not retried: the call fails
+   * at once and the caller falls back. Default 5 s.
+   */
+  maxRetryAfterMs?: number;
   /** Calls in flight at once; the rest wait their turn. Default 8. */
   concurrency?: number;
   /** Default: 5 consecutive failures open it for 30 s, then one probe decides. */
   breaker?: { failureThreshold: number; cooldownMs: number };
-  now?: () => number;
 };
 
-export type BreakerState = "closed" | "open" | "half_open";
+/** Backoff between retries (full jitter): under 200 ms, then under 400 ms, … at most 2 s. */
+const BACKOFF = { initialMs: 200, maxMs: 2_000 };
 
 /** Parses `out-0`: a JSON string (optionally in a markdown ```json fence) or an already-decoded value. */
 function decodeOutput(out: unknown): unknown {
@@ -74,9 +94,11 @@ function decodeOutput(out: unknown): unknown {
 export function createStackAiClient(options: StackAiOptions) {
   const timeoutMs = options.timeoutMs ?? 2_000;
   const maxRetries = options.maxRetries ?? 2;
+  const maxRetryAfterMs = options.maxRetryAfterMs ?? 5_000;
   const concurrency = options.concurrency ?? 8;
-  const breakerCfg = options.breaker ?? { failureThreshold: 5, cooldownMs: 30_000 };
-  const now = options.now ?? Date.now;
+  const breaker = createCircuitBreaker(
+    options.breaker ?? { failureThreshold: 5, cooldownMs: 30_000 },
+  );
   const dispatcher = new Agent({ connections: concurrency, keepAliveTimeout: 10_000 });
   const url = new URL(
     `/inference/v0/run/${encodeURIComponent(options.orgId)}/${encodeURIComponent(options.flowId)}`,
@@ -85,26 +107,6 @@ export function createStackAiClient(options: StackAiOptions) {
 
   let active = 0;
   const waiting: (() => void)[] = [];
-  let failures = 0;
-  let openedAt = 0;
-  let state: BreakerState = "closed";
-  let probing = false;
-
-  function breakerState(): BreakerState {
-    if (state === "open" && now() - openedAt >= breakerCfg.cooldownMs) state = "half_open";
-    return state;
-  }
-  function success() {
-    failures = 0;
-    state = "closed";
-  }
-  function failure() {
-    failures++;
-    if (state === "half_open" || failures >= breakerCfg.failureThreshold) {
-      state = "open";
-      openedAt = now();
-    }
-  }
 
   async function acquire() {
     if (active < concurrency) {
@@ -121,7 +123,7 @@ export function createStackAiClient(options: StackAiOptions) {
     else active--;
   }
 
-  async function once(userId: string, input: unknown): Promise<unknown> {
+  async function once(userId: string, input: unknown, signal: AbortSignal): Promise<unknown> {
     let res: Awaited<ReturnType<typeof request>>;
     try {
       res = await request(url, {
@@ -131,7 +133,7 @@ export function createStackAiClient(options: StackAiOptions) {
         body: JSON.stringify({ user_id: userId, "in-0": JSON.stringify(input) }),
         headersTimeout: timeoutMs,
         bodyTimeout: timeoutMs,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal,
       });
     } catch (error) {
       const name = (error as Error).name;
@@ -148,6 +150,9 @@ export function createStackAiClient(options: StackAiOptions) {
       throw new StackAiError(
         `http_${res.statusCode}`,
         `stackAI answered ${res.statusCode}: ${read.text.slice(0, 200)}`,
+        res.statusCode === 429 || res.statusCode === 503
+          ? retryAfterMs(res.headers["retry-after"])
+          : undefined,
       );
     if (read.error)
       // The answer timed out or the connection dropped half-way through it.
@@ -185,11 +190,23 @@ export function createStackAiClient(options: StackAiOptions) {
     return parsed.data;
   }
 
-  const retriable = (e: StackAiError) =>
-    e.reason === "http_429" || /^http_5/.test(e.reason) || e.reason === "network";
+  /** One attempt, bounded by the timeout (connect, headers and body together). */
+  async function attempt(userId: string, input: unknown): Promise<unknown> {
+    try {
+      return await withTimeout((signal) => once(userId, input, signal), timeoutMs);
+    } catch (error) {
+      if (error instanceof TimeoutError)
+        throw new StackAiError("timeout", `stackAI did not answer within ${timeoutMs} ms`);
+      throw error;
+    }
+  }
+
+  const retriable = (e: unknown) =>
+    e instanceof StackAiError &&
+    (e.reason === "http_429" || /^http_5/.test(e.reason) || e.reason === "network");
 
   return {
-    breakerState,
+    breakerState: (): BreakerState => breaker.state(),
     /**
      * Runs the flow for `userId` with `input` (sent as JSON in `in-0`) and returns
      * `out-0` decoded and validated by `schema`. Throws a StackAiError otherwise;
@@ -200,41 +217,27 @@ export function createStackAiClient(options: StackAiOptions) {
       input: unknown,
       schema: S,
     ): Promise<z.output<S>> {
-      const s = breakerState();
-      if (s === "open") throw new StackAiError("circuit_open", "stackAI circuit breaker is open");
-      if (s === "half_open") {
-        if (probing)
-          throw new StackAiError(
-            "circuit_open",
-            "stackAI circuit breaker is half-open (probe in flight)",
-          );
-        probing = true;
-      }
-      await acquire();
       try {
-        for (let attempt = 0; ; attempt++) {
+        return await breaker.execute(async () => {
+          // The probe of a half-open breaker asks once: its answer decides.
+          const probe = breaker.state() === "half_open";
+          await acquire();
           try {
-            const out = validate(await once(userId, input), schema);
-            success();
-            return out;
-          } catch (error) {
-            const e =
-              error instanceof StackAiError
-                ? error
-                : new StackAiError("error", (error as Error).message);
-            if (s !== "half_open" && retriable(e) && attempt < maxRetries) {
-              await new Promise((r) =>
-                setTimeout(r, Math.min(1_000, 100 * 2 ** attempt) * (0.5 + Math.random())),
-              );
-              continue;
-            }
-            failure();
-            throw e;
+            return await retrying(async () => validate(await attempt(userId, input), schema), {
+              attempts: probe ? 1 : maxRetries + 1,
+              backoff: BACKOFF,
+              retryable: retriable,
+              maxRetryAfterMs,
+            });
+          } finally {
+            release();
           }
-        }
-      } finally {
-        if (s === "half_open") probing = false;
-        release();
+        });
+      } catch (error) {
+        if (error instanceof StackAiError) throw error;
+        if (error instanceof CircuitOpenError)
+          throw new StackAiError("circuit_open", `stackAI ${error.message}`);
+        throw new StackAiError("error", (error as Error).message);
       }
     },
     close: (): Promise<void> => dispatcher.close(),

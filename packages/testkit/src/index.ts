@@ -7,8 +7,11 @@
  *   2. testcontainers (Redpanda, Postgres) when a Docker engine answers;
  *   3. nothing: the suite is skipped with a loud one-line notice — unless
  *      `REQUIRE_SERVICES=1`, in which case the fixture throws and the suite fails.
+ *
+ * Plus `waitFor`, the one polling helper tests use to wait for asynchronous effects.
  */
 export { type KafkaFixture, kafkaFixture } from "./kafka.ts";
 export { type PostgresFixture, postgresFixture, type TestDatabase } from "./postgres.ts";
 export { type PrivateKafka, privateKafka } from "./private-kafka.ts";
 export { requireServices, uniqueName } from "./services.ts";
+export { type WaitForOptions, waitFor } from "./wait-for.ts";

@@ -2,6 +2,7 @@
 // or Redpanda via testcontainers). Suites isolate themselves with unique topic names.
 import { Kafka, logLevel } from "kafkajs";
 import { dockerAvailable, unavailable, uniqueName } from "./services.ts";
+import { waitFor } from "./wait-for.ts";
 
 export type KafkaFixture = {
   brokers: string[];
@@ -45,21 +46,16 @@ export async function kafkaFixture(
 async function waitForBroker(brokers: string[], timeoutMs = 60_000): Promise<void> {
   const kafka = new Kafka({ clientId: "pw-testkit", brokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
-  const deadline = Date.now() + timeoutMs;
-  let lastError: unknown;
-  while (Date.now() < deadline) {
-    try {
-      await admin.connect();
-      await admin.describeCluster();
-      await admin.disconnect();
-      return;
-    } catch (error) {
-      lastError = error;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+  try {
+    await waitFor(
+      async () => {
+        await admin.connect();
+        await admin.describeCluster();
+        return true;
+      },
+      { timeoutMs, intervalMs: 500, message: `Kafka at ${brokers.join(",")} to answer` },
+    );
+  } finally {
+    await admin.disconnect().catch(() => {});
   }
-  await admin.disconnect().catch(() => {});
-  throw new Error(
-    `Kafka at ${brokers.join(",")} did not answer within ${timeoutMs} ms: ${String(lastError)}`,
-  );
 }

@@ -1,6 +1,7 @@
 // PostgreSQL fixture: each suite gets a throwaway database on a real server.
 import pg from "pg";
 import { dockerAvailable, unavailable, uniqueName } from "./services.ts";
+import { waitFor } from "./wait-for.ts";
 
 export type TestDatabase = { url: string; name: string; drop(): Promise<void> };
 
@@ -77,15 +78,11 @@ async function dropDatabase(adminUrl: string, name: string): Promise<void> {
   } catch {
     // fall through to plain retries
   }
-  let lastError: unknown;
-  for (let attempt = 0; attempt < 20; attempt++) {
-    try {
+  await waitFor(
+    async () => {
       await withClient(adminUrl, (c) => c.query(`drop database if exists "${name}"`));
-      return;
-    } catch (error) {
-      lastError = error;
-      await new Promise((r) => setTimeout(r, 250));
-    }
-  }
-  throw lastError;
+      return true;
+    },
+    { timeoutMs: 5_000, intervalMs: 250, message: `database ${name} to drop` },
+  );
 }

@@ -3,23 +3,30 @@
  * Contract (docs/integration-notes.md): `Authorization: Bearer sk_lf_…`,
  * `Lightfield-Version: 2026-03-01`, `limit` ≤ 25 with `offset`, `$field`
  * filters, 25 requests/s per org, 429 with Retry-After, errors as
- * `{"error":{type,message,code,param}}`.
+ * `{"error":{type,message,code,param}}`. Network errors, 429 and 5xx are retried
+ * (`retrying` from @pw/resilience), waiting what Retry-After asks when it is sent.
  */
 import { type LightfieldRecord, LightfieldRecord as RecordSchema } from "@pw/events";
+import { retryAfterMs, retrying } from "@pw/resilience";
 import { request } from "undici";
 import { z } from "zod";
 
 export const LIGHTFIELD_VERSION = "2026-03-01";
 export const MAX_PAGE = 25;
+/** Between retries without a Retry-After: full jitter under 1 s, 2 s, 4 s, … at most 30 s. */
+const BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
 
 export class LightfieldApiError extends Error {
   readonly status: number;
   readonly type?: string;
   readonly code?: string;
   readonly param?: string;
+  /** From Retry-After on a 429/503: how long Lightfield asked us to wait. */
+  readonly retryAfterMs?: number;
   constructor(
     status: number,
     body: { type?: string; message?: string; code?: string; param?: string } | undefined,
+    retryAfterMs?: number,
   ) {
     super(
       `Lightfield ${status}${body?.type ? ` ${body.type}` : ""}: ${body?.message ?? "no message"}${body?.param ? ` (param ${body.param})` : ""}`,
@@ -29,6 +36,7 @@ export class LightfieldApiError extends Error {
     this.type = body?.type;
     this.code = body?.code;
     this.param = body?.param;
+    this.retryAfterMs = retryAfterMs;
   }
 }
 
@@ -54,9 +62,10 @@ export type LightfieldClientOptions = {
   apiKey: string;
   /** Requests per second (Lightfield allows 25 per org per class). */
   ratePerSecond?: number;
+  /** Retries after the first attempt on network errors, 429 and 5xx. Default 5. */
   maxRetries?: number;
   timeoutMs?: number;
-  /** For tests: how to wait. */
+  /** For tests: how to wait for a rate-limit slot. */
   sleep?: (ms: number) => Promise<void>;
 };
 
@@ -84,12 +93,9 @@ export function createLightfieldClient(options: LightfieldClientOptions): Lightf
   async function get(path: string, query: Record<string, string>): Promise<unknown> {
     const url = new URL(path, options.baseUrl);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
-    for (let attempt = 0; ; attempt++) {
-      await slot();
-      let status: number;
-      let text: string;
-      let retryAfter: string | undefined;
-      try {
+    const text = await retrying(
+      async () => {
+        await slot();
         const res = await request(url, {
           method: "GET",
           headers: {
@@ -100,31 +106,20 @@ export function createLightfieldClient(options: LightfieldClientOptions): Lightf
           headersTimeout: options.timeoutMs ?? 15_000,
           bodyTimeout: options.timeoutMs ?? 15_000,
         });
-        status = res.statusCode;
-        const ra = res.headers["retry-after"];
-        retryAfter = Array.isArray(ra) ? ra[0] : ra;
-        text = await res.body.text();
-      } catch (error) {
-        if (attempt >= maxRetries) throw error;
-        await sleep(backoff(attempt));
-        continue;
-      }
-      if (status >= 200 && status < 300) return JSON.parse(text);
-      const parsed = ErrorResponse.safeParse(safeJson(text));
-      const error = new LightfieldApiError(
-        status,
-        parsed.success ? parsed.data.error : { message: text.slice(0, 200) },
-      );
-      if (status === 429 && attempt < maxRetries) {
-        await sleep(retryAfterMs(retryAfter) ?? backoff(attempt));
-        continue;
-      }
-      if (status >= 500 && attempt < maxRetries) {
-        await sleep(backoff(attempt));
-        continue;
-      }
-      throw error;
-    }
+        const body = await res.body.text();
+        if (res.statusCode >= 200 && res.statusCode < 300) return body;
+        const parsed = ErrorResponse.safeParse(safeJson(body));
+        throw new LightfieldApiError(
+          res.statusCode,
+          parsed.success ? parsed.data.error : { message: body.slice(0, 200) },
+          res.statusCode === 429 || res.statusCode === 503
+            ? retryAfterMs(res.headers["retry-after"])
+            : undefined,
+        );
+      },
+      { attempts: maxRetries + 1, backoff: BACKOFF, retryable },
+    );
+    return JSON.parse(text);
   }
 
   return {
@@ -144,16 +139,9 @@ export function createLightfieldClient(options: LightfieldClientOptions): Lightf
   };
 }
 
-function backoff(attempt: number): number {
-  return Math.min(30_000, 500 * 2 ** attempt) * (0.5 + Math.random() / 2);
-}
-
-/** Retry-After is seconds or an HTTP date. */
-export function retryAfterMs(value: string | undefined): number | undefined {
-  if (!value) return undefined;
-  if (/^\d+(\.\d+)?$/.test(value)) return Number(value) * 1000;
-  const at = Date.parse(value);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - Date.now());
+/** Network errors (no answer, or a cut-off one), 429 and 5xx; other answers are final. */
+function retryable(error: unknown): boolean {
+  return !(error instanceof LightfieldApiError) || error.status === 429 || error.status >= 500;
 }
 
 function safeJson(text: string): unknown {

@@ -3,7 +3,7 @@
 import { createKafkaBus, type IncomingMessage } from "@pw/bus";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
-import { kafkaFixture, postgresFixture, type TestDatabase } from "@pw/testkit";
+import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLightfieldServer } from "../../test/lightfield-server.ts";
 import { createLightfieldClient, LightfieldApiError } from "./lightfield-client.ts";
@@ -59,9 +59,8 @@ describe.runIf(kafka && pg)("Lightfield poller", () => {
 
   const client = () => createLightfieldClient({ baseUrl: server.url, apiKey: KEY });
   const waitForCount = async (n: number) => {
-    const deadline = Date.now() + 30_000;
-    while (received.length < n && Date.now() < deadline)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => received.length >= n, { timeoutMs: 30_000, message: `${n} events` });
+    // Then a moment more, so that a duplicate would arrive before the caller counts.
     await new Promise((r) => setTimeout(r, 500));
   };
 

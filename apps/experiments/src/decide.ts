@@ -1,0 +1,197 @@
+/**
+ * One lead's decision: the variant chosen by Thompson sampling over the segment's
+ * active arms (with its propensity), the request written by the copywriter with
+ * its cadence and explanation, and the decision recorded with the state it was
+ * chosen in — requested (outbox → outreach.requested.v1) or held for an operator.
+ */
+import { createHash } from "node:crypto";
+import { type ArmState, choose, type Decision } from "@pw/bandit";
+import { type Executor, schema } from "@pw/db";
+import type { PersonalisationFacts } from "@pw/events";
+import { and, eq } from "drizzle-orm";
+import type { EngineContext } from "./context.ts";
+import { decisionSummary, nurtureSummary, posteriorSummary } from "./explain.ts";
+import { render } from "./playbook.ts";
+import { outreachRequest, publishRequests } from "./publish.ts";
+import {
+  consumeCapacity,
+  countExposure,
+  onDoNotContact,
+  type PlaybookRow,
+  type QueuedLead,
+} from "./store.ts";
+
+/** Deterministic: the same scored event can never yield a second, different request. */
+export const requestIdFor = (prefix: "req" | "nur", leadId: string, eventId: string) =>
+  `${prefix}_${createHash("sha256").update(`${leadId}:${eventId}`).digest("hex").slice(0, 24)}`;
+
+/**
+ * The cadence after the first touch, rendered for the lead: per step, the chosen
+ * variant's own follow-up if it has one, else the generic one.
+ */
+export function followUpsFor(
+  playbook: PlaybookRow[],
+  variantId: string,
+  facts: PersonalisationFacts,
+) {
+  const steps = new Map<number, PlaybookRow>();
+  const candidates = playbook
+    .filter((v) => !v.retired && v.cadenceStep > 0 && v.track === "experiment")
+    .filter((v) => v.parentVariantId === null || v.parentVariantId === variantId)
+    .sort((a, b) => a.variantId.localeCompare(b.variantId));
+  for (const v of candidates) {
+    const current = steps.get(v.cadenceStep);
+    if (!current || (current.parentVariantId === null && v.parentVariantId !== null))
+      steps.set(v.cadenceStep, v);
+  }
+  return [...steps.values()]
+    .sort((a, b) => a.cadenceStep - b.cadenceStep)
+    .map((v) => ({
+      step: v.cadenceStep,
+      delayDays: v.delayDays,
+      subject: render(v.subjectTemplate, facts),
+      body: render(v.bodyTemplate, facts),
+    }));
+}
+
+/**
+ * Chooses a variant for the lead from its segment's arms (`pBest` estimated over the
+ * active ones) and writes the request: copy, follow-ups, propensity and explanation.
+ */
+export async function decideFor(
+  ctx: EngineContext,
+  lead: QueuedLead,
+  arms: ArmState[],
+  pBest: Map<string, number>,
+  playbook: PlaybookRow[],
+) {
+  const { policy } = ctx;
+  const decision = choose(arms, policy, ctx.rng, pBest);
+  const variant = playbook.find((v) => v.variantId === decision.armId)!;
+  const facts = lead.facts as PersonalisationFacts;
+  const copy = await ctx.copywriter.write({ leadId: lead.leadId, variant, facts });
+  const summaries = arms
+    .filter((a) => a.status === "active")
+    .map((a) => ({
+      variantId: a.id,
+      ...posteriorSummary(a, policy),
+      pBest: pBest.get(a.id) ?? 0,
+      exposures: a.exposures,
+    }));
+  const chosen = summaries.find((s) => s.variantId === decision.armId)!;
+  const request = outreachRequest(lead, {
+    requestId: requestIdFor("req", lead.leadId, lead.eventId),
+    segment: lead.segment,
+    variantId: decision.armId,
+    channel: variant.channel as "email",
+    to: lead.email,
+    subject: copy.subject,
+    body: copy.body,
+    priority: Math.round(Math.min(100, lead.score)),
+    cadenceStep: 0,
+    track: "experiment",
+    followUps: followUpsFor(playbook, variant.variantId, facts),
+    copy: {
+      writer: copy.writer,
+      ...(copy.fallbackReason ? { fallbackReason: copy.fallbackReason.slice(0, 500) } : {}),
+    },
+    explanation: {
+      summary: decisionSummary(lead.segment, decision, chosen, policy),
+      policy: decision.policy,
+      propensity: decision.propensity,
+      arms: summaries,
+    },
+    requestedAt: ctx.now().toISOString(),
+  });
+  return { decision, request };
+}
+
+/** A nurture-track request for a lead that waited too long for capacity (not an experiment arm). */
+export function nurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) {
+  const facts = lead.facts as PersonalisationFacts;
+  const waitedH = Math.round((now.getTime() - lead.queuedAt.getTime()) / 3_600_000);
+  return outreachRequest(lead, {
+    requestId: requestIdFor("nur", lead.leadId, lead.eventId),
+    segment: lead.segment,
+    variantId: variant.variantId,
+    channel: variant.channel as "email",
+    to: lead.email,
+    subject: render(variant.subjectTemplate, facts),
+    body: render(variant.bodyTemplate, facts),
+    priority: 0,
+    cadenceStep: 0,
+    track: "nurture",
+    explanation: {
+      summary: nurtureSummary(waitedH, lead.score),
+      policy: "fixed",
+      propensity: 1,
+      arms: [],
+    },
+    copy: { writer: "template" },
+    requestedAt: now.toISOString(),
+  });
+}
+
+/** Thrown inside a transaction to roll it back when today's capacity is spent. */
+export class CapacitySpent extends Error {}
+
+/**
+ * Claims the queued lead (a conditional update: another instance, or a rescore,
+ * may have taken it), then records the decision with the arms and policy it was
+ * made under and either holds it or spends capacity, counts the send and enqueues
+ * the request. Throws CapacitySpent (rolling back the claim) when the day is full.
+ */
+export async function recordDecision(
+  ctx: EngineContext,
+  tx: Executor,
+  d: {
+    lead: QueuedLead;
+    decision: Decision;
+    request: ReturnType<typeof outreachRequest>;
+    arms: ArmState[];
+    held: boolean;
+    day: string;
+  },
+): Promise<"taken" | "dnc" | "held" | "requested"> {
+  const { lead, decision, request, held } = d;
+  const { now } = ctx;
+  const claimed = await tx
+    .update(schema.queue)
+    .set({ status: held ? "pending_approval" : "requested", resolvedAt: now() })
+    .where(
+      and(
+        eq(schema.queue.leadId, lead.leadId),
+        eq(schema.queue.status, "queued"),
+        eq(schema.queue.eventId, lead.eventId),
+      ),
+    )
+    .returning({ leadId: schema.queue.leadId });
+  if (claimed.length === 0) return "taken";
+  if (await onDoNotContact(tx, lead.leadId)) {
+    await tx
+      .update(schema.queue)
+      .set({ status: "do_not_contact", note: "on the do-not-contact list" })
+      .where(eq(schema.queue.leadId, lead.leadId));
+    return "dnc";
+  }
+  if (!held && !(await consumeCapacity(tx, d.day, ctx.settings.capacity.perDay)))
+    throw new CapacitySpent();
+  await tx.insert(schema.decisions).values({
+    requestId: request.data.requestId,
+    leadId: lead.leadId,
+    segment: lead.segment,
+    variantId: decision.armId,
+    policy: decision.policy,
+    propensity: decision.propensity,
+    // The engine's clock, not the database's: windows are judged on one clock.
+    decidedAt: now(),
+    state: held ? "pending_approval" : "requested",
+    requestedAt: held ? null : now(),
+    context: { arms: d.arms, policy: ctx.policy },
+    pendingRequest: held ? request : null,
+  });
+  if (held) return "held";
+  await countExposure(tx, lead.segment, decision.armId, now());
+  await publishRequests(tx, [request]);
+  return "requested";
+}

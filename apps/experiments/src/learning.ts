@@ -1,0 +1,180 @@
+/**
+ * Learning from what happened to a request: the reward outcome inside the
+ * attribution window counts as a success, once; `settleExpired` counts requests
+ * whose window closed without it as failures, once; a request dispatch skipped or
+ * failed is withdrawn (never seen, so neither a send nor a failure); bounces,
+ * opt-outs and objections are guardrail evidence, and an opt-out puts the lead on
+ * the do-not-contact list. Every posterior change is an atomic SQL increment.
+ */
+import { markProcessed, schema } from "@pw/db";
+import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
+import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
+import type { EngineContext } from "./context.ts";
+import type { ReplyIntent } from "./intent.ts";
+import type { Reward } from "./settings.ts";
+import { CONSUMER } from "./store.ts";
+
+/** Whether an outcome (and a reply's intent) is the campaign's reward. */
+export function isReward(kind: string, intent: ReplyIntent | undefined, reward: Reward): boolean {
+  if (kind !== "replied") return kind === reward;
+  if (reward === "replied") return intent === "positive" || intent === "neutral";
+  return reward === "positive_reply" && intent === "positive";
+}
+
+export function learningBuilder(ctx: EngineContext) {
+  const { db, now, windowMs } = ctx;
+  const { reward } = ctx.settings;
+
+  async function handleOutcome(
+    event: OutreachOutcome,
+  ): Promise<"rewarded" | "guardrail" | "ignored" | "duplicate"> {
+    // Classified before the transaction: a slow vendor must not hold locks.
+    const intent =
+      event.type === "outreach.outcome.v1" && event.data.outcome === "replied"
+        ? (await ctx.intent.classify(event.data.replyText)).intent
+        : undefined;
+    return db.transaction(async (tx) => {
+      if (!(await markProcessed(tx, schema.experimentsInbox, CONSUMER, event.id)))
+        return "duplicate";
+      if (event.type !== "outreach.outcome.v1") return "ignored";
+      const kind = event.data.outcome;
+      const optOut = kind === "unsubscribed" || intent === "unsubscribe_request";
+      if (optOut) {
+        await tx
+          .insert(schema.doNotContact)
+          .values({
+            leadId: event.subject,
+            reason: kind === "unsubscribed" ? "unsubscribed" : "asked in a reply",
+            at: now(),
+          })
+          .onConflictDoNothing();
+        // A decision still waiting for approval must not be sent after an opt-out.
+        await tx
+          .update(schema.decisions)
+          .set({ state: "rejected", pendingRequest: null })
+          .where(
+            and(
+              eq(schema.decisions.leadId, event.subject),
+              eq(schema.decisions.state, "pending_approval"),
+            ),
+          );
+      }
+      const since = new Date(new Date(event.data.occurredAt).getTime() - windowMs);
+      const where = event.data.requestId
+        ? eq(schema.decisions.requestId, event.data.requestId)
+        : and(eq(schema.decisions.leadId, event.subject), gte(schema.decisions.requestedAt, since));
+      const [decision] = await tx
+        .select()
+        .from(schema.decisions)
+        .where(and(where, eq(schema.decisions.state, "requested")))
+        .orderBy(desc(schema.decisions.requestedAt))
+        .limit(1);
+      if (!decision?.requestedAt || decision.requestedAt < since) return "ignored";
+      const armWhere = and(
+        eq(schema.arms.segment, decision.segment),
+        eq(schema.arms.variantId, decision.variantId),
+      );
+      // Guardrail evidence counts whatever the conversions.
+      const hardBounce = kind === "bounced" && event.data.bounceType !== "soft";
+      if (hardBounce || optOut || intent === "objection") {
+        await tx
+          .update(schema.arms)
+          .set(
+            hardBounce
+              ? { bounces: sql`${schema.arms.bounces} + 1` }
+              : optOut
+                ? { unsubscribes: sql`${schema.arms.unsubscribes} + 1` }
+                : { negativeReplies: sql`${schema.arms.negativeReplies} + 1` },
+          )
+          .where(armWhere);
+        return "guardrail";
+      }
+      // An out-of-office is not an answer: the window stays open.
+      if (intent === "out_of_office") return "ignored";
+      if (!isReward(kind, intent, reward)) return "ignored";
+      // Settle once: only the transaction that flips settled_at from null counts the success.
+      const settled = await tx
+        .update(schema.decisions)
+        .set({ settledAt: now(), rewarded: true })
+        .where(
+          and(
+            eq(schema.decisions.requestId, decision.requestId),
+            isNull(schema.decisions.settledAt),
+          ),
+        )
+        .returning({ id: schema.decisions.requestId });
+      if (settled.length === 0) return "ignored";
+      await tx
+        .update(schema.arms)
+        .set({ successes: sql`${schema.arms.successes} + 1`, updatedAt: now() })
+        .where(armWhere);
+      return "rewarded";
+    });
+  }
+
+  /**
+   * Dispatch's verdict on a first touch: a request it skipped (policy: quiet hours,
+   * opt-out, cap) or that failed for good was never seen by the lead, so it must not
+   * count as a send — nor, when its window closes, as a failure.
+   */
+  async function handleDispatched(
+    event: OutreachDispatched,
+  ): Promise<"withdrawn" | "ignored" | "duplicate"> {
+    return db.transaction(async (tx) => {
+      if (!(await markProcessed(tx, schema.experimentsInbox, CONSUMER, event.id)))
+        return "duplicate";
+      const d = event.data;
+      if (d.cadenceStep !== 0 || (d.status !== "skipped" && d.status !== "failed"))
+        return "ignored";
+      const withdrawn = await tx
+        .update(schema.decisions)
+        .set({ state: "not_sent" })
+        .where(
+          and(
+            eq(schema.decisions.requestId, d.requestId),
+            eq(schema.decisions.state, "requested"),
+            isNull(schema.decisions.settledAt),
+          ),
+        )
+        .returning({ segment: schema.decisions.segment, variantId: schema.decisions.variantId });
+      if (withdrawn.length === 0) return "ignored";
+      const w = withdrawn[0]!;
+      await tx
+        .update(schema.arms)
+        .set({ exposures: sql`greatest(${schema.arms.exposures} - 1, 0)`, updatedAt: now() })
+        .where(and(eq(schema.arms.segment, w.segment), eq(schema.arms.variantId, w.variantId)));
+      return "withdrawn";
+    });
+  }
+
+  /** Requests whose attribution window closed without the reward count as failures (once). */
+  async function settleExpired(): Promise<number> {
+    return db.transaction(async (tx) => {
+      const expired = await tx
+        .update(schema.decisions)
+        .set({ settledAt: now(), rewarded: false })
+        .where(
+          and(
+            eq(schema.decisions.state, "requested"),
+            isNull(schema.decisions.settledAt),
+            lt(schema.decisions.requestedAt, new Date(now().getTime() - windowMs)),
+          ),
+        )
+        .returning({ segment: schema.decisions.segment, variantId: schema.decisions.variantId });
+      const counts = new Map<string, { segment: string; variantId: string; n: number }>();
+      for (const e of expired) {
+        const k = `${e.segment}\u0000${e.variantId}`;
+        counts.set(k, { ...e, n: (counts.get(k)?.n ?? 0) + 1 });
+      }
+      for (const c of counts.values()) {
+        await tx
+          .update(schema.arms)
+          .set({ failures: sql`${schema.arms.failures} + ${c.n}`, updatedAt: now() })
+          .where(and(eq(schema.arms.segment, c.segment), eq(schema.arms.variantId, c.variantId)));
+      }
+      return expired.length;
+    });
+  }
+
+  return { handleOutcome, handleDispatched, settleExpired };
+}

@@ -1,0 +1,227 @@
+/**
+ * The send queue: a scored, contactable, warm-or-hot lead is queued
+ * (`handleScored`); `drain` decides for the highest-priority queued leads (score,
+ * decayed by how long they waited, operator boosts first) while today's send
+ * capacity lasts — or holds the decisions in approval mode — and leads that wait
+ * too long for capacity go to the nurture track instead. Safe on several
+ * instances at once: a lead is claimed by a conditional update, capacity by a
+ * conditional increment, and the inbox makes a redelivered event count once.
+ */
+import { probabilityBest } from "@pw/bandit";
+import { markProcessed, schema } from "@pw/db";
+import type { LeadScored } from "@pw/events";
+import { and, asc, desc, eq, gte, lt, ne, or, sql } from "drizzle-orm";
+import type { EngineContext } from "./context.ts";
+import { CapacitySpent, decideFor, nurtureRequest, recordDecision } from "./decide.ts";
+import { nurtureNote } from "./explain.ts";
+import { publishRequests } from "./publish.ts";
+import { CONSUMER, loadArms, onDoNotContact, utcDay } from "./store.ts";
+import { APPROVAL_MODE, KILL_SWITCH, settingEnabled } from "./switches.ts";
+
+export function queueBuilder(ctx: EngineContext) {
+  const { db, now, policy, rng } = ctx;
+  const { capacity } = ctx.settings;
+
+  async function handleScored(
+    event: LeadScored,
+  ): Promise<"queued" | "updated" | "skipped" | "duplicate"> {
+    return db.transaction(async (tx) => {
+      if (!(await markProcessed(tx, schema.experimentsInbox, CONSUMER, event.id)))
+        return "duplicate";
+      const { data } = event;
+      const leadId = event.subject;
+      if (!data.contactable || data.tier === "cold" || !data.facts.email) return "skipped";
+      if (await onDoNotContact(tx, leadId)) return "skipped";
+      const since = new Date(now().getTime() - ctx.windowMs);
+      // One first touch per lead per attribution window: a rescore is not a reason to email again.
+      const recent = await tx
+        .select({ id: schema.decisions.requestId })
+        .from(schema.decisions)
+        .where(
+          and(
+            eq(schema.decisions.leadId, leadId),
+            ne(schema.decisions.state, "rejected"),
+            or(
+              eq(schema.decisions.state, "pending_approval"),
+              gte(schema.decisions.requestedAt, since),
+            ),
+          ),
+        )
+        .limit(1);
+      if (recent.length > 0) return "skipped";
+      const [existing] = await tx
+        .select()
+        .from(schema.queue)
+        .where(eq(schema.queue.leadId, leadId))
+        .for("update");
+      const values = {
+        leadId,
+        eventId: event.id,
+        segment: data.segment,
+        score: data.score,
+        email: data.facts.email,
+        facts: data.facts,
+        traceparent: event.traceparent ?? null,
+      };
+      if (existing?.status === "queued") {
+        // Still waiting: the newest score and facts decide its place (it keeps its queue time).
+        await tx.update(schema.queue).set(values).where(eq(schema.queue.leadId, leadId));
+        return "updated";
+      }
+      if (existing) {
+        const resolvedRecently = (existing.resolvedAt ?? existing.queuedAt) >= since;
+        // Nurtured leads whose intent rose to hot get another chance at 1:1 outreach;
+        // otherwise a lead resolved inside the window (rejected, nurtured) stays resolved.
+        const intentRose = existing.status === "nurture" && data.tier === "hot";
+        if (resolvedRecently && !intentRose) return "skipped";
+      }
+      await tx
+        .insert(schema.queue)
+        .values({ ...values, status: "queued", queuedAt: now() })
+        .onConflictDoUpdate({
+          target: schema.queue.leadId,
+          set: {
+            ...values,
+            status: "queued",
+            queuedAt: now(),
+            resolvedAt: null,
+            note: null,
+            boost: 0,
+          },
+        });
+      return "queued";
+    });
+  }
+
+  /** Leads waiting longer than `nurtureAfterHours` for capacity go to the nurture track. */
+  async function nurtureStale(): Promise<number> {
+    const cutoff = new Date(now().getTime() - capacity.nurtureAfterHours * 3_600_000);
+    return db.transaction(async (tx) => {
+      const [variant] = await tx
+        .select()
+        .from(schema.playbook)
+        .where(
+          and(
+            eq(schema.playbook.track, "nurture"),
+            eq(schema.playbook.retired, false),
+            eq(schema.playbook.cadenceStep, 0),
+          ),
+        )
+        .orderBy(asc(schema.playbook.variantId))
+        .limit(1);
+      // Without a nurture variant the leads keep waiting (visible in the queue) rather than vanish.
+      if (!variant) return 0;
+      const moved = await tx
+        .update(schema.queue)
+        .set({
+          status: "nurture",
+          resolvedAt: now(),
+          note: nurtureNote(capacity.nurtureAfterHours),
+        })
+        .where(and(eq(schema.queue.status, "queued"), lt(schema.queue.queuedAt, cutoff)))
+        .returning();
+      await publishRequests(
+        tx,
+        moved.map((q) => nurtureRequest(q, variant, now())),
+      );
+      return moved.length;
+    });
+  }
+
+  const waiting = async () =>
+    (
+      await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(schema.queue)
+        .where(eq(schema.queue.status, "queued"))
+    )[0]!.n;
+
+  /**
+   * Decides for the highest-priority queued leads while today's capacity lasts (or,
+   * in approval mode, holds the decisions for an operator).
+   */
+  async function drain(maxLeads = 200): Promise<{
+    requested: number;
+    pendingApproval: number;
+    nurtured: number;
+    waiting: number;
+  }> {
+    const result = { requested: 0, pendingApproval: 0, nurtured: 0, waiting: 0 };
+    // Kill switch: nothing new goes out; queued leads wait (they are not lost).
+    if (await settingEnabled(db, KILL_SWITCH)) return { ...result, waiting: await waiting() };
+    result.nurtured = await nurtureStale();
+    const approval = await settingEnabled(db, APPROVAL_MODE);
+    const day = utcDay(now());
+    const [cap] = await db
+      .select()
+      .from(schema.sendCapacity)
+      .where(eq(schema.sendCapacity.day, day));
+    let room = capacity.perDay - (cap?.used ?? 0);
+    if (approval) {
+      // Held decisions spend capacity when approved: do not hold more than the day can send.
+      const [held] = await db
+        .select({ n: sql<number>`count(*)::int` })
+        .from(schema.decisions)
+        .where(eq(schema.decisions.state, "pending_approval"));
+      room -= held!.n;
+    }
+    if (room <= 0) return { ...result, waiting: await waiting() };
+    const halfLifeS = capacity.agingHalfLifeHours * 3600;
+    const candidates = await db
+      .select()
+      .from(schema.queue)
+      .where(eq(schema.queue.status, "queued"))
+      .orderBy(
+        desc(sql`${schema.queue.boost} > 0`),
+        // score × 0.5^(waited / half-life), compared in log space: newer intent wins ties.
+        desc(
+          sql`ln(greatest(${schema.queue.score}, 1)) + extract(epoch from ${schema.queue.queuedAt}) * ln(2) / ${halfLifeS}`,
+        ),
+      )
+      .limit(Math.min(room, maxLeads));
+    if (candidates.length === 0) return result;
+    const armsBySegment = await db.transaction(async (tx) =>
+      ctx.priors(await loadArms(tx, [...new Set(candidates.map((c) => c.segment))])),
+    );
+    const playbook = await db.select().from(schema.playbook);
+    const pBestCache = new Map<string, Map<string, number>>();
+    for (const lead of candidates) {
+      const arms = armsBySegment.get(lead.segment) ?? [];
+      const active = arms.filter((a) => a.status === "active");
+      if (active.length === 0) {
+        await db
+          .update(schema.queue)
+          .set({ note: "no active variant in this segment; waiting for an operator" })
+          .where(eq(schema.queue.leadId, lead.leadId));
+        continue;
+      }
+      // Posteriors do not move inside a drain (only exposures do), so P(best) is
+      // estimated once per segment and reused: every lead of the segment in this drain
+      // is chosen, and its propensity logged, from the same estimate.
+      const key = `${lead.segment}\u0000${active.map((a) => a.id).join(",")}`;
+      const pBest = pBestCache.get(key) ?? probabilityBest(active, policy, rng);
+      pBestCache.set(key, pBest);
+      const { decision, request } = await decideFor(ctx, lead, arms, pBest, playbook);
+      const outcome = await db
+        .transaction((tx) =>
+          recordDecision(ctx, tx, { lead, decision, request, arms, held: approval, day }),
+        )
+        .catch((error: unknown) => {
+          if (error instanceof CapacitySpent) return "spent" as const;
+          throw error;
+        });
+      if (outcome === "spent") break;
+      if (outcome === "requested") {
+        result.requested++;
+        // Later leads in this drain see this send (burn-in counts, floor).
+        const arm = arms.find((a) => a.id === decision.armId)!;
+        arm.exposures++;
+      }
+      if (outcome === "held") result.pendingApproval++;
+    }
+    result.waiting = await waiting();
+    return result;
+  }
+
+  return { handleScored, drain };
+}

@@ -1,0 +1,61 @@
+// The engine's settings: defaults come from the config schema alone, the parsed
+// config fits as it is, and the rules derived from it (pooled priors, no
+// suppression for campaigns that forget).
+import { type ArmState, DEFAULT_POLICY, DEFAULT_SUPPRESSION } from "@pw/bandit";
+import { parseConfig } from "@pw/config";
+import { describe, expect, it } from "vitest";
+import { ExperimentsConfig } from "./config.ts";
+import {
+  defaultEngineSettings,
+  type EngineSettings,
+  pooledPriorsFor,
+  suppressionFor,
+} from "./settings.ts";
+
+const arm = (id: string, successes: number, trials: number): ArmState => ({
+  id,
+  successes,
+  failures: trials - successes,
+  exposures: trials,
+  status: "active",
+});
+
+describe("engine settings", () => {
+  it("defaults are the config schema's, and the parsed config is accepted whole", () => {
+    const config = parseConfig(ExperimentsConfig, {});
+    const settings: EngineSettings = config;
+    expect(defaultEngineSettings()).toEqual({
+      reward: settings.reward,
+      attributionDays: settings.attributionDays,
+      capacity: settings.capacity,
+      pooledPriorStrength: settings.pooledPriorStrength,
+      evidenceHalfLifeDays: undefined,
+      guardrails: settings.guardrails,
+    });
+    expect(defaultEngineSettings().pooledPriorStrength).toBeGreaterThan(0);
+    // A fresh object each call: a test's override cannot leak into the next.
+    defaultEngineSettings().capacity.perDay = 1;
+    expect(defaultEngineSettings().capacity.perDay).toBe(config.capacity.perDay);
+  });
+
+  it("pooled priors follow the strength: a thin segment borrows from the others, 0 turns it off", () => {
+    const segments = new Map([
+      ["big", [arm("a", 90, 1_000), arm("b", 10, 1_000)]],
+      ["thin", [arm("a", 0, 0), arm("b", 0, 0)]],
+    ]);
+    const on = pooledPriorsFor({ pooledPriorStrength: 50 }, DEFAULT_POLICY.prior)(segments);
+    const thinA = on.get("thin")!.find((x) => x.id === "a")!;
+    expect(thinA.prior!.alpha + thinA.prior!.beta).toBeCloseTo(52);
+    expect(thinA.prior!.alpha).toBeCloseTo(1 + 50 * 0.09);
+    const off = pooledPriorsFor({ pooledPriorStrength: 0 }, DEFAULT_POLICY.prior)(segments);
+    expect(off).toBe(segments);
+  });
+
+  it("a campaign that forgets (evidence half-life) never suppresses; otherwise the thresholds apply", () => {
+    expect(suppressionFor({ evidenceHalfLifeDays: 7 })).toBe(false);
+    expect(suppressionFor({ evidenceHalfLifeDays: undefined })).toEqual(DEFAULT_SUPPRESSION);
+    const strict = { minExposures: 10, threshold: 0.1, consecutiveChecks: 1 };
+    expect(suppressionFor({}, strict)).toBe(strict);
+    expect(suppressionFor({ evidenceHalfLifeDays: 30 }, strict)).toBe(false);
+  });
+});

@@ -1,0 +1,87 @@
+/**
+ * `startScoring(config, deps?)`: the scoring service — lead profiles and explainable
+ * scores from `lead.events.v1` and `outreach.outcomes.v1`, `lead.scored.v1` out through
+ * the outbox. `main.ts`, the tests, the benchmark and the one-process demo all start it here.
+ */
+import { schema } from "@pw/db";
+import { Topics } from "@pw/events";
+import { runService, type SharedDeps } from "@pw/service";
+import { createStackAiClient } from "@pw/stackai";
+import { type ScoringConfig, scoringConfig } from "./config.ts";
+import { ensureInitialModel } from "./model-store.ts";
+import { type ScoringService, scoringServiceBuilder } from "./service.ts";
+import { createStackAiScorer } from "./stackai-scorer.ts";
+
+export type ScoringHandlers = Pick<
+  ScoringService,
+  "handleLeadEvent" | "handleLeadEvents" | "handleOutcome"
+>;
+
+export type ScoringDeps = SharedDeps & {
+  /** Tests only: wraps the handlers (fault injection). */
+  wrapHandlers?: (service: ScoringService) => ScoringHandlers;
+};
+
+export async function startScoring(
+  config: ScoringConfig = scoringConfig({}),
+  deps: ScoringDeps = {},
+) {
+  return runService({
+    name: "scoring",
+    config,
+    deps,
+    build: async (kit) => {
+      await ensureInitialModel(kit.db);
+      const stackai = config.stackai ? createStackAiClient(config.stackai) : undefined;
+      if (stackai) kit.onStop("stackai", () => stackai.close());
+      kit.check("stackai", async () => {
+        if (!stackai) return { status: "not_configured" };
+        const state = stackai.breakerState();
+        return state === "open"
+          ? {
+              status: "down",
+              reason: "circuit open after repeated failures; built-in model scores",
+            }
+          : { status: "ok" };
+      });
+      const scores = kit.metrics.counter(
+        "pw_scoring_scores_total",
+        "Scores computed, by scorer and whether it was a fallback",
+        ["scorer", "fallback"],
+      );
+      kit.messaging({
+        outbox: schema.scoringOutbox,
+        inbox: schema.scoringInbox,
+      });
+      const service = scoringServiceBuilder({
+        db: kit.db,
+        stackai: stackai ? createStackAiScorer(stackai) : undefined,
+        logger: kit.logger,
+        onScore: (scorer, fallback) => scores.inc({ scorer, fallback: String(fallback) }),
+      });
+      const handlers = deps.wrapHandlers?.(service) ?? service;
+      const subscriptions = [
+        await kit.subscribe({
+          topic: Topics.leadEvents,
+          handler: (event) => handlers.handleLeadEvent(event),
+          // Runs of a partition's events share one transaction.
+          batch: { maxSize: 200, handler: (events) => handlers.handleLeadEvents(events) },
+        }),
+        await kit.subscribe({
+          topic: Topics.outreachOutcomes,
+          handler: (event) => handlers.handleOutcome(event),
+        }),
+      ];
+      return {
+        service,
+        subscriptions,
+        /** Tests: leave as a killed process would (nothing finished or committed). */
+        async crash() {
+          await Promise.all(subscriptions.map((s) => s.crash()));
+        },
+      };
+    },
+  });
+}
+export { scoringConfig } from "./config.ts";
+export type RunningScoring = Awaited<ReturnType<typeof startScoring>>;

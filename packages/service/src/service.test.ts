@@ -1,0 +1,220 @@
+// The kit on the in-process bus and PGlite: readiness in one shape, metrics labelled by
+// service, the typed outbox (schema-checked, headers as a direct publish, trace carried),
+// and a stop that runs in reverse order and never hangs past its grace period.
+import { createMemoryBus, type IncomingMessage, toMessage } from "@pw/bus";
+import { BusConfig, DatabaseConfig, HttpConfig, parseConfig, ServiceConfig } from "@pw/config";
+import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { ALL_TOPICS, envelope, type LeadScored, Topics } from "@pw/events";
+import { createLogger } from "@pw/logger";
+import { waitFor } from "@pw/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { InvalidEventError, runService, typedOutbox, withTrace } from "./index.ts";
+
+const KitConfig = ServiceConfig.and(HttpConfig(0)).and(BusConfig).and(DatabaseConfig);
+const config = (env: Record<string, string> = {}) => parseConfig(KitConfig, { PORT: "0", ...env });
+const silent = createLogger({ service: "test", level: "silent" });
+
+function scoredEvent(leadId: string, extra: Partial<LeadScored> = {}): LeadScored {
+  return {
+    ...envelope({
+      type: "lead.scored.v1",
+      source: "pw://scoring",
+      subject: leadId,
+      data: {
+        score: 72,
+        tier: "warm",
+        segment: "exec-mid",
+        reasons: [{ code: "seniority", label: "VP", contribution: 20 }],
+        model: { scorer: "builtin", version: "builtin-v1" },
+        facts: { firstName: "Ada" },
+        contactable: true,
+        scoredAt: new Date().toISOString(),
+      },
+    }),
+    ...extra,
+  } as LeadScored;
+}
+
+describe("service kit", () => {
+  let handle: DbHandle;
+  let bus: ReturnType<typeof createMemoryBus>;
+  beforeEach(async () => {
+    handle = await createDb({ driver: "pglite" });
+    await migrate(handle);
+    bus = createMemoryBus();
+    await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
+  });
+  afterEach(async () => {
+    await bus.close();
+    await handle.close();
+  });
+
+  it("answers /readyz in one shape: each dependency ok | down | not_configured, 503 only for a required one", async () => {
+    let vendor: "ok" | "down" = "ok";
+    let broker = true;
+    const service = await runService({
+      name: "probe",
+      config: config(),
+      deps: {
+        db: handle,
+        bus: { ...bus, healthy: async () => broker },
+        listen: false,
+        logger: silent,
+      },
+      build: (kit) => {
+        kit.check("vendor", async () =>
+          vendor === "ok" ? { status: "ok" } : { status: "down", reason: "breaker open" },
+        );
+        kit.check("poller", async () => ({ status: "not_configured" }));
+        return {};
+      },
+    });
+    const ready = await service.app.inject({ url: "/readyz" });
+    expect(ready.statusCode).toBe(200);
+    expect(ready.json()).toEqual({
+      service: "probe",
+      status: "ready",
+      checks: {
+        database: { status: "ok", required: true },
+        broker: { status: "ok", required: true },
+        vendor: { status: "ok", required: false },
+        poller: { status: "not_configured", required: false },
+      },
+    });
+    vendor = "down";
+    const degraded = await service.app.inject({ url: "/readyz" });
+    expect(degraded.statusCode).toBe(200);
+    expect(degraded.json().checks.vendor).toEqual({
+      status: "down",
+      reason: "breaker open",
+      required: false,
+    });
+    broker = false;
+    const down = await service.app.inject({ url: "/readyz" });
+    expect(down.statusCode).toBe(503);
+    expect(down.json()).toMatchObject({
+      status: "not_ready",
+      checks: { broker: { status: "down", reason: "memory bus unreachable" } },
+    });
+    expect((await service.app.inject({ url: "/healthz" })).statusCode).toBe(200);
+    await service.stop();
+  });
+
+  it("labels every metric with the service, and keeps two services in one process apart", async () => {
+    const start = (name: string) =>
+      runService({
+        name,
+        config: config(),
+        deps: { db: handle, bus, listen: false, logger: silent },
+        build: async (kit) => {
+          await kit.subscribe({ topic: Topics.leadScored, handler: async () => "seen" });
+          return {};
+        },
+      });
+    const [a, b] = [await start("alpha"), await start("beta")];
+    await bus.publish(Topics.leadScored, [toMessage(scoredEvent("lead-1"))]);
+    const metricsOf = async (s: typeof a) => (await s.app.inject({ url: "/metrics" })).body;
+    await waitFor(async () => (await metricsOf(a)).includes('result="seen"'));
+    await waitFor(async () => (await metricsOf(b)).includes('result="seen"'));
+    const text = await metricsOf(a);
+    expect(text).toMatch(
+      /pw_events_handled_total\{topic="lead.scored.v1",result="seen",service="alpha"\} 1/,
+    );
+    expect(text).not.toContain('service="beta"');
+    expect(text).toMatch(/pw_process_cpu_seconds_total\{service="alpha"\}/);
+    await a.stop();
+    await b.stop();
+  });
+
+  it("refuses an event that breaks its topic's schema, naming the field, and stores nothing", async () => {
+    const outbox = typedOutbox(schema.scoringOutbox);
+    const bad = scoredEvent("lead-2");
+    (bad.data as { score: number }).score = 250;
+    const attempt = handle.db.transaction((tx) => outbox.enqueue(tx, Topics.leadScored, [bad]));
+    await expect(attempt).rejects.toThrow(InvalidEventError);
+    await expect(attempt).rejects.toThrow(/data\.score/);
+    expect(await handle.db.$count(schema.scoringOutbox)).toBe(0);
+  });
+
+  it("relays an enqueued event with the headers of a direct publish, continuing the active trace", async () => {
+    const received: IncomingMessage[] = [];
+    await bus.subscribe({
+      groupId: "tap",
+      topic: Topics.leadScored,
+      format: "raw",
+      decode: (v) => v,
+      handler: async (_e, ctx) => void received.push(ctx.message),
+    });
+    const parent = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01";
+    const service = await runService({
+      name: "relay-test",
+      config: config(),
+      deps: { db: handle, bus, listen: false, logger: silent },
+      build: (kit) => kit.messaging({ outbox: schema.scoringOutbox, inbox: schema.scoringInbox }),
+    });
+    const event = scoredEvent("lead-3");
+    await withTrace(parent, () =>
+      handle.db.transaction((tx) => service.outbox.enqueue(tx, Topics.leadScored, [event])),
+    );
+    service.relay.notify();
+    await waitFor(() => received.length === 1, { message: "the relayed event" });
+    const got = received[0]!;
+    const published = JSON.parse(got.value) as LeadScored;
+    expect(published.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(published.traceparent).not.toBe(parent);
+    expect(got.key).toBe("lead-3");
+    expect(got.headers).toEqual(toMessage(published).headers);
+    expect(got.headers).toMatchObject({
+      "ce-id": event.id,
+      "ce-type": "lead.scored.v1",
+      "ce-source": "pw://scoring",
+      "content-type": "application/cloudevents+json; charset=utf-8",
+      "schema-version": "1",
+      traceparent: published.traceparent,
+    });
+    await service.stop();
+  });
+
+  it("stops parts in reverse order, and a stop step that hangs is abandoned at the grace period", async () => {
+    const order: string[] = [];
+    const service = await runService({
+      name: "stopper",
+      config: config({ SHUTDOWN_GRACE_MS: "300" }),
+      deps: { db: handle, bus, listen: false, logger: silent },
+      build: (kit) => {
+        kit.onStop("first", () => void order.push("first"));
+        kit.onStop("hangs", () => new Promise(() => order.push("hangs")));
+        kit.onStop("last", () => void order.push("last"));
+        return {};
+      },
+    });
+    const started = Date.now();
+    await service.stop();
+    expect(order).toEqual(["last", "hangs"]);
+    expect(Date.now() - started).toBeLessThan(5_000);
+  });
+
+  it("cleans up what it started when the service's own start fails", async () => {
+    const owned = await runService({
+      name: "fails",
+      config: config(),
+      deps: { db: handle, bus, listen: false, logger: silent },
+      build: async (kit) => {
+        await kit.subscribe({ topic: Topics.leadScored, handler: async () => "x" });
+        throw new Error("boom");
+      },
+    }).catch((e: Error) => e);
+    expect(owned).toBeInstanceOf(Error);
+    expect((owned as Error).message).toBe("boom");
+    // The subscription was closed: a new member of the same group gets every partition.
+    const sub = await bus.subscribe({
+      groupId: "fails",
+      topic: Topics.leadScored,
+      decode: (v) => v,
+      handler: async () => {},
+    });
+    await sub.ready;
+    expect(sub.assignment().length).toBeGreaterThan(0);
+    await sub.close();
+  });
+});
