@@ -9,11 +9,14 @@
 import { cpus, totalmem } from "node:os";
 import { parseArgs } from "node:util";
 import { seededRng } from "@pw/bandit";
+import { createMemoryBus } from "@pw/bus";
 import { createDb, migrate, schema } from "@pw/db";
 import { envelope, type LeadScored, type OutreachOutcome } from "@pw/events";
 import { pickSegment, ratesAt, readWorldFile } from "@pw/simulator";
 import { sql } from "drizzle-orm";
-import { defaultEngineSettings, engineBuilder, seedPlaybook } from "../src/engine.ts";
+import { experimentsConfig } from "../src/config.ts";
+import { seedPlaybook } from "../src/engine.ts";
+import { startExperiments } from "../src/start.ts";
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -77,19 +80,22 @@ for (const v of world.variants)
     .onConflictDoUpdate({ target: schema.playbook.variantId, set: { retired: false } });
 
 let clock = new Date("2026-01-01T09:00:00Z");
-// Production's settings (pooled priors included), with a one-day window and a day's batch as capacity.
-const defaults = defaultEngineSettings();
-const engine = engineBuilder({
-  db: handle.db,
-  settings: {
-    ...defaults,
-    attributionDays: 1,
-    capacity: { ...defaults.capacity, perDay: batch, nurtureAfterHours: 24 * 365 },
-  },
-  rng: seededRng(seed * 7919 + 1),
-  now: () => clock,
-  suppression: { minExposures: 500, threshold: 0.05, consecutiveChecks: 3 },
-});
+// The engine as production starts it (startExperiments, production's config parser and
+// defaults); only the world's pace differs: a one-day attribution window and a day's
+// capacity of one batch. Its timers do not fire during the run (review every hour of
+// real time); the simulation settles and reviews on its own clock below.
+const bus = createMemoryBus();
+const running = await startExperiments(
+  experimentsConfig({
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    EXPERIMENT_ATTRIBUTION_DAYS: "1",
+    EXPERIMENT_DAILY_CAPACITY: String(batch),
+    EXPERIMENT_REVIEW_EVERY_MS: "3600000",
+  }),
+  { db: handle, bus, listen: false, rng: seededRng(seed * 7919 + 1), now: () => clock },
+);
+const { engine } = running;
 const worldRng = seededRng(seed);
 let oracle = 0;
 let expected = 0;
@@ -224,4 +230,6 @@ console.log(
     2,
   ),
 );
+await running.stop();
+await bus.close();
 await handle.close();

@@ -6,9 +6,9 @@
  */
 import { type Bus, type HandlerContext, type Subscription, subscribeTopic } from "@pw/bus";
 import type { TopicEvent, TopicName } from "@pw/events";
-import type { Logger } from "@pw/logger";
+import { eventLogger, type Logger } from "@pw/logger";
 import type { ServiceMetrics } from "./metrics.ts";
-import { activeTraceparent, traceIdOf, withTrace } from "./trace.ts";
+import { activeTraceparent, withTrace } from "./trace.ts";
 
 /** What a handler gets besides the event. */
 export type EventContext = HandlerContext & { log: Logger };
@@ -46,10 +46,10 @@ export function subscriber(deps: {
     const count = (result: Handled) =>
       metrics.events.inc({ topic: spec.topic, result: result || "handled" });
     const bound = (event: TopicEvent<T>) =>
-      logger.child({
+      eventLogger(logger, {
         eventId: event.id,
         leadId: event.subject,
-        traceId: traceIdOf(activeTraceparent()),
+        traceparent: activeTraceparent(),
       });
     const batch = spec.batch;
     return subscribeTopic(bus, {
