@@ -1,40 +1,30 @@
 /** Scoring's configuration: the only place that reads process.env. */
-import {
-  BusConfig,
-  DatabaseConfig,
-  HttpConfig,
-  loadConfig,
-  parseConfig,
-  ServiceConfig,
-} from "@pw/config";
+import { loadConfig, parseConfig, ServiceBaseConfig } from "@pw/config";
 import { z } from "zod";
 
-export const ScoringConfig = ServiceConfig.and(HttpConfig(4200))
-  .and(BusConfig)
-  .and(DatabaseConfig)
-  .and(
-    z
-      .object({
-        /** stackAI: all four set → the flow scores leads; otherwise the built-in model does. */
-        STACKAI_BASE_URL: z.url().optional(),
-        STACKAI_API_KEY: z.string().min(1).optional(),
-        STACKAI_ORG_ID: z.string().min(1).optional(),
-        STACKAI_FLOW_ID: z.string().min(1).optional(),
-        STACKAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
-      })
-      .transform((e) => ({
-        stackai:
-          e.STACKAI_BASE_URL && e.STACKAI_API_KEY && e.STACKAI_ORG_ID && e.STACKAI_FLOW_ID
-            ? {
-                baseUrl: e.STACKAI_BASE_URL,
-                apiKey: e.STACKAI_API_KEY,
-                orgId: e.STACKAI_ORG_ID,
-                flowId: e.STACKAI_FLOW_ID,
-                timeoutMs: e.STACKAI_TIMEOUT_MS,
-              }
-            : undefined,
-      })),
-  );
+export const ScoringConfig = ServiceBaseConfig(4200).and(
+  z
+    .object({
+      /** stackAI: all four set → the flow scores leads; otherwise the built-in model does. */
+      STACKAI_BASE_URL: z.url().optional(),
+      STACKAI_API_KEY: z.string().min(1).optional(),
+      STACKAI_ORG_ID: z.string().min(1).optional(),
+      STACKAI_FLOW_ID: z.string().min(1).optional(),
+      STACKAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+    })
+    .transform((e) => ({
+      stackai:
+        e.STACKAI_BASE_URL && e.STACKAI_API_KEY && e.STACKAI_ORG_ID && e.STACKAI_FLOW_ID
+          ? {
+              baseUrl: e.STACKAI_BASE_URL,
+              apiKey: e.STACKAI_API_KEY,
+              orgId: e.STACKAI_ORG_ID,
+              flowId: e.STACKAI_FLOW_ID,
+              timeoutMs: e.STACKAI_TIMEOUT_MS,
+            }
+          : undefined,
+    })),
+);
 
 export type ScoringConfig = z.infer<typeof ScoringConfig>;
 

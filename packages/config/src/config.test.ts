@@ -5,6 +5,7 @@ import {
   DatabaseConfig,
   HttpConfig,
   parseConfig,
+  ServiceBaseConfig,
   ServiceConfig,
 } from "./index.ts";
 
@@ -32,7 +33,31 @@ describe("config", () => {
       DATABASE_URL: "postgres://u:p@h:5432/db",
     });
     expect(cfg.bus).toMatchObject({ driver: "kafka", brokers: ["a:9092", "b:9092"] });
-    expect(cfg.database).toEqual({ driver: "pg", url: "postgres://u:p@h:5432/db" });
+    expect(cfg.database).toEqual({
+      driver: "pg",
+      url: "postgres://u:p@h:5432/db",
+      maxConnections: 20,
+    });
+  });
+
+  it("gives every service the kit's settings: grace period, retention, pool size, any free port", () => {
+    const cfg = parseConfig(ServiceBaseConfig(4200), {
+      PORT: "0",
+      SHUTDOWN_GRACE_MS: "2500",
+      OUTBOX_RETENTION_HOURS: "2",
+      INBOX_RETENTION_DAYS: "10",
+      DATABASE_URL: "postgres://h/db",
+      DATABASE_POOL_MAX: "5",
+    });
+    expect(cfg).toMatchObject({
+      port: 0,
+      shutdownGraceMs: 2500,
+      housekeeping: { outboxRetentionMs: 7_200_000, inboxRetentionMs: 864_000_000 },
+      database: { driver: "pg", maxConnections: 5 },
+    });
+    expect(() => parseConfig(ServiceBaseConfig(4200), { SHUTDOWN_GRACE_MS: "5" })).toThrow(
+      /SHUTDOWN_GRACE_MS: .*>=100/,
+    );
   });
 
   it("treats an empty variable as unset", () => {

@@ -124,6 +124,10 @@ export const DatabaseConfig = z
   }));
 export type DatabaseConfig = z.infer<typeof DatabaseConfig>;
 
+/** What every service parses: name, logging, shutdown and housekeeping, HTTP, bus, database. */
+export const ServiceBaseConfig = (defaultPort: number) =>
+  ServiceConfig.and(HttpConfig(defaultPort)).and(BusConfig).and(DatabaseConfig);
+
 export class ConfigError extends Error {
   readonly issues: { variable: string; message: string }[];
   constructor(issues: { variable: string; message: string }[]) {

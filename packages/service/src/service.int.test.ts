@@ -1,7 +1,7 @@
 // The kit against a real PostgreSQL and Kafka broker, opening both itself as `main` does:
 // a database that `pnpm db:migrate` has not brought up to date is refused with a message
 // that says what to run; once migrated, the service starts, is ready, and stops cleanly.
-import { BusConfig, DatabaseConfig, HttpConfig, parseConfig, ServiceConfig } from "@pw/config";
+import { parseConfig, ServiceBaseConfig } from "@pw/config";
 import { createDb, migrate, SchemaNotCurrentError } from "@pw/db";
 import { createLogger } from "@pw/logger";
 import { kafkaFixture, postgresFixture, type TestDatabase } from "@pw/testkit";
@@ -10,7 +10,7 @@ import { runService } from "./index.ts";
 
 const kafka = await kafkaFixture();
 const pg = await postgresFixture();
-const KitConfig = ServiceConfig.and(HttpConfig(0)).and(BusConfig).and(DatabaseConfig);
+const KitConfig = ServiceBaseConfig(0);
 
 describe.runIf(kafka && pg)("service kit on real services", () => {
   let database: TestDatabase;

@@ -2,7 +2,7 @@
 // service, the typed outbox (schema-checked, headers as a direct publish, trace carried),
 // and a stop that runs in reverse order and never hangs past its grace period.
 import { createMemoryBus, type IncomingMessage, toMessage } from "@pw/bus";
-import { BusConfig, DatabaseConfig, HttpConfig, parseConfig, ServiceConfig } from "@pw/config";
+import { parseConfig, ServiceBaseConfig } from "@pw/config";
 import { createDb, type DbHandle, migrate, schema } from "@pw/db";
 import { ALL_TOPICS, envelope, type LeadScored, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
@@ -10,7 +10,7 @@ import { waitFor } from "@pw/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { InvalidEventError, runService, typedOutbox, withTrace } from "./index.ts";
 
-const KitConfig = ServiceConfig.and(HttpConfig(0)).and(BusConfig).and(DatabaseConfig);
+const KitConfig = ServiceBaseConfig(0);
 const config = (env: Record<string, string> = {}) => parseConfig(KitConfig, { PORT: "0", ...env });
 const silent = createLogger({ service: "test", level: "silent" });
 
