@@ -5,7 +5,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { join } from "node:path";
 import { createKafkaBus, publishEvents } from "@pw/bus";
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { ALL_TOPICS, Topics } from "@pw/events";
 import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

@@ -6,7 +6,8 @@
  */
 import { createHash } from "node:crypto";
 import { type ArmState, choose, type Decision } from "@pw/bandit";
-import { type Executor, schema } from "@pw/db";
+import type { Executor } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import type { PersonalisationFacts } from "@pw/events";
 import { and, eq } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";
@@ -68,7 +69,7 @@ export async function decideFor(
   const { policy } = ctx;
   const decision = choose(arms, policy, ctx.rng, pBest);
   const variant = playbook.find((v) => v.variantId === decision.armId)!;
-  const facts = lead.facts as PersonalisationFacts;
+  const { facts } = lead;
   const copy = await ctx.copywriter.write({ leadId: lead.leadId, variant, facts });
   const summaries = arms
     .filter((a) => a.status === "active")
@@ -83,7 +84,7 @@ export async function decideFor(
     requestId: requestIdFor("req", lead.leadId, lead.eventId),
     segment: lead.segment,
     variantId: decision.armId,
-    channel: variant.channel as "email",
+    channel: variant.channel,
     to: lead.email,
     subject: copy.subject,
     body: copy.body,
@@ -108,13 +109,13 @@ export async function decideFor(
 
 /** A nurture-track request for a lead that waited too long for capacity (not an experiment arm). */
 export function nurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) {
-  const facts = lead.facts as PersonalisationFacts;
+  const { facts } = lead;
   const waitedH = Math.round((now.getTime() - lead.queuedAt.getTime()) / 3_600_000);
   return outreachRequest(lead, {
     requestId: requestIdFor("nur", lead.leadId, lead.eventId),
     segment: lead.segment,
     variantId: variant.variantId,
-    channel: variant.channel as "email",
+    channel: variant.channel,
     to: lead.email,
     subject: render(variant.subjectTemplate, facts),
     body: render(variant.bodyTemplate, facts),

@@ -3,7 +3,8 @@
 // the queue at once — each lead requested once, capacity never overspent,
 // posterior counts exact.
 import { seededRng } from "@pw/bandit";
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { postgresFixture, type TestDatabase } from "@pw/testkit";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";

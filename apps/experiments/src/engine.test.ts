@@ -1,6 +1,7 @@
 // The engine on embedded PGlite with a seeded RNG and a controllable clock.
 import { seededRng } from "@pw/bandit";
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { envelope, type OutreachDispatched } from "@pw/events";
 import { and, asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -79,7 +80,7 @@ describe("experiment engine", () => {
     expect((await arms()).reduce((n, a) => n + a.exposures, 0)).toBe(1);
     // The decision keeps the state it was made in, for off-policy evaluation.
     const [decision] = await handle.db.select().from(schema.decisions);
-    const context = decision!.context as { arms: { id: string }[]; policy: { burnIn: number } };
+    const context = decision!.context!;
     expect(context.arms.map((a) => a.id)).toHaveLength(5);
     expect(context.policy.burnIn).toBeGreaterThan(0);
     expect(decision!.requestedAt).toEqual(clock);
@@ -384,7 +385,7 @@ describe("experiment engine", () => {
         .select()
         .from(schema.decisions)
         .where(eq(schema.decisions.segment, segment));
-      return (decision!.context as { arms: { id: string; prior?: { alpha: number } }[] }).arms;
+      return decision!.context!.arms;
     };
     await decideIn("veteran");
     // The veteran segment has learned: case_study converts at 20% over 1,000 sends.

@@ -3,7 +3,8 @@
 // and releasing it lets the leads that waited go out.
 import { seededRng } from "@pw/bandit";
 import { createKafkaBus, publishEvents } from "@pw/bus";
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { ALL_TOPICS, envelope, type OperatorCommand, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";

@@ -6,7 +6,8 @@
  * opt-outs and objections are guardrail evidence, and an opt-out puts the lead on
  * the do-not-contact list. Every posterior change is an atomic SQL increment.
  */
-import { markProcessed, schema } from "@pw/db";
+import { markProcessed } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";

@@ -4,7 +4,8 @@
  * (Events handled per topic and result are the kit's shared counter.)
  */
 import { DEFAULT_POLICY, posterior } from "@pw/bandit";
-import { type Db, schema } from "@pw/db";
+import type { Db } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import type { ServiceMetrics } from "@pw/service";
 import { sql } from "drizzle-orm";
 

@@ -1,6 +1,7 @@
 // Operator overrides and the engine's own suppression, on embedded PGlite.
 import { seededRng } from "@pw/bandit";
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { envelope, type OperatorCommand } from "@pw/events";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";

@@ -6,7 +6,8 @@
  * prioritise), and playbook edits (upsert, retire). Every change of a variant's
  * status or of the playbook is announced on `experiment.updates.v1`.
  */
-import { type Db, type Executor, markProcessed, schema } from "@pw/db";
+import { type Db, type Executor, markProcessed } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import type { OperatorCommand, OutreachRequested } from "@pw/events";
 import { and, eq, like } from "drizzle-orm";
 import { approvedSummary } from "./explain.ts";
@@ -71,7 +72,7 @@ export function operatorBuilder(o: {
       .where(eq(schema.queue.leadId, held.leadId));
     await consumeCapacity(tx, utcDay(at), perDay, true);
     await countExposure(tx, held.segment, held.variantId, at);
-    const request = held.pendingRequest as OutreachRequested;
+    const request = held.pendingRequest;
     const approved: OutreachRequested = {
       ...request,
       data: {

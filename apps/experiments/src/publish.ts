@@ -6,11 +6,13 @@
  */
 import type { Executor } from "@pw/db";
 import {
+  type Channel,
   type ExperimentUpdate,
   envelope,
   type OutreachRequested,
   type OutreachRequestedV1,
   Topics,
+  type VariantStatus,
 } from "@pw/events";
 import { outbox } from "./outbox.ts";
 
@@ -45,8 +47,8 @@ export async function statusChanged(
   change: {
     segment: string;
     variantId: string;
-    from: string;
-    to: string;
+    from: VariantStatus;
+    to: VariantStatus;
     reason: string;
     by: "engine" | "operator";
     at: Date;
@@ -60,8 +62,8 @@ export async function statusChanged(
       subject: `segment:${change.segment}`,
       data: {
         ...change,
-        from: change.from as "active",
-        to: change.to as "active",
+        from: change.from,
+        to: change.to,
         at: change.at.toISOString(),
       },
     }),
@@ -70,7 +72,7 @@ export async function statusChanged(
 
 export async function playbookChanged(
   tx: Executor,
-  change: { variantId: string; channel: string; change: "created" | "updated" | "retired" },
+  change: { variantId: string; channel: Channel; change: "created" | "updated" | "retired" },
   by: string,
   at: Date,
 ) {
@@ -82,7 +84,7 @@ export async function playbookChanged(
       // Keyed by variant, so one variant's changes stay in order. ("segment:*" was refused
       // by the topic's own subject rule; the typed outbox caught it.)
       subject: `playbook:${change.variantId}`,
-      data: { ...change, channel: change.channel as "email", by, at: at.toISOString() },
+      data: { ...change, by, at: at.toISOString() },
     }),
   );
 }

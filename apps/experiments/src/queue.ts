@@ -8,7 +8,8 @@
  * conditional increment, and the inbox makes a redelivered event count once.
  */
 import { probabilityBest } from "@pw/bandit";
-import { markProcessed, schema } from "@pw/db";
+import { markProcessed } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import type { LeadScored } from "@pw/events";
 import { and, asc, desc, eq, gte, lt, ne, or, sql } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";

@@ -6,7 +6,8 @@
  * reviewing at once see one another's changes in turn.
  */
 import { applySuppression, probabilityBest } from "@pw/bandit";
-import { type Executor, schema } from "@pw/db";
+import type { Executor } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { envelope } from "@pw/events";
 import { and, eq, sql } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";
@@ -96,9 +97,7 @@ export function reviewBuilder(ctx: EngineContext) {
                   pBest: pBest.get(a.id) ?? 0,
                   exposures: a.exposures,
                   successes: Math.round(a.successes),
-                  status: (suppressedNow.includes(a.id)
-                    ? "suppressed"
-                    : (row?.status ?? a.status)) as "active",
+                  status: suppressedNow.includes(a.id) ? "suppressed" : (row?.status ?? a.status),
                 };
               }),
               at: now().toISOString(),

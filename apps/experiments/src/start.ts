@@ -5,7 +5,7 @@
  * a clock. `main.ts`, the tests, `sim:engine` and the one-process demo all start it here.
  */
 import type { Rng } from "@pw/bandit";
-import { schema } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { Topics } from "@pw/events";
 import { runService, type SharedDeps } from "@pw/service";
 import { createStackAiClient } from "@pw/stackai";

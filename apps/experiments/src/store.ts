@@ -5,7 +5,8 @@
  * overspend.
  */
 import type { ArmState } from "@pw/bandit";
-import { type Executor, schema } from "@pw/db";
+import type { Executor } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { and, eq, lt, sql } from "drizzle-orm";
 import { DEFAULT_PLAYBOOK } from "./playbook.ts";
 
@@ -104,7 +105,7 @@ export async function loadArms(tx: Executor, segments: string[]): Promise<Map<st
       successes: r.successes,
       failures: r.failures,
       exposures: r.exposures,
-      status: r.status as ArmState["status"],
+      status: r.status,
     });
     bySegment.set(r.segment, list);
   }

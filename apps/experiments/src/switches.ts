@@ -3,7 +3,8 @@
  * (decisions wait for an operator). Operator commands write them; the engine reads
  * them before each drain.
  */
-import { type Executor, schema } from "@pw/db";
+import type { Executor } from "@pw/db";
+import * as schema from "@pw/db/experiments";
 import { eq } from "drizzle-orm";
 
 export const KILL_SWITCH = "kill_switch";

@@ -10,7 +10,8 @@
  * both publish; the event id is derived from the webhook id, so consumers'
  * inboxes drop the copy.
  */
-import { type Db, schema } from "@pw/db";
+import type { Db } from "@pw/db";
+import * as schema from "@pw/db/ingest";
 import { inArray } from "drizzle-orm";
 
 type Waiter<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
@@ -46,10 +47,12 @@ export function batcher<K, R>(run: (keys: K[]) => Promise<Map<K, R>>, maxBatch =
     });
 }
 
+type Receipt = Pick<typeof schema.webhookReceipts.$inferInsert, "webhookId" | "source" | "eventId">;
+
 export type Receipts = {
   /** True when this webhook id was already accepted. */
   seen(webhookId: string): Promise<boolean>;
-  record(receipt: { webhookId: string; source: string; eventId: string }): Promise<void>;
+  record(receipt: Receipt): Promise<void>;
 };
 
 export function createReceipts(db: Db): Receipts {
@@ -62,7 +65,7 @@ export function createReceipts(db: Db): Receipts {
     const found = new Set(rows.map((r) => r.id));
     return new Map(ids.map((id) => [id, found.has(id)]));
   });
-  const receipts = new Map<string, { source: string; eventId: string }>();
+  const receipts = new Map<string, Omit<Receipt, "webhookId">>();
   const record = batcher<string, true>(async (ids) => {
     const values = ids.map((webhookId) => ({ webhookId, ...receipts.get(webhookId)! }));
     for (const id of ids) receipts.delete(id);

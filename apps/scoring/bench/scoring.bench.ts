@@ -5,7 +5,8 @@
 // events, and JSON.parse of the event for the model's cost.
 import os from "node:os";
 import { createKafkaBus, publishEvents, subscribeTopic } from "@pw/bus";
-import { createDb, markProcessed, migrate, schema } from "@pw/db";
+import { createDb, markProcessed, migrate } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { ALL_TOPICS, Topics } from "@pw/events";
 import { postgresFixture } from "@pw/testkit";
 import { isNotNull } from "drizzle-orm";

@@ -4,7 +4,7 @@
  * next row and the `lead.scored.v1` to emit when the change is material — and
  * what an outreach outcome counts and teaches.
  */
-import type { schema } from "@pw/db";
+import type * as schema from "@pw/db/scoring";
 import { envelope, type LeadScoredV1, type OutreachOutcomeV1 } from "@pw/events";
 import { scoreFeatures } from "./model/builtin.ts";
 import {
@@ -102,7 +102,7 @@ export function decide(input: {
     existing?.score != null && existing.tier && existing.segment
       ? {
           score: existing.score,
-          tier: existing.tier as LeadScoredV1["data"]["tier"],
+          tier: existing.tier,
           segment: existing.segment,
         }
       : undefined;

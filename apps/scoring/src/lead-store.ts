@@ -4,7 +4,8 @@
  * lead rows and outbox events written back — one statement each, however many
  * events a transaction applies.
  */
-import { type Executor, schema } from "@pw/db";
+import type { Executor } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { Topics } from "@pw/events";
 import { and, desc, gte, inArray, sql } from "drizzle-orm";
 import type { LeadRow, ScoredEvent } from "./decision.ts";
@@ -16,8 +17,8 @@ import type { StoredProfile } from "./profile.ts";
 export type LeadState = { row: LeadRow | undefined; signals: Signal[] };
 export type NewSignal = typeof schema.signals.$inferInsert;
 
-export const profileOf = (row: LeadRow | undefined) => (row?.profile as StoredProfile) ?? {};
-export const engagementOf = (row: LeadRow | undefined) => (row?.engagement as Engagement) ?? {};
+export const profileOf = (row: LeadRow | undefined): StoredProfile => row?.profile ?? {};
+export const engagementOf = (row: LeadRow | undefined): Engagement => row?.engagement ?? {};
 
 /** Marks the events processed by `consumer`; returns the ids seen for the first time. */
 export async function claimEvents(

@@ -4,7 +4,8 @@
  * caller's transaction (row-locked, so replicas serialise); rollback activates
  * a copy of an older version. Lead events read a cached copy refreshed often.
  */
-import { type Executor, schema } from "@pw/db";
+import type { Executor } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { desc, eq } from "drizzle-orm";
 import { INITIAL_WEIGHTS, type Weights } from "./model/builtin.ts";
 

@@ -1,5 +1,5 @@
 /** scoring's outbox: events enqueued here are checked against their topic's schema and relayed by the kit. */
-import { schema } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { typedOutbox } from "@pw/service";
 
 export const outbox = typedOutbox(schema.scoringOutbox);

@@ -3,11 +3,12 @@
  * events by the time they happened, its recent intent signals, and the facts
  * outreach may quote. No I/O: lead-store.ts reads and writes, this decides.
  */
+import type { StoredProfile } from "@pw/db/scoring";
 import type { IntentSignalV1, LeadEvent, LeadScoredV1 } from "@pw/events";
 import { type Profile, painPointFor, SIGNAL_WEIGHTS, type Signal } from "./model/features.ts";
 
 /** Each field remembers the `occurredAt` it came from (column `scoring.leads.profile`). */
-export type StoredProfile = Record<string, { value: unknown; at: string }>;
+export type { StoredProfile };
 
 /** A lead event that says something about a lead (everything but the unknown one). */
 export type KnownLeadEvent = Exclude<LeadEvent, { type: "lead.unknown_event.v1" }>;
@@ -51,7 +52,9 @@ export function signalWindowStart(now: Date): Date {
   return new Date(now.getTime() - SIGNAL_WINDOW_DAYS * 86_400_000);
 }
 
-export function signalOf(event: IntentSignalV1): Signal {
+export function signalOf(
+  event: IntentSignalV1,
+): Signal & { kind: IntentSignalV1["data"]["signal"] } {
   return {
     kind: event.data.signal,
     occurredAt: new Date(event.data.occurredAt),

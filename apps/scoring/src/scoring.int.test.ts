@@ -2,7 +2,8 @@
 // events in → scores out, duplicates and out-of-order events, a consumer that dies
 // mid-batch, and relayed events that carry the same headers as a direct publish.
 import { createKafkaBus, type IncomingMessage, publishEvents, toMessage } from "@pw/bus";
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { ALL_TOPICS, type LeadEvent, type LeadScored, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
@@ -141,7 +142,7 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
       .select()
       .from(schema.leads)
       .where((await import("drizzle-orm")).eq(schema.leads.leadId, "lead-0"));
-    expect((row!.profile as Record<string, { value: string }>).title?.value).toBe("VP Sales");
+    expect(row!.profile.title?.value).toBe("VP Sales");
     expect(scored.find((s) => s.key === "lead-0")?.tier).toBe("warm");
 
     // A relayed lead.scored.v1 carries exactly the headers of a direct publish, and the

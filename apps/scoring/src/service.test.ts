@@ -1,6 +1,7 @@
 // The scoring service on embedded PGlite: profile merging, material changes,
 // idempotency, learning and rollback, and stackAI fallback.
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { createStackAiClient } from "@pw/stackai";
 import { startStackAiServer } from "@pw/stackai/test-server";
 import { asc, eq } from "drizzle-orm";
@@ -87,7 +88,7 @@ describe("scoring service", () => {
     await service.handleLeadEvent(
       crmEvent("l3", T(48), { title: "Engineer", company: "OldCo", industry: "SaaS" }),
     );
-    const profile = (await lead("l3")).profile as Record<string, { value: unknown }>;
+    const { profile } = await lead("l3");
     expect(profile.title?.value).toBe("CTO");
     expect(profile.company?.value).toBe("NewCo");
     expect(profile.industry?.value).toBe("SaaS"); // fields the newer event did not carry still merge in
@@ -152,10 +153,7 @@ describe("scoring service", () => {
     expect(emittedB).toEqual(emittedA);
     const strip = (rows: typeof rowsA) => rows.map(({ updatedAt: _u, ...r }) => r);
     expect(strip(rowsB)).toEqual(strip(rowsA));
-    expect(
-      (rowsB.find((r) => r.leadId === "b1")!.profile as Record<string, { value: string }>).title
-        ?.value,
-    ).toBe("Engineer");
+    expect(rowsB.find((r) => r.leadId === "b1")!.profile.title?.value).toBe("Engineer");
   });
 
   it("falls back to the built-in model when stackAI fails, recording why", async () => {

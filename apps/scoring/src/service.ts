@@ -6,7 +6,8 @@
  * emitted event describes a rolled-back change. The rules are pure
  * (profile.ts, decision.ts); the SQL is lead-store.ts; stackAI is vendor.ts.
  */
-import { type Db, type Executor, markProcessed, schema } from "@pw/db";
+import { type Db, type Executor, markProcessed } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import type { LeadEvent, OutreachOutcome } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { continueTrace } from "@pw/service";

@@ -3,7 +3,7 @@
  * scores from `lead.events.v1` and `outreach.outcomes.v1`, `lead.scored.v1` out through
  * the outbox. `main.ts`, the tests, the benchmark and the one-process demo all start it here.
  */
-import { schema } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { Topics } from "@pw/events";
 import { runService, type SharedDeps } from "@pw/service";
 import { createStackAiClient } from "@pw/stackai";

@@ -11,10 +11,12 @@ import { drizzle as drizzlePg } from "drizzle-orm/node-postgres";
 import type { PgDatabase, PgQueryResultHKT } from "drizzle-orm/pg-core";
 import { drizzle as drizzlePglite } from "drizzle-orm/pglite";
 import pg from "pg";
-import * as schema from "./schema/index.ts";
 
-export type Schema = typeof schema;
-export type Db = PgDatabase<PgQueryResultHKT, Schema>;
+/**
+ * No relational schema: `db.query.<table>` would hand every service every table. A
+ * service reaches its own tables through `@pw/db/<owner>` and the query builder.
+ */
+export type Db = PgDatabase<PgQueryResultHKT>;
 /** What `db.transaction(fn)` hands `fn`. */
 export type Tx = Parameters<Parameters<Db["transaction"]>[0]>[0];
 /** Anything that can run a query: the database or a transaction. */
@@ -36,13 +38,13 @@ export async function createDb(options: DbOptions): Promise<DbHandle> {
     });
     // A pool error on an idle client must not crash the process; the next query reports it.
     pool.on("error", () => {});
-    const db = drizzlePg(pool, { schema, casing: "snake_case" }) as unknown as Db;
+    const db = drizzlePg(pool, { casing: "snake_case" }) as unknown as Db;
     return { db, driver: "pg", close: () => pool.end() };
   }
   if (options.dir) await mkdir(options.dir, { recursive: true });
   const client = options.dir ? new PGlite(options.dir) : new PGlite();
   await client.waitReady;
-  const db = drizzlePglite(client, { schema, casing: "snake_case" }) as unknown as Db;
+  const db = drizzlePglite(client, { casing: "snake_case" }) as unknown as Db;
   return { db, driver: "pglite", close: () => client.close() };
 }
 

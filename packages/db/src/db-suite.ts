@@ -15,13 +15,26 @@ import { leads, scoringInbox, scoringOutbox } from "./schema/scoring.ts";
 
 export type DbTarget = { open(): Promise<DbHandle>; cleanup?(): Promise<void> };
 
-const event = (key: string, n: number) => ({
-  eventId: randomUUID(),
-  topic: "lead.scored.v1",
-  key,
-  payload: { n, key },
-  headers: { "ce-type": "lead.scored.v1" },
-});
+// An envelope whose data carries the test's sequence number (the outbox never reads `data`).
+const event = (key: string, n: number) => {
+  const eventId = randomUUID();
+  return {
+    eventId,
+    topic: "lead.scored.v1",
+    key,
+    payload: {
+      specversion: "1.0" as const,
+      id: eventId,
+      source: "pw://db-test",
+      time: new Date().toISOString(),
+      subject: key,
+      datacontenttype: "application/json" as const,
+      type: "lead.scored.v1",
+      data: { n },
+    },
+    headers: { "ce-type": "lead.scored.v1" },
+  };
+};
 
 export function dbSuite(name: string, target: () => DbTarget) {
   describe(`db suite: ${name}`, () => {
@@ -79,7 +92,7 @@ export function dbSuite(name: string, target: () => DbTarget) {
       });
       expect(await relay.drainOnce()).toBe(2);
       expect(await relay.drainOnce()).toBe(0);
-      expect(published.map((r) => JSON.parse(r.value).n)).toEqual([1, 2]);
+      expect(published.map((r) => JSON.parse(r.value).data.n)).toEqual([1, 2]);
       expect(
         published.every(
           (r) => r.key === "lead-commit" && r.headers["ce-type"] === "lead.scored.v1",
@@ -109,7 +122,7 @@ export function dbSuite(name: string, target: () => DbTarget) {
         pollIntervalMs: 10,
         publish: async (records) => {
           if (!brokerUp) throw new Error("broker unavailable");
-          published.push(...records.map((r) => JSON.parse(r.value).n));
+          published.push(...records.map((r) => JSON.parse(r.value).data.n));
         },
       });
       await expect(relay.drainOnce()).rejects.toThrow("broker unavailable");
@@ -149,7 +162,7 @@ export function dbSuite(name: string, target: () => DbTarget) {
       const published: number[] = [];
       const publish = async (records: RelayRecord[]) => {
         await new Promise((r) => setTimeout(r, 5));
-        published.push(...records.map((r) => JSON.parse(r.value).n));
+        published.push(...records.map((r) => JSON.parse(r.value).data.n));
       };
       const a = createOutboxRelay({ db: handle.db, table: scoringOutbox, publish, batchSize: 25 });
       const b = createOutboxRelay({ db: handle.db, table: scoringOutbox, publish, batchSize: 25 });

@@ -1,4 +1,8 @@
-/** Database access for every service: schemas, clients (pg + PGlite), migrations, outbox, inbox. */
+/**
+ * Database access for every service: clients (pg + PGlite), migrations, outbox, inbox.
+ * Tables are not exported here: each service imports its own from `@pw/db/<owner>`
+ * (ingest, scoring, experiments, dispatch, gateway), and biome.json refuses another's.
+ */
 export {
   createDb,
   type Db,
@@ -26,5 +30,4 @@ export {
   pruneOutbox,
   type RelayRecord,
 } from "./outbox.ts";
-export * as schema from "./schema/index.ts";
 export type { InboxTable, OutboxTable } from "./schema/messaging.ts";

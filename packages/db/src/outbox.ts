@@ -7,6 +7,7 @@
  * nothing rolled back is ever published.
  */
 
+import type { AnyEnvelope } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { asc, inArray, isNull, lt, sql } from "drizzle-orm";
 import type { Db, Executor } from "./client.ts";
@@ -16,7 +17,8 @@ export type OutboxEvent = {
   eventId: string;
   topic: string;
   key: string;
-  payload: unknown;
+  /** The whole envelope, as published. */
+  payload: AnyEnvelope;
   headers?: Record<string, string>;
 };
 

@@ -2,9 +2,10 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_POLICY } from "@pw/bandit";
+import type { DecisionContext as StoredContext } from "@pw/db/experiments";
 import type { World } from "@pw/simulator";
-import { afterAll, describe, expect, it } from "vitest";
-import { readJsonl, toJsonl } from "./decision-log.ts";
+import { afterAll, describe, expect, expectTypeOf, it } from "vitest";
+import { type DecisionContext, readJsonl, toJsonl } from "./decision-log.ts";
 import { simulateLogs } from "./simulate.ts";
 
 const dir = await mkdtemp(join(tmpdir(), "pw-ope-log-"));
@@ -70,5 +71,10 @@ describe("JSONL decision logs", () => {
     await expect(readJsonl(file)).rejects.toThrow(`${file}:2: variant_id:`);
     await writeFile(file, "not json\n");
     await expect(readJsonl(file)).rejects.toThrow(`${file}:1: not valid JSON`);
+  });
+
+  it("reads the context the engine stores in experiments.decisions.context", () => {
+    // Checked by `pnpm typecheck`: a field renamed or added on either side fails it.
+    expectTypeOf<StoredContext>().toEqualTypeOf<DecisionContext>();
   });
 });

@@ -3,7 +3,8 @@
 // and a stop that runs in reverse order and never hangs past its grace period.
 import { createMemoryBus, type IncomingMessage, toMessage } from "@pw/bus";
 import { parseConfig, ServiceBaseConfig } from "@pw/config";
-import { createDb, type DbHandle, migrate, schema } from "@pw/db";
+import { createDb, type DbHandle, migrate } from "@pw/db";
+import * as schema from "@pw/db/scoring";
 import { ALL_TOPICS, envelope, type LeadScored, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { waitFor } from "@pw/testkit";

@@ -7,7 +7,8 @@
  * one dedupe key, persisted like webhook ids — no duplicates across restarts.
  */
 import { type Bus, toMessage } from "@pw/bus";
-import { type Db, schema } from "@pw/db";
+import type { Db } from "@pw/db";
+import * as schema from "@pw/db/ingest";
 import type { LightfieldRecord } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { eq } from "drizzle-orm";
@@ -23,7 +24,7 @@ const SINGULAR: Record<string, string> = {
   meetings: "meeting",
 };
 
-type Cursor = { updatedSince?: string };
+type Cursor = schema.PollerCursor;
 
 export type PollerOptions = {
   client: LightfieldClient;
@@ -47,7 +48,7 @@ export function createPoller(options: PollerOptions) {
       .select()
       .from(schema.pollerCursors)
       .where(eq(schema.pollerCursors.name, `lightfield:${type}`));
-    return (row?.cursor as Cursor | undefined) ?? {};
+    return row?.cursor ?? {};
   }
 
   async function saveCursor(type: string, cursor: Cursor) {

@@ -1,4 +1,11 @@
 /** Tables owned by apps/experiments (Postgres schema `experiments`). */
+
+import type {
+  Channel,
+  DecisionExplanation,
+  OutreachRequested,
+  PersonalisationFacts,
+} from "@pw/events";
 import {
   boolean,
   index,
@@ -14,10 +21,35 @@ import { inboxTable, outboxTable } from "./messaging.ts";
 
 export const experiments = pgSchema("experiments");
 
+type BetaPrior = { alpha: number; beta: number };
+const ARM_STATUSES = ["active", "suppressed", "paused"] as const;
+/** A variant's standing in one segment (`arms.status`). */
+export type ArmStatus = (typeof ARM_STATUSES)[number];
+
+/**
+ * `decisions.context`: the segment's arms and the policy options as the engine saw them
+ * when it decided (an `ArmState[]` and `PolicyOptions` from @pw/bandit), so `pnpm ope`
+ * can replay another policy on the same knowledge.
+ */
+export type DecisionContext = {
+  arms: {
+    id: string;
+    successes: number;
+    failures: number;
+    exposures: number;
+    status: ArmStatus;
+    /** The arm's own (pooled) prior, when the engine used one. */
+    prior?: BetaPrior;
+  }[];
+  policy: { burnIn: number; floor: number; prior: BetaPrior; draws: number; sharpen?: number };
+};
+
 /** Message variants per channel, editable by operators. */
 export const playbook = experiments.table("playbook", {
   variantId: text().primaryKey(),
-  channel: text().notNull(),
+  channel: text({
+    enum: ["email", "linkedin", "slack", "in_app"] as const satisfies readonly Channel[],
+  }).notNull(),
   /** The angle in one word: pain_point, social_proof, roi, short_question, case_study… */
   angle: text().notNull(),
   /** Templates with `{{firstName}}`-style slots filled from the lead's facts. */
@@ -30,7 +62,9 @@ export const playbook = experiments.table("playbook", {
   /** A follow-up written for one first-touch variant; null = follows any variant. */
   parentVariantId: text(),
   /** experiment (bandit arm) | nurture (low-touch track for leads that did not get capacity). */
-  track: text().notNull().default("experiment"),
+  track: text({ enum: ["experiment", "nurture"] })
+    .notNull()
+    .default("experiment"),
   retired: boolean().notNull().default(false),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
@@ -50,8 +84,7 @@ export const arms = experiments.table(
     negativeReplies: integer().notNull().default(0),
     /** When the evidence was last decayed (campaigns configured to forget, for drift). */
     decayedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-    /** active | suppressed | paused */
-    status: text().notNull().default("active"),
+    status: text({ enum: ARM_STATUSES }).notNull().default("active"),
     statusReason: text(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
@@ -67,14 +100,23 @@ export const decisions = experiments.table(
     leadId: text().notNull(),
     segment: text().notNull(),
     variantId: text().notNull(),
-    policy: text().notNull(),
+    /** How the bandit picked the variant (the explanation's policy, bar operator/fixed). */
+    policy: text({
+      enum: [
+        "burn_in",
+        "thompson",
+        "floor",
+      ] as const satisfies readonly DecisionExplanation["policy"][],
+    }).notNull(),
     propensity: real().notNull(),
     decidedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     /**
      * pending_approval | requested | rejected (approval mode holds decisions for an
      * operator) | not_sent (dispatch skipped or failed it: not a send, not a failure).
      */
-    state: text().notNull().default("requested"),
+    state: text({ enum: ["pending_approval", "requested", "rejected", "not_sent"] })
+      .notNull()
+      .default("requested"),
     /** When the request went out (the attribution window starts here); null while pending. */
     requestedAt: timestamp({ withTimezone: true }),
     /**
@@ -82,9 +124,9 @@ export const decisions = experiments.table(
      * status, prior) and policy options — so `pnpm ope` can ask what another policy
      * would have done with the same knowledge.
      */
-    context: jsonb(),
+    context: jsonb().$type<DecisionContext>(),
     /** The outreach.requested.v1 envelope, kept while a decision waits for approval. */
-    pendingRequest: jsonb(),
+    pendingRequest: jsonb().$type<OutreachRequested>(),
     /**
      * Set once the decision counted in the posterior: as a success when the reward
      * outcome arrived inside the attribution window, as a failure when the window closed
@@ -99,7 +141,7 @@ export const decisions = experiments.table(
 /**
  * Leads waiting for send capacity, highest priority first. A lead is queued once;
  * a rescore while waiting updates its score. Every row ends requested, nurtured,
- * pending approval or rejected — never silently dropped.
+ * pending approval, rejected or on the do-not-contact list — never silently dropped.
  */
 export const queue = experiments.table(
   "queue",
@@ -112,10 +154,13 @@ export const queue = experiments.table(
     /** Operator "prioritise": added to the priority so the lead goes first. */
     boost: real().notNull().default(0),
     email: text().notNull(),
-    facts: jsonb().notNull(),
+    facts: jsonb().$type<PersonalisationFacts>().notNull(),
     traceparent: text(),
-    /** queued | requested | pending_approval | nurture | rejected */
-    status: text().notNull().default("queued"),
+    status: text({
+      enum: ["queued", "requested", "pending_approval", "nurture", "rejected", "do_not_contact"],
+    })
+      .notNull()
+      .default("queued"),
     queuedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     resolvedAt: timestamp({ withTimezone: true }),
     note: text(),
@@ -131,7 +176,7 @@ export const sendCapacity = experiments.table("send_capacity", {
 
 /** Operator switches that hold across restarts (kill switch, approval mode). */
 export const settings = experiments.table("settings", {
-  key: text().primaryKey(),
+  key: text({ enum: ["kill_switch", "approval_mode"] }).primaryKey(),
   enabled: boolean().notNull(),
   /** Who set it and why (operators are accountable for overrides). */
   by: text().notNull(),

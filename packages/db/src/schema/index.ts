@@ -1,4 +1,4 @@
-/** Every table, grouped by the service that owns it. */
+/** Every table, for drizzle-kit (drizzle.config.ts). Services import their own from `@pw/db/<owner>`. */
 export * from "./dispatch.ts";
 export * from "./experiments.ts";
 export * from "./gateway.ts";

@@ -4,11 +4,14 @@ import { inboxTable, outboxTable } from "./messaging.ts";
 
 export const ingest = pgSchema("ingest");
 
+/** Where a poll resumes: records updated at or after this time (ISO 8601). */
+export type PollerCursor = { updatedSince?: string };
+
 /** One row per accepted webhook delivery: a repeated `webhook-id` is acknowledged once. */
 export const webhookReceipts = ingest.table("webhook_receipts", {
   webhookId: text().primaryKey(),
-  /** Route it came in on: lightfield | signals | outcomes. */
-  source: text().notNull(),
+  /** The webhook route it came in on, or the Lightfield poller (ids `lfpoll_…`). */
+  source: text({ enum: ["lightfield", "signals", "outcomes", "lightfield_poller"] }).notNull(),
   /** The envelope id it was published as. */
   eventId: text().notNull(),
   receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
@@ -17,7 +20,7 @@ export const webhookReceipts = ingest.table("webhook_receipts", {
 /** Where the Lightfield poller got to, per object type, so a restart resumes. */
 export const pollerCursors = ingest.table("poller_cursors", {
   name: text().primaryKey(),
-  cursor: jsonb().notNull(),
+  cursor: jsonb().$type<PollerCursor>().notNull(),
   updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });
 

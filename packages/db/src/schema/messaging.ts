@@ -3,6 +3,7 @@
  * reads another's). The outbox makes "change state + emit event" one
  * transaction; the inbox makes a handler idempotent under redelivery.
  */
+import type { AnyEnvelope } from "@pw/events";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -26,7 +27,7 @@ export function outboxTable(schema: PgSchema<string>) {
       /** Partition key (the lead id). */
       key: text().notNull(),
       /** The whole envelope, as published. */
-      payload: jsonb().notNull(),
+      payload: jsonb().$type<AnyEnvelope>().notNull(),
       headers: jsonb().$type<Record<string, string>>().notNull().default({}),
       createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
       /** Null until the broker acknowledged it. */

@@ -1,4 +1,6 @@
 /** Tables owned by apps/scoring (Postgres schema `scoring`). */
+
+import type { IntentSignalKind, Tier } from "@pw/events";
 import {
   boolean,
   index,
@@ -14,20 +16,23 @@ import { inboxTable, outboxTable } from "./messaging.ts";
 
 export const scoring = pgSchema("scoring");
 
+/** A lead's merged profile: each field with the `occurredAt` of the event it came from. */
+export type StoredProfile = Record<string, { value: unknown; at: string }>;
+
 export const leads = scoring.table("leads", {
   leadId: text().primaryKey(),
   /**
    * Merged profile: `{ field: { value, at } }` — each field remembers the `occurredAt`
    * it came from, so an older event never overwrites newer data.
    */
-  profile: jsonb().notNull().default({}),
+  profile: jsonb().$type<StoredProfile>().notNull().default({}),
   /** Engagement with past outreach: counts per outcome kind. */
   engagement: jsonb().$type<Record<string, number>>().notNull().default({}),
   /** False once the lead unsubscribed, bounced hard or withdrew consent. */
   contactable: boolean().notNull().default(true),
   /** Score, tier and segment as last emitted on `lead.scored.v1` (material-change detection). */
   score: real(),
-  tier: text(),
+  tier: text({ enum: ["hot", "warm", "cold"] as const satisfies readonly Tier[] }),
   segment: text(),
   /** Optimistic concurrency: bumped on every update. */
   version: integer().notNull().default(0),
@@ -40,7 +45,15 @@ export const signals = scoring.table(
   {
     leadId: text().notNull(),
     eventId: text().notNull(),
-    kind: text().notNull(),
+    kind: text({
+      enum: [
+        "page_viewed",
+        "pricing_viewed",
+        "demo_requested",
+        "trial_started",
+        "form_submitted",
+      ] as const satisfies readonly IntentSignalKind[],
+    }).notNull(),
     url: text(),
     occurredAt: timestamp({ withTimezone: true }).notNull(),
   },
