@@ -36,15 +36,8 @@ export async function startExperiments(
         rewrite: config.stackai.rewrite && createStackAiClient(config.stackai.rewrite),
         intent: config.stackai.intent && createStackAiClient(config.stackai.intent),
       };
-      for (const [flow, client] of Object.entries(clients)) {
-        if (client) kit.onStop(`stackai-${flow}`, () => client.close());
-        kit.check(`stackai_${flow}`, async () => {
-          if (!client) return { status: "not_configured" };
-          return client.breakerState() === "open"
-            ? { status: "down", reason: "circuit open; built-in fallback in use" }
-            : { status: "ok" };
-        });
-      }
+      kit.vendor("stackai_rewrite", clients.rewrite || undefined, "the template copy is sent");
+      kit.vendor("stackai_intent", clients.intent || undefined, "replies are classified by rules");
       const { relay } = kit.messaging({
         outbox: schema.experimentsOutbox,
         inbox: schema.experimentsInbox,

@@ -33,17 +33,7 @@ export async function startScoring(
     build: async (kit) => {
       await ensureInitialModel(kit.db);
       const stackai = config.stackai ? createStackAiClient(config.stackai) : undefined;
-      if (stackai) kit.onStop("stackai", () => stackai.close());
-      kit.check("stackai", async () => {
-        if (!stackai) return { status: "not_configured" };
-        const state = stackai.breakerState();
-        return state === "open"
-          ? {
-              status: "down",
-              reason: "circuit open after repeated failures; built-in model scores",
-            }
-          : { status: "ok" };
-      });
+      kit.vendor("stackai", stackai, "the built-in model scores");
       const scores = kit.metrics.counter(
         "pw_scoring_scores_total",
         "Scores computed, by scorer and whether it was a fallback",

@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, queryRows } from "./client.ts";
 import { markProcessed } from "./inbox.ts";
 import { MIGRATIONS_FOLDER, migrate } from "./migrate.ts";
-import { createOutboxRelay, enqueue, type RelayRecord } from "./outbox.ts";
+import { enqueue } from "./outbox.ts";
 import { leads, scoringInbox, scoringOutbox } from "./schema/scoring.ts";
 
 export type DbTarget = { open(): Promise<DbHandle>; cleanup?(): Promise<void> };
@@ -71,107 +71,12 @@ export function dbSuite(name: string, target: () => DbTarget) {
       expect(applied[0]?.n).toBe(journal.entries.length);
     });
 
-    it("publishes what a transaction committed, in order, and nothing it rolled back", async () => {
-      await clearOutbox();
-      await handle.db.transaction(async (tx) => {
-        await tx.insert(leads).values({ leadId: "lead-commit", score: 10 });
-        await enqueue(tx, scoringOutbox, [event("lead-commit", 1), event("lead-commit", 2)]);
-      });
-      await expect(
-        handle.db.transaction(async (tx) => {
-          await tx.insert(leads).values({ leadId: "lead-rollback", score: 10 });
-          await enqueue(tx, scoringOutbox, [event("lead-rollback", 1)]);
-          throw new Error("handler failed after writing");
-        }),
-      ).rejects.toThrow("handler failed");
-      const published: RelayRecord[] = [];
-      const relay = createOutboxRelay({
-        db: handle.db,
-        table: scoringOutbox,
-        publish: async (r) => void published.push(...r),
-      });
-      expect(await relay.drainOnce()).toBe(2);
-      expect(await relay.drainOnce()).toBe(0);
-      expect(published.map((r) => JSON.parse(r.value).data.n)).toEqual([1, 2]);
-      expect(
-        published.every(
-          (r) => r.key === "lead-commit" && r.headers["ce-type"] === "lead.scored.v1",
-        ),
-      ).toBe(true);
-      const rolledBack = await handle.db
-        .select()
-        .from(leads)
-        .where(eq(leads.leadId, "lead-rollback"));
-      expect(rolledBack).toEqual([]);
-    });
-
-    it("keeps rows when the broker is down and publishes them once it is back", async () => {
-      await clearOutbox();
-      await handle.db.transaction((tx) =>
-        enqueue(
-          tx,
-          scoringOutbox,
-          [1, 2, 3].map((n) => event("lead-outage", n)),
-        ),
-      );
-      let brokerUp = false;
-      const published: number[] = [];
-      const relay = createOutboxRelay({
-        db: handle.db,
-        table: scoringOutbox,
-        pollIntervalMs: 10,
-        publish: async (records) => {
-          if (!brokerUp) throw new Error("broker unavailable");
-          published.push(...records.map((r) => JSON.parse(r.value).data.n));
-        },
-      });
-      await expect(relay.drainOnce()).rejects.toThrow("broker unavailable");
-      const pending = await handle.db.$count(
-        scoringOutbox,
-        sql`${scoringOutbox.publishedAt} is null`,
-      );
-      expect(pending).toBe(3);
-      relay.start();
-      await new Promise((r) => setTimeout(r, 50));
-      brokerUp = true;
-      const deadline = Date.now() + 10_000;
-      while (published.length < 3 && Date.now() < deadline)
-        await new Promise((r) => setTimeout(r, 20));
-      await relay.stop();
-      expect(published).toEqual([1, 2, 3]);
-    });
-
     it("ignores a repeated event id in the outbox (a retried transaction emits once)", async () => {
       await clearOutbox();
       const e = event("lead-retry", 1);
       await handle.db.transaction((tx) => enqueue(tx, scoringOutbox, [e]));
       await handle.db.transaction((tx) => enqueue(tx, scoringOutbox, [e]));
       expect(await handle.db.$count(scoringOutbox)).toBe(1);
-    });
-
-    it("two relays draining at once publish every row exactly once", async () => {
-      await clearOutbox();
-      const total = 300;
-      await handle.db.transaction((tx) =>
-        enqueue(
-          tx,
-          scoringOutbox,
-          Array.from({ length: total }, (_, i) => event(`lead-${i % 7}`, i)),
-        ),
-      );
-      const published: number[] = [];
-      const publish = async (records: RelayRecord[]) => {
-        await new Promise((r) => setTimeout(r, 5));
-        published.push(...records.map((r) => JSON.parse(r.value).data.n));
-      };
-      const a = createOutboxRelay({ db: handle.db, table: scoringOutbox, publish, batchSize: 25 });
-      const b = createOutboxRelay({ db: handle.db, table: scoringOutbox, publish, batchSize: 25 });
-      const drain = async (r: typeof a) => {
-        while ((await r.drainOnce()) > 0) {}
-      };
-      await Promise.all([drain(a), drain(b)]);
-      expect(published.length).toBe(total);
-      expect(new Set(published).size).toBe(total);
     });
 
     it("an event processed twice changes state once (inbox in the same transaction)", async () => {

@@ -22,12 +22,8 @@ export {
   SchemaNotCurrentError,
 } from "./migrate.ts";
 export {
-  createOutboxRelay,
   enqueue,
   type OutboxEvent,
-  type OutboxRelay,
-  type OutboxRelayOptions,
   pruneOutbox,
-  type RelayRecord,
 } from "./outbox.ts";
 export type { InboxTable, OutboxTable } from "./schema/messaging.ts";

@@ -72,6 +72,15 @@ export type ServiceKit = {
   every(name: string, ms: number, fn: () => Promise<unknown>): void;
   check(name: string, run: () => Promise<CheckResult>, options?: { required?: boolean }): void;
   beforeScrape(fn: () => Promise<void>): void;
+  /**
+   * A vendor client with a local fallback (never required for readiness): reported
+   * `not_configured` without a client, `down` while its breaker is open, closed at stop.
+   */
+  vendor(
+    name: string,
+    client: { breakerState(): string; close(): Promise<unknown> } | undefined,
+    fallback: string,
+  ): void;
   /** Stopped after subscriptions and timers, before the bus and database; reverse order. */
   onStop(name: string, fn: () => Promise<unknown> | unknown): void;
 };
@@ -229,6 +238,19 @@ export async function runService<T extends object>(spec: {
       check: (checkName, run, options) =>
         checks.push({ name: checkName, required: options?.required ?? false, run }),
       beforeScrape: (fn) => void scrapers.push(fn),
+      vendor: (vendorName, client, fallback) => {
+        if (client) stopHooks.push({ name: vendorName, run: () => client.close() });
+        checks.push({
+          name: vendorName,
+          required: false,
+          run: async () => {
+            if (!client) return { status: "not_configured" };
+            return client.breakerState() === "open"
+              ? { status: "down", reason: `circuit open after repeated failures; ${fallback}` }
+              : { status: "ok" };
+          },
+        });
+      },
       onStop: (hookName, fn) => void stopHooks.push({ name: hookName, run: fn }),
     };
 
