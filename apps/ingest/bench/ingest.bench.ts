@@ -147,6 +147,13 @@ console.error(
 const { postgresFixture } = await import("@pw/testkit");
 const pg = await postgresFixture();
 const database = await pg!.createDatabase("pw_bench_ingest");
+// What `pnpm db:migrate` does before a deployment starts: services refuse a stale schema.
+{
+  const { createDb, migrate } = await import("@pw/db");
+  const handle = await createDb({ driver: "pg", url: database.url });
+  await migrate(handle);
+  await handle.close();
+}
 const ingestPort = await freePort();
 const ingest = await startChild(join(import.meta.dirname, "../src/main.ts"), ingestPort, {
   BUS_DRIVER: "kafka",
