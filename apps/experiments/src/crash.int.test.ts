@@ -8,7 +8,13 @@ import { createKafkaBus, publishEvents } from "@pw/bus";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import { ALL_TOPICS, Topics } from "@pw/events";
-import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
+import {
+  kafkaFixture,
+  postgresFixture,
+  type TestDatabase,
+  topicMessageCount,
+  waitFor,
+} from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { scored } from "../test/fixtures.ts";
 
@@ -90,7 +96,13 @@ describe.runIf(kafka && pg)("experiments process killed mid-stream", () => {
       intervalMs: 100,
       message: "every lead to be requested after the restart",
     });
-    await new Promise((r) => setTimeout(r, 2_000)); // a duplicate would show up now
+    // Until the tap has read everything on the topic: a duplicate would be on it too.
+    await waitFor(
+      async () =>
+        requested.length ===
+        (await topicMessageCount(kafka!.brokers, `${prefix}outreach.requested.v1`)),
+      { timeoutMs: 60_000, intervalMs: 200, message: "the whole topic to be read" },
+    );
     second.kill("SIGTERM");
     await new Promise((r) => second.on("exit", r));
 

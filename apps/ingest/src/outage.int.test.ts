@@ -4,7 +4,13 @@
 import { createKafkaBus } from "@pw/bus";
 import { createDb, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
-import { postgresFixture, privateKafka, requireServices, waitFor } from "@pw/testkit";
+import {
+  postgresFixture,
+  privateKafka,
+  requireServices,
+  topicMessageCount,
+  waitFor,
+} from "@pw/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { ingestApp, newSecret, signed } from "../test/harness.ts";
 
@@ -94,7 +100,11 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
       intervalMs: 100,
       message: `the ${accepted} accepted events to be read back`,
     });
-    await new Promise((r) => setTimeout(r, 2_000)); // anything extra would arrive now
+    // Until everything on the topic has been read: anything extra would be there too.
+    await waitFor(
+      async () => seen.length === (await topicMessageCount(broker!.brokers, "lead.events.v1")),
+      { timeoutMs: 60_000, intervalMs: 200, message: "the whole topic to be read" },
+    );
     await sub.close();
     expect(new Set(seen).size).toBe(total);
     expect(seen.length).toBe(accepted);

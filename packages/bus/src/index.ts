@@ -8,7 +8,7 @@ export { decodeMessage } from "./delivery.ts";
 export { createKafkaBus, type KafkaBusOptions } from "./kafka.ts";
 export { createMemoryBus, type MemoryBusOptions } from "./memory.ts";
 export { murmur2, partitionForKey } from "./partitioner.ts";
-export { publishEvents, subscribeTopic, toMessage } from "./typed.ts";
+export { headersOf, publishEvents, subscribeTopic, toMessage } from "./typed.ts";
 export * from "./types.ts";
 
 export type BusSettings =

@@ -19,7 +19,8 @@ import type {
   Subscription,
 } from "./types.ts";
 
-export function toMessage(event: AnyEnvelope): OutgoingMessage {
+/** The headers every consumer relies on: CloudEvents attributes, content type, version, trace. */
+export function headersOf(event: AnyEnvelope): Headers {
   const headers: Headers = {
     "content-type": "application/cloudevents+json; charset=utf-8",
     "ce-id": event.id,
@@ -28,7 +29,11 @@ export function toMessage(event: AnyEnvelope): OutgoingMessage {
     "schema-version": String(typeVersion(event.type)),
   };
   if (event.traceparent) headers.traceparent = event.traceparent;
-  return { key: event.subject, value: JSON.stringify(event), headers };
+  return headers;
+}
+
+export function toMessage(event: AnyEnvelope): OutgoingMessage {
+  return { key: event.subject, value: JSON.stringify(event), headers: headersOf(event) };
 }
 
 export function publishEvents<T extends TopicName>(

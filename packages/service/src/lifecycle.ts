@@ -204,7 +204,7 @@ export async function runService<T extends object>(spec: {
           logger,
           metrics,
           afterHandled: () => {
-            for (const r of relays) r.notify();
+            for (const r of relays) r.notifyIfEnqueued();
           },
         })(s);
         subscriptions.push({ name: s.topic, sub });

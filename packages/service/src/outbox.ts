@@ -5,7 +5,7 @@
  * transaction. One relay publishes every service's outbox: unpublished rows in order, then
  * marks them. At-least-once; consumers dedupe by event id (inbox).
  */
-import { type Bus, toMessage } from "@pw/bus";
+import { type Bus, headersOf } from "@pw/bus";
 import { type Db, type Executor, enqueue as insertRows, type OutboxTable } from "@pw/db";
 import { type AnyEnvelope, type TopicEvent, type TopicName, TopicSchemas } from "@pw/events";
 import type { Logger } from "@pw/logger";
@@ -29,6 +29,12 @@ export class InvalidEventError extends Error {
     this.issues = issues;
   }
 }
+
+/**
+ * Rows enqueued per outbox table in this process: the relay is woken after a handler only
+ * when something was enqueued (an idle wake-up costs a database round trip).
+ */
+const enqueued = new WeakMap<OutboxTable, number>();
 
 export type TypedOutbox = {
   readonly table: OutboxTable;
@@ -56,16 +62,16 @@ export function typedOutbox(table: OutboxTable): TypedOutbox {
           event.traceparent || !parent
             ? event
             : { ...event, traceparent: childTraceparent(parent) };
-        const message = toMessage(traced);
         return {
           eventId: traced.id,
           topic,
-          key: message.key,
+          key: traced.subject,
           payload: traced,
-          headers: message.headers ?? {},
+          headers: headersOf(traced),
         };
       });
       await insertRows(tx, table, rows);
+      enqueued.set(table, (enqueued.get(table) ?? 0) + rows.length);
     },
   };
 }
@@ -76,6 +82,8 @@ export type OutboxRelay = {
   start(): void;
   /** Wakes the relay now (e.g. right after a commit) instead of at the next poll. */
   notify(): void;
+  /** Wakes the relay if anything was enqueued on its table since it last looked. */
+  notifyIfEnqueued(): void;
   stop(): Promise<void>;
 };
 
@@ -96,6 +104,7 @@ export function createRelay(options: {
   let wake: (() => void) | undefined;
   let woken = false;
   let failures = 0;
+  let seen = 0;
 
   async function drainOnce(): Promise<number> {
     // The row locks are held while publishing, so two relays never publish the same
@@ -172,6 +181,13 @@ export function createRelay(options: {
       loop = run();
     },
     notify() {
+      woken = true;
+      wake?.();
+    },
+    notifyIfEnqueued() {
+      const count = enqueued.get(table) ?? 0;
+      if (count === seen) return;
+      seen = count;
       woken = true;
       wake?.();
     },

@@ -10,7 +10,7 @@
  *
  * Plus `waitFor`, the one polling helper tests use to wait for asynchronous effects.
  */
-export { type KafkaFixture, kafkaFixture } from "./kafka.ts";
+export { type KafkaFixture, kafkaFixture, topicMessageCount } from "./kafka.ts";
 export { type PostgresFixture, postgresFixture, type TestDatabase } from "./postgres.ts";
 export { type PrivateKafka, privateKafka } from "./private-kafka.ts";
 export { requireServices, uniqueName } from "./services.ts";

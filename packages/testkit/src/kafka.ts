@@ -59,3 +59,20 @@ async function waitForBroker(brokers: string[], timeoutMs = 60_000): Promise<voi
     await admin.disconnect().catch(() => {});
   }
 }
+
+/**
+ * Messages on a topic right now (high minus low watermark, summed over partitions). A
+ * reader that has consumed this many has read everything: the way to judge "nothing
+ * extra arrived" without sleeping.
+ */
+export async function topicMessageCount(brokers: string[], topic: string): Promise<number> {
+  const kafka = new Kafka({ clientId: "pw-testkit", brokers, logLevel: logLevel.NOTHING });
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return offsets.reduce((n, o) => n + Number(o.high) - Number(o.low), 0);
+  } finally {
+    await admin.disconnect().catch(() => {});
+  }
+}

@@ -3,7 +3,13 @@
 import { createKafkaBus, type IncomingMessage } from "@pw/bus";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
-import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
+import {
+  kafkaFixture,
+  postgresFixture,
+  type TestDatabase,
+  topicMessageCount,
+  waitFor,
+} from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startLightfieldServer } from "../../test/lightfield-server.ts";
 import { createLightfieldClient, LightfieldApiError } from "./lightfield-client.ts";
@@ -31,15 +37,14 @@ describe.runIf(kafka && pg)("Lightfield poller", () => {
   let bus: ReturnType<typeof createKafkaBus>;
   let server: Awaited<ReturnType<typeof startLightfieldServer>>;
   const received: IncomingMessage[] = [];
+  let prefix = "";
 
   beforeAll(async () => {
     database = await pg!.createDatabase("pw_poller");
     db = await createDb({ driver: "pg", url: database.url });
     await migrate(db);
-    bus = createKafkaBus({
-      brokers: kafka!.brokers,
-      topicPrefix: `${kafka!.uniqueName("poller")}.`,
-    });
+    prefix = `${kafka!.uniqueName("poller")}.`;
+    bus = createKafkaBus({ brokers: kafka!.brokers, topicPrefix: prefix });
     await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name, partitions: 2 })));
     await bus.subscribe({
       groupId: "poller-tap",
@@ -59,9 +64,13 @@ describe.runIf(kafka && pg)("Lightfield poller", () => {
 
   const client = () => createLightfieldClient({ baseUrl: server.url, apiKey: KEY });
   const waitForCount = async (n: number) => {
-    await waitFor(() => received.length >= n, { timeoutMs: 30_000, message: `${n} events` });
-    // Then a moment more, so that a duplicate would arrive before the caller counts.
-    await new Promise((r) => setTimeout(r, 500));
+    // Until the tap has read everything on the topic: a duplicate would be on it too.
+    await waitFor(
+      async () =>
+        received.length >= n &&
+        received.length === (await topicMessageCount(kafka!.brokers, `${prefix}lead.events.v1`)),
+      { timeoutMs: 30_000, intervalMs: 200, message: `${n} events, and all of the topic read` },
+    );
   };
 
   it("pages through every record through 429 and 500 answers, emitting each once", async () => {
