@@ -5,7 +5,7 @@
 import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import { postgresFixture, type TestDatabase } from "@pw/testkit";
+import { postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
 import { eq } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { outcome, scored } from "../test/fixtures.ts";
@@ -103,8 +103,10 @@ describe.runIf(pg)("experiment engine on PostgreSQL", () => {
     };
     // Instance 2 writes slowly (a vendor rewrite): while it works through the leads it
     // picked, instance 1 picks newer, higher-intent ones — both want the same capacity.
+    let written = 0;
     const slow = {
       write: async (input: { variant: { subjectTemplate: string } }) => {
+        written++;
         await new Promise((r) => setTimeout(r, 15));
         return { subject: input.variant.subjectTemplate, body: "b", writer: "template" as const };
       },
@@ -119,7 +121,8 @@ describe.runIf(pg)("experiment engine on PostgreSQL", () => {
     });
     for (let i = 0; i < 60; i++) await e1.handleScored(scored(`cap-${i}`, { score: 20 + i }));
     const second = e2.drain();
-    await new Promise((r) => setTimeout(r, 100));
+    // Instance 2 is inside its drain (writing copy) before the newer leads arrive.
+    await waitFor(() => written >= 2, { message: "instance 2 to be deciding" });
     for (let i = 0; i < 30; i++) await e1.handleScored(scored(`late-${i}`, { score: 95 }));
     const first = await e1.drain();
     const r2 = await second;

@@ -114,9 +114,7 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
         },
       }),
     });
-    const deadline = Date.now() + 60_000;
-    while (!dead && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-    expect(dead).toBe(true);
+    await waitFor(() => dead, { timeoutMs: 60_000, message: "member A to die mid-batch" });
 
     const b = await startScoring(config, { bus, db, logger, listen: false });
     // Done means: every distinct event handled (inbox), every outbox row relayed, and the
