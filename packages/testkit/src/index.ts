@@ -10,8 +10,11 @@
  *
  * Plus `waitFor`, the one polling helper tests use to wait for asynchronous effects.
  */
+
+export { freePort } from "./free-port.ts";
 export { type KafkaFixture, kafkaFixture, topicMessageCount } from "./kafka.ts";
 export { type PostgresFixture, postgresFixture, type TestDatabase } from "./postgres.ts";
 export { type PrivateKafka, privateKafka } from "./private-kafka.ts";
+export { type PrivatePostgres, privatePostgres } from "./private-postgres.ts";
 export { requireServices, uniqueName } from "./services.ts";
 export { type WaitForOptions, waitFor } from "./wait-for.ts";

@@ -4,10 +4,10 @@
 // main broker already fetched.
 import { execFile } from "node:child_process";
 import { mkdtemp, rm } from "node:fs/promises";
-import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { freePort } from "./free-port.ts";
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, "../../..");
@@ -19,20 +19,6 @@ export type PrivateKafka = {
   stop(): Promise<void>;
   destroy(): Promise<void>;
 };
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === "object" && address
-          ? resolve(address.port)
-          : reject(new Error("no port")),
-      );
-    });
-  });
-}
 
 /** Null when this machine cannot run one (no script-managed Kafka jars). */
 export async function privateKafka(): Promise<PrivateKafka | null> {
