@@ -5,7 +5,13 @@
  */
 import { waitFor } from "@pw/testkit";
 import { describe, expect, it } from "vitest";
-import type { Bus, IncomingMessage, Subscription } from "./types.ts";
+import {
+  type Bus,
+  type IncomingMessage,
+  NonRetryableError,
+  PublishRejectedError,
+  type Subscription,
+} from "./types.ts";
 
 export type ConformanceTarget = {
   /** A fresh bus connected to the same broker every time it is called. */
@@ -179,8 +185,90 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       expect(parked.key).toBe("k");
       expect(parked.headers["dlq-error"]).toContain("CRM said no");
       expect(parked.headers["dlq-attempts"]).toBe("3");
+      expect(parked.headers["dlq-reason"]).toBe("attempts-exhausted");
       expect(parked.headers["dlq-original-topic"]).toBe(topic);
       await Promise.all([sub.close(), dlq.close()]);
+      await bus.close();
+    });
+
+    it("holds a partition while its handler fails transiently: retried past maxAttempts, stalled, nothing committed or parked", async () => {
+      const { t, bus, topic } = await setup(1);
+      const groupId = t.unique("g");
+      let down = true;
+      const attempts = new Map<number, number>();
+      // What a handler sees when its database is down, wrapped as a query layer would.
+      const outage = () =>
+        new Error("insert failed", {
+          cause: Object.assign(
+            new Error("connect ECONNREFUSED for postgres://pw:hunter2@db:5432/leads"),
+            { code: "ECONNREFUSED" },
+          ),
+        });
+      const member = (handled: number[]) =>
+        bus.subscribe({
+          groupId,
+          topic,
+          decode: identity,
+          maxAttempts: 2,
+          backoff: { initialMs: 5, maxMs: 20 },
+          handler: async (e) => {
+            const seq = e.seq as number;
+            attempts.set(seq, (attempts.get(seq) ?? 0) + 1);
+            if (seq === 1 && down) throw outage();
+            // A deterministic failure after the outage: parked at once, and, being on the
+            // same key, behind anything else this partition would have parked.
+            if (seq === 3) throw new NonRetryableError("CRM rejected the lead");
+            handled.push(seq);
+          },
+        });
+      const dead: IncomingMessage[] = [];
+      const dlq = await bus.subscribe({
+        groupId: t.unique("dlq"),
+        topic: `${topic}.dlq`,
+        format: "raw",
+        decode: (v) => v,
+        handler: async (_e, ctx) => void dead.push(ctx.message),
+      });
+      const byA: number[] = [];
+      const a = await member(byA);
+      await a.ready;
+      expect(a.health()).toEqual({ status: "ok" });
+      const before = Date.now();
+      await bus.publish(topic, seqMessages(["k"], 4));
+      await waitFor(() => (attempts.get(1) ?? 0) >= 6 && a.health().status === "stalled", {
+        timeoutMs: t.timeoutMs,
+        message: "member A stalled on message 1, retried well past maxAttempts",
+      });
+      const stalled = a.health();
+      expect(stalled.reason).toContain("ECONNREFUSED");
+      expect(stalled.reason).not.toContain("hunter2");
+      expect(stalled.since).toBeGreaterThanOrEqual(before);
+      expect(stalled.since).toBeLessThanOrEqual(Date.now());
+      // The partition is held: nothing after message 1 is handled meanwhile.
+      expect(byA).toEqual([0]);
+      expect(dead).toEqual([]);
+
+      // A graceful close during the stall returns promptly and commits nothing past 0.
+      const closing = Date.now();
+      await a.close();
+      expect(Date.now() - closing).toBeLessThan(t.timeoutMs / 3);
+
+      const byB: number[] = [];
+      const b = await member(byB);
+      await waitFor(() => b.health().status === "stalled", {
+        timeoutMs: t.timeoutMs,
+        message: "member B to stall on message 1 too (it was not committed)",
+      });
+      down = false;
+      await waitFor(() => byB.length === 2 && dead.length === 1, {
+        timeoutMs: t.timeoutMs,
+        message: "member B to resume once the dependency is back",
+      });
+      expect(byB).toEqual([1, 2]);
+      expect(JSON.parse(dead[0]!.value)).toEqual({ key: "k", seq: 3 });
+      expect(dead[0]!.headers["dlq-attempts"]).toBe("1");
+      expect(b.health()).toEqual({ status: "ok" });
+      await Promise.all([b.close(), dlq.close()]);
       await bus.close();
     });
 
@@ -223,8 +311,80 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       expect(dead[0]!.headers["dlq-error"]).toMatch(/schema validation failed: seq: /);
       expect(dead[0]!.headers["dlq-attempts"]).toBe("1");
       expect(dead[1]!.headers["dlq-error"]).toMatch(/invalid JSON/);
+      expect(dead.map((d) => d.headers["dlq-reason"])).toEqual(["poison", "poison"]);
       expect(dead[1]!.value).toBe("{not json");
       await Promise.all([sub.close(), dlq.close()]);
+      await bus.close();
+    });
+
+    it("parks a handler's own validation error at once, without retries", async () => {
+      const { t, bus, topic } = await setup(1);
+      const { z } = await import("zod");
+      const Lead = z.object({ email: z.string().email() });
+      let calls = 0;
+      const handled: number[] = [];
+      const sub = await bus.subscribe({
+        groupId: t.unique("g"),
+        topic,
+        decode: identity,
+        maxAttempts: 5,
+        backoff: { initialMs: 5, maxMs: 20 },
+        handler: async (e) => {
+          calls++;
+          Lead.parse(e); // e.g. what a CRM needs, stricter than the topic's schema
+          handled.push(e.seq as number);
+        },
+      });
+      const dead: IncomingMessage[] = [];
+      const dlq = await bus.subscribe({
+        groupId: t.unique("dlq"),
+        topic: `${topic}.dlq`,
+        format: "raw",
+        decode: (v) => v,
+        handler: async (_e, ctx) => void dead.push(ctx.message),
+      });
+      await bus.publish(topic, [
+        { key: "v", value: JSON.stringify({ seq: 1, email: "not-an-email" }) },
+        { key: "v", value: JSON.stringify({ seq: 2, email: "ada@example.com" }) },
+      ]);
+      await waitFor(() => handled.length === 1 && dead.length === 1, {
+        timeoutMs: t.timeoutMs,
+        message: "the invalid one parked, the valid one handled",
+      });
+      expect(calls).toBe(2);
+      expect(dead[0]!.headers["dlq-attempts"]).toBe("1");
+      expect(dead[0]!.headers["dlq-reason"]).toBe("validation");
+      await Promise.all([sub.close(), dlq.close()]);
+      await bus.close();
+    });
+
+    it("refuses a record larger than the topic's max.message.bytes to its own caller only", async () => {
+      const t = target();
+      const bus = t.makeBus();
+      const topic = t.unique("limit");
+      await bus.ensureTopics([
+        { name: topic, partitions: 2, config: { "max.message.bytes": "10000" } },
+      ]);
+      const results = await Promise.allSettled([
+        bus.publish(topic, [{ key: "a", value: JSON.stringify({ seq: 1 }) }]),
+        bus.publish(topic, [{ key: "b", value: "x".repeat(20_000) }]),
+        bus.publish(topic, [{ key: "c", value: JSON.stringify({ seq: 2 }) }]),
+      ]);
+      expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+      const error = (results[1] as PromiseRejectedResult).reason;
+      expect(error).toBeInstanceOf(PublishRejectedError);
+      expect(error).toBeInstanceOf(NonRetryableError);
+      expect(String(error)).toMatch(/"b" is 20001 bytes; the topic accepts at most 10000/);
+      const seen: number[] = [];
+      const sub = await bus.subscribe({
+        groupId: t.unique("g"),
+        topic,
+        decode: identity,
+        handler: async (e) => void seen.push(e.seq as number),
+      });
+      await waitFor(() => seen.length === 2, { timeoutMs: t.timeoutMs, message: "the two good" });
+      expect(seen.sort()).toEqual([1, 2]);
+      await sub.close();
       await bus.close();
     });
 

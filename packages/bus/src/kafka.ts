@@ -4,15 +4,22 @@
  * Producer: idempotent, acks=all, messages keyed by lead id. Publishes that
  * arrive while a request is in flight are coalesced into the next request
  * (no fixed linger: an idle producer sends at once, a busy one batches), so
- * throughput does not collapse to one round trip per publish.
+ * throughput does not collapse to one round trip per publish. Coalescing must
+ * not couple callers: a record the topic cannot take is refused before it joins
+ * a request, a request never outgrows a topic's `max.message.bytes`, and a
+ * request the broker refuses is retried caller by caller, so only the caller
+ * whose records were refused gets the error.
  *
  * Consumer: one kafkajs consumer per subscription (a member of the group).
  * Messages of a partition are handled in order; an offset is resolved only
  * after the handler succeeded or the message was parked in the DLQ, and
  * kafkajs commits resolved offsets only — so a crash redelivers.
+ *
+ * Security: TLS (with an optional private CA) and SASL PLAIN/SCRAM from config.
  */
 import type { Logger } from "@pw/logger";
-import {
+import { errorChain } from "@pw/resilience";
+import kafkajs, {
   type Admin,
   type Consumer,
   type IHeaders,
@@ -21,17 +28,32 @@ import {
   logLevel,
   type Message,
   type Producer,
+  type SASLOptions,
 } from "kafkajs";
-import { deliverMany } from "./delivery.ts";
-import type {
-  Bus,
-  Headers,
-  IncomingMessage,
-  OutgoingMessage,
-  SubscribeOptions,
-  Subscription,
-  TopicSpec,
+import { deliverMany, stallTracker } from "./delivery.ts";
+import {
+  type Bus,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  dlqSpec,
+  type Headers,
+  type IncomingMessage,
+  type OutgoingMessage,
+  PublishRejectedError,
+  recordBytes,
+  type SubscribeOptions,
+  type Subscription,
+  type TopicSpec,
 } from "./types.ts";
+
+/** How the bus authenticates to the brokers (KAFKA_SASL_* in @pw/config). */
+export type KafkaSasl = {
+  mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
+  username: string;
+  password: string;
+};
+
+/** TLS to the brokers; `ca` (PEM) replaces the system's trusted roots when set. */
+export type KafkaTls = { ca?: string };
 
 export type KafkaBusOptions = {
   brokers: string[];
@@ -51,16 +73,45 @@ export type KafkaBusOptions = {
    * environments or test runs can share a cluster. Services keep using logical names.
    */
   topicPrefix?: string;
+  /** TLS to the brokers (KAFKA_SSL, KAFKA_SSL_CA_FILE). Off when absent. */
+  tls?: KafkaTls;
+  /** SASL authentication (KAFKA_SASL_*). None when absent. */
+  sasl?: KafkaSasl;
+  /**
+   * The largest record a topic takes unless it says otherwise: the broker's
+   * `message.max.bytes` (default 1048588). Raise it together with the broker's.
+   */
+  maxMessageBytes?: number;
 };
 
 const COMMIT_INTERVAL_MS = 500;
 const CLOSE_TIMEOUT_MS = 10_000;
+/** Bytes a record batch adds around its records (v2 header), and each record around its payload. */
+const BATCH_OVERHEAD_BYTES = 61;
+const RECORD_OVERHEAD_BYTES = 24;
 
-type Pending = { messages: Message[]; resolve: () => void; reject: (e: unknown) => void };
+/** kafkajs errors that mean the broker could not be reached at all (nothing was refused). */
+const UNREACHABLE = new Set([
+  "KafkaJSConnectionError",
+  "KafkaJSConnectionClosedError",
+  "KafkaJSRequestTimeoutError",
+  "KafkaJSBrokerNotFound",
+  "KafkaJSNoBrokerAvailableError",
+]);
 
-export function createKafkaBus(options: KafkaBusOptions): Bus {
-  const log = options.logger;
-  const kafka = new Kafka({
+/** Broker answers that refuse the records themselves, not the request or the topic. */
+const RECORD_REFUSED = new Set([
+  "MESSAGE_TOO_LARGE",
+  "RECORD_LIST_TOO_LARGE",
+  "INVALID_RECORD",
+  "CORRUPT_MESSAGE",
+  "INVALID_TIMESTAMP",
+  "POLICY_VIOLATION",
+]);
+
+/** The kafkajs client settings for these options (pure, so config → client is testable). */
+export function kafkaClientConfig(options: KafkaBusOptions, log?: Logger): KafkaConfig {
+  const config: KafkaConfig = {
     clientId: options.clientId ?? "pipeline-whisperer",
     brokers: options.brokers,
     logLevel: logLevel.WARN,
@@ -68,8 +119,33 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     connectionTimeout: 3_000,
     requestTimeout: 30_000,
     retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
-  } satisfies KafkaConfig);
+  };
+  if (options.tls) config.ssl = options.tls.ca ? { ca: [options.tls.ca] } : true;
+  if (options.sasl) {
+    const { mechanism, username, password } = options.sasl;
+    config.sasl = { mechanism, username, password } as SASLOptions;
+  }
+  return config;
+}
+
+/** One caller's publish, waiting to join a produce request. */
+type Pending = {
+  topic: string;
+  messages: Message[];
+  /** Payload plus per-record overhead: what it adds to its partition's record batch at most. */
+  bytes: number;
+  resolve: () => void;
+  reject: (e: unknown) => void;
+};
+
+export function createKafkaBus(options: KafkaBusOptions): Bus {
+  const log = options.logger;
+  const kafka = new Kafka(kafkaClientConfig(options, log));
   const maxBatchMessages = options.maxBatchMessages ?? 1_000;
+  /** Per physical topic, its `max.message.bytes` as learnt by ensureTopics. */
+  const limits = new Map<string, number>();
+  const limitOf = (topic: string) =>
+    limits.get(topic) ?? options.maxMessageBytes ?? DEFAULT_MAX_MESSAGE_BYTES;
   const prefix = options.topicPrefix ?? "";
   const physical = (topic: string) => prefix + topic;
   const logical = (topic: string) =>
@@ -99,6 +175,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         throw error;
       }
       p.on(p.events.DISCONNECT, () => {
+        if (producer !== p) return;
         producer = undefined;
         producerConnecting = undefined;
       });
@@ -116,6 +193,19 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     return a;
   }
 
+  /**
+   * After a failed produce request kafkajs rolls back the idempotence sequence numbers of
+   * every partition in it, written or not; reusing them could make the broker take new
+   * records for duplicates of written ones (and drop them) or refuse them as out of
+   * order. A fresh producer gets a new producer id, so its sequences start clean.
+   */
+  function discardProducer(p: Producer | undefined) {
+    if (!p || producer !== p) return;
+    producer = undefined;
+    producerConnecting = undefined;
+    void p.disconnect().catch(() => {});
+  }
+
   // Coalescing sender: per topic, publishes queued while a send is in flight go
   // together in the next produce request.
   const queues = new Map<string, Pending[]>();
@@ -124,11 +214,28 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   function publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (closed) return Promise.reject(new Error("bus is closed"));
     if (messages.length === 0) return Promise.resolve();
+    const logicalTopic = topic;
+    topic = physical(topic);
+    // A record the topic cannot take is refused here, before it can share a request.
+    const limit = limitOf(topic);
+    let bytes = 0;
+    for (const m of messages) {
+      const size = recordBytes(m);
+      if (size + RECORD_OVERHEAD_BYTES + BATCH_OVERHEAD_BYTES > limit)
+        return Promise.reject(
+          new PublishRejectedError(
+            logicalTopic,
+            `record for key "${m.key}" is ${size} bytes; the topic accepts at most ${limit} (max.message.bytes)`,
+          ),
+        );
+      bytes += size + RECORD_OVERHEAD_BYTES;
+    }
     return new Promise<void>((resolve, reject) => {
-      topic = physical(topic);
       const queue = queues.get(topic) ?? [];
       queue.push({
+        topic,
         messages: messages.map((m) => ({ key: m.key, value: m.value, headers: m.headers })),
+        bytes,
         resolve,
         reject,
       });
@@ -141,35 +248,41 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     });
   }
 
-  async function pump() {
-    try {
-      while (queues.size > 0) {
-        const topicMessages: { topic: string; messages: Message[] }[] = [];
-        const batch: Pending[] = [];
-        let count = 0;
-        for (const [topic, queue] of queues) {
-          const messages: Message[] = [];
-          while (
-            queue.length > 0 &&
-            (count === 0 || count + queue[0]!.messages.length <= maxBatchMessages)
-          ) {
-            const pending = queue.shift()!;
-            messages.push(...pending.messages);
-            batch.push(pending);
-            count += pending.messages.length;
-          }
-          if (messages.length > 0) topicMessages.push({ topic, messages });
+  /**
+   * The next request: callers in queue order, up to `maxBatchMessages` records and, per
+   * topic, up to what one record batch of that topic may hold — coalescing must never
+   * make a request the broker refuses when each caller's own would pass. A caller that
+   * does not fit waits for the next request, and so does everyone behind it on its topic
+   * (order). A caller too big for any request goes alone.
+   */
+  function nextRequest(): Pending[] {
+    const batch: Pending[] = [];
+    let count = 0;
+    for (const [topic, queue] of queues) {
+      const budget = limitOf(topic) - BATCH_OVERHEAD_BYTES;
+      let bytes = 0;
+      while (queue.length > 0) {
+        const next = queue[0]!;
+        const fits =
+          count + next.messages.length <= maxBatchMessages && bytes + next.bytes <= budget;
+        if (!fits && batch.length > 0) break;
+        batch.push(queue.shift()!);
+        count += next.messages.length;
+        bytes += next.bytes;
+        if (!fits) {
           if (queue.length === 0) queues.delete(topic);
-          if (count >= maxBatchMessages) break;
-        }
-        try {
-          const p = await getProducer();
-          await p.sendBatch({ topicMessages, acks: -1 });
-          for (const pending of batch) pending.resolve();
-        } catch (error) {
-          for (const pending of batch) pending.reject(error);
+          return batch;
         }
       }
+      if (queue.length === 0) queues.delete(topic);
+      if (count >= maxBatchMessages) break;
+    }
+    return batch;
+  }
+
+  async function pump() {
+    try {
+      while (queues.size > 0) await send(nextRequest());
     } finally {
       sending = false;
       if (queues.size > 0) {
@@ -177,6 +290,50 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         setImmediate(() => void pump());
       }
     }
+  }
+
+  /**
+   * Sends one request; settles every caller in it. When the broker refuses it, the
+   * callers are tried again apart — per topic, then, for records refused, per caller —
+   * so that one caller's bad record fails that caller only. (Records of the refused
+   * request that the broker had already written on other partitions are written again:
+   * a duplicate, which at-least-once consumers absorb, rather than a failed publish.)
+   */
+  async function send(batch: Pending[]): Promise<void> {
+    if (batch.length === 0) return;
+    let p: Producer | undefined;
+    try {
+      p = await getProducer();
+      await p.sendBatch({ topicMessages: byTopic(batch), acks: -1 });
+      for (const pending of batch) pending.resolve();
+      return;
+    } catch (error) {
+      discardProducer(p);
+      const topics = new Set(batch.map((b) => b.topic));
+      if (batch.length > 1 && !unreachable(error) && topics.size > 1) {
+        for (const topic of topics) await send(batch.filter((b) => b.topic === topic));
+        return;
+      }
+      const refused = recordsRefused(error);
+      if (batch.length > 1 && refused) {
+        for (const pending of batch) await send([pending]);
+        return;
+      }
+      const reason = refused
+        ? new PublishRejectedError(logical(batch[0]!.topic), refused, { cause: error })
+        : error;
+      for (const pending of batch) pending.reject(reason);
+    }
+  }
+
+  function byTopic(batch: Pending[]): { topic: string; messages: Message[] }[] {
+    const out = new Map<string, Message[]>();
+    for (const pending of batch) {
+      const messages = out.get(pending.topic) ?? [];
+      messages.push(...pending.messages);
+      out.set(pending.topic, messages);
+    }
+    return [...out].map(([topic, messages]) => ({ topic, messages }));
   }
 
   async function subscribe<T>(opts: SubscribeOptions<T>): Promise<Subscription> {
@@ -192,6 +349,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       retry: { retries: 10, initialRetryTime: 200, maxRetryTime: 5_000 },
     });
     let state = "active" as "active" | "draining" | "gone";
+    const stalls = stallTracker();
     const gone = () => state === "gone";
     let assigned: number[] = [];
     let lastCommit = Date.now();
@@ -256,6 +414,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           publish,
           isActive: () => state === "active" && isRunning() && !isStale(),
           beforeRetry: heartbeat,
+          stall: stalls.partition(batch.partition),
           log,
         };
         // Per message, or in slices for a batch handler; either way an offset is
@@ -284,6 +443,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     const subscription: Subscription = {
       ready,
       assignment: () => assigned,
+      health: () => stalls.health(),
       async close() {
         if (state !== "active") return;
         consumers.delete(subscription);
@@ -310,38 +470,15 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     async ensureTopics(specs: TopicSpec[]) {
       const a = await getAdmin();
       const existing = new Set(await a.listTopics());
-      const wanted = specs
-        .flatMap((s) => [s, { ...s, name: `${s.name}.dlq` }])
-        .map((s) => ({ ...s, name: physical(s.name) }))
-        .filter((s) => !existing.has(s.name));
-      if (wanted.length === 0) return;
-      // kafkajs's own waitForLeaders fails on the KRaft metadata lag; we wait below.
-      await a.createTopics({
-        waitForLeaders: false,
-        topics: wanted.map((s) => ({
-          topic: s.name,
-          numPartitions: s.partitions ?? options.partitions ?? 6,
-          replicationFactor: options.replicationFactor ?? 1,
-        })),
-      });
-      // KRaft brokers can answer "does not host this topic-partition" for a moment
-      // after creation: wait until metadata shows a leader for every partition.
-      const names = wanted.map((w) => w.name);
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        try {
-          const { topics } = await a.fetchTopicMetadata({ topics: names });
-          if (
-            topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
-          )
-            break;
-        } catch (error) {
-          if (Date.now() > deadline) throw error;
-        }
-        if (Date.now() > deadline)
-          throw new Error(`topics ${names.join(", ")} have no leaders after 30 s`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      const all = specs
+        .flatMap((s) => [s, dlqSpec(s, options.maxMessageBytes)])
+        .map((s) => ({ ...s, name: physical(s.name) }));
+      const wanted = all.filter((s) => !existing.has(s.name));
+      if (wanted.length > 0) await createTopics(a, wanted);
+      await learnLimits(
+        a,
+        all.map((s) => s.name),
+      );
     },
     publish,
     subscribe,
@@ -373,6 +510,78 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       await bounded("admin disconnect", admin?.disconnect() ?? Promise.resolve());
     },
   };
+
+  async function createTopics(a: Admin, wanted: (TopicSpec & { name: string })[]) {
+    // kafkajs's own waitForLeaders fails on the KRaft metadata lag; we wait below.
+    await a.createTopics({
+      waitForLeaders: false,
+      topics: wanted.map((s) => ({
+        topic: s.name,
+        numPartitions: s.partitions ?? options.partitions ?? 6,
+        replicationFactor: options.replicationFactor ?? 1,
+        configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
+      })),
+    });
+    // KRaft brokers can answer "does not host this topic-partition" for a moment
+    // after creation: wait until metadata shows a leader for every partition.
+    const names = wanted.map((w) => w.name);
+    const deadline = Date.now() + 30_000;
+    for (;;) {
+      try {
+        const { topics } = await a.fetchTopicMetadata({ topics: names });
+        if (
+          topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
+        )
+          break;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline)
+        throw new Error(`topics ${names.join(", ")} have no leaders after 30 s`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
+  /**
+   * Reads each topic's `max.message.bytes` so that publish can refuse an oversized record
+   * alone instead of in a shared request. Without DescribeConfigs rights the broker
+   * default is assumed, and a smaller topic limit is found out by the broker instead.
+   */
+  async function learnLimits(a: Admin, names: string[]) {
+    try {
+      const { resources } = await a.describeConfigs({
+        includeSynonyms: false,
+        resources: names.map((name) => ({
+          type: kafkajs.ConfigResourceTypes.TOPIC,
+          name,
+          configNames: ["max.message.bytes"],
+        })),
+      });
+      for (const r of resources) {
+        const value = Number(
+          r.configEntries.find((e) => e.configName === "max.message.bytes")?.configValue,
+        );
+        if (r.errorCode === 0 && value > 0) limits.set(r.resourceName, value);
+      }
+    } catch (error) {
+      log?.debug({ err: error }, "could not read topic limits; assuming the broker default");
+    }
+  }
+}
+
+/** The broker could not be reached at all (so nothing in the request was refused). */
+function unreachable(error: unknown): boolean {
+  return errorChain(error).some((e) => e instanceof Error && UNREACHABLE.has(e.name));
+}
+
+/** The broker's words when it refused the records themselves, else undefined. */
+function recordsRefused(error: unknown): string | undefined {
+  for (const e of errorChain(error)) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === "string" && RECORD_REFUSED.has(type))
+      return `${(e as Error).message} (${type})`;
+  }
+  return undefined;
 }
 
 function decodeHeaders(headers: IHeaders | undefined): Headers {

@@ -8,12 +8,16 @@
  * what must survive).
  */
 import type { Logger } from "@pw/logger";
-import { deliverMany, sleep } from "./delivery.ts";
+import { deliverMany, sleep, stallTracker } from "./delivery.ts";
 import { partitionForKey } from "./partitioner.ts";
 import {
   type Bus,
+  DEFAULT_MAX_MESSAGE_BYTES,
+  dlqSpec,
   type IncomingMessage,
   type OutgoingMessage,
+  PublishRejectedError,
+  recordBytes,
   type SubscribeOptions,
   type Subscription,
   type TopicSpec,
@@ -45,13 +49,15 @@ type Group = {
   locks: Map<number, Promise<void>>;
 };
 
-const DLQ_RETRY_MS = 1_000;
+const RETRY_AFTER_UNEXPECTED_MS = 1_000;
 
 export type MemoryBusOptions = { defaultPartitions?: number; logger?: Logger };
 
 export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   const defaultPartitions = options.defaultPartitions ?? 6;
   const topics = new Map<string, Partition[]>();
+  /** Per topic, the largest record it accepts (`max.message.bytes`). */
+  const limits = new Map<string, number>();
   /** `${topic}\u0000${groupId}` → group state. */
   const groups = new Map<string, Group>();
   let closed = false;
@@ -74,6 +80,15 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   async function publish(topic: string, messages: OutgoingMessage[]): Promise<void> {
     if (closed) throw new Error("bus is closed");
     const partitions = topicOrThrow(topic);
+    const limit = limits.get(topic) ?? DEFAULT_MAX_MESSAGE_BYTES;
+    for (const m of messages) {
+      const size = recordBytes(m);
+      if (size > limit)
+        throw new PublishRejectedError(
+          topic,
+          `record for key "${m.key}" is ${size} bytes; the topic accepts at most ${limit} (max.message.bytes)`,
+        );
+    }
     const touched = new Set<Partition>();
     for (const m of messages) {
       const p = partitions[partitionForKey(m.key, partitions.length)]!;
@@ -129,6 +144,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       markReady = resolve;
     });
     const loops = new Set<Promise<void>>();
+    const stalls = stallTracker();
     /** Releases this member's partition locks at once (crash: the process is gone). */
     const releases = new Set<() => void>();
     /** Wakes this member's idle loops so they notice a state change. */
@@ -186,16 +202,17 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
           done = await deliverMany(messages, opts, {
             publish,
             isActive: () => takesWork(partition, generation),
+            stall: stalls.partition(partition),
             log: options.logger,
           });
         } catch (error) {
-          // The DLQ itself refused a message: keep it uncommitted and try again
-          // later rather than skip it.
+          // Delivery retries handlers and DLQ publishes itself; anything escaping it is
+          // unexpected. Keep the message uncommitted and try again rather than skip it.
           options.logger?.error(
             { err: error, topic: opts.topic, partition, offset },
-            "could not park message in DLQ; retrying",
+            "delivery failed; retrying the message",
           );
-          await sleep(DLQ_RETRY_MS);
+          await sleep(RETRY_AFTER_UNEXPECTED_MS);
           continue;
         }
         // Fenced commit: a member that lost the partition meanwhile (or crashed)
@@ -224,6 +241,7 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
     const subscription: Subscription = {
       ready,
       assignment: () => [...member.assigned].sort((a, b) => a - b),
+      health: () => stalls.health(),
       async close() {
         if (member.state !== "active") return;
         subscriptions.delete(subscription);
@@ -246,9 +264,11 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
   return {
     driver: "memory",
     async ensureTopics(specs: TopicSpec[]) {
-      for (const spec of specs) {
+      for (const spec of specs.flatMap((s) => [s, dlqSpec(s)])) {
+        if (topics.has(spec.name)) continue;
         createTopic(spec.name, spec.partitions ?? defaultPartitions);
-        createTopic(`${spec.name}.dlq`, spec.partitions ?? defaultPartitions);
+        const limit = Number(spec.config?.["max.message.bytes"]);
+        if (limit > 0) limits.set(spec.name, limit);
       }
     },
     publish,

@@ -8,8 +8,13 @@
  * - each consumer group sees every message; members of a group share partitions;
  * - an offset is committed only after the handler succeeded (or the message was
  *   parked in `<topic>.dlq`), so a crash redelivers — at-least-once;
- * - a handler failing `maxAttempts` times, or a message that cannot be decoded,
- *   goes to `<topic>.dlq` with the error — never silently dropped.
+ * - a transient failure (a dependency down, see `isTransient` in @pw/resilience) is
+ *   retried without bound while the partition is held and the subscription reports
+ *   itself stalled; only deterministic failures are parked (ADR 0008);
+ * - a message that cannot be decoded, a handler's NonRetryableError or validation
+ *   error, or any other error `maxAttempts` times, goes to `<topic>.dlq` with the
+ *   error — never silently dropped;
+ * - one caller's record that the topic refuses fails that caller's publish only.
  */
 export type Headers = Record<string, string>;
 
@@ -30,7 +35,16 @@ export type IncomingMessage = {
   timestamp: number;
 };
 
-export type TopicSpec = { name: string; partitions?: number };
+export type TopicSpec = {
+  name: string;
+  partitions?: number;
+  /**
+   * Topic configs applied when the topic is created (an existing topic is left alone),
+   * e.g. `{ "max.message.bytes": "262144" }`. Both adapters refuse a record larger than
+   * `max.message.bytes` (default: the broker's 1048588).
+   */
+  config?: Record<string, string>;
+};
 
 export type HandlerContext = { message: IncomingMessage; attempt: number };
 
@@ -57,15 +71,31 @@ export type SubscribeOptions<T> = {
     maxSize: number;
     handler: (items: { event: T; ctx: HandlerContext }[]) => Promise<void>;
   };
-  /** Handler attempts before the message is parked in the DLQ. Default 5. */
+  /**
+   * Handler attempts before the message is parked in the DLQ, for errors that are
+   * neither transient nor known to be deterministic. Default 5. Transient failures do
+   * not count: they are retried until the dependency is back (ADR 0008).
+   */
   maxAttempts?: number;
-  /** Exponential backoff with full jitter between attempts. Default 100 ms doubling up to 5 s. */
+  /**
+   * Exponential backoff with full jitter between attempts, transient or not. Default
+   * 100 ms doubling up to 5 s — also the longest a stalled partition waits to notice
+   * that its dependency is back.
+   */
   backoff?: { initialMs: number; maxMs: number };
   /** Where a group with no committed offset starts. Default true (nothing is skipped). */
   fromBeginning?: boolean;
   /** Partitions handled concurrently by this member. Default 1 per partition at a time, all partitions in parallel. */
   partitionsConsumedConcurrently?: number;
 };
+
+/**
+ * What `/readyz` shows for a subscription. "stalled" while a message is being retried
+ * for a transient failure (its partition is held, nothing after it is handled or
+ * committed); `reason` is that failure's message with credentials redacted, `since` the
+ * epoch ms of the first failed attempt. Back to "ok" once the message is done.
+ */
+export type SubscriptionHealth = { status: "ok" | "stalled"; reason?: string; since?: number };
 
 export type Subscription = {
   /** Resolves once this member has been assigned its first partitions. */
@@ -81,6 +111,8 @@ export type Subscription = {
    * discarded and nothing after it is handled by this member.)
    */
   crash(): Promise<void>;
+  /** "stalled" while any of its partitions is held by a transient failure (the oldest is shown). */
+  health(): SubscriptionHealth;
 };
 
 export type Bus = {
@@ -109,6 +141,49 @@ export class PoisonMessageError extends NonRetryableError {
     super(message, options);
     this.name = "PoisonMessageError";
   }
+}
+
+/**
+ * The topic refuses this caller's record(s) — larger than its `max.message.bytes`, or
+ * invalid for the broker. Deterministic: publishing the same again fails the same way.
+ * Only the caller whose records were refused gets it; publishes coalesced with it go on.
+ */
+export class PublishRejectedError extends NonRetryableError {
+  readonly topic: string;
+  constructor(topic: string, message: string, options?: ErrorOptions) {
+    super(`publish to "${topic}" rejected: ${message}`, options);
+    this.name = "PublishRejectedError";
+    this.topic = topic;
+  }
+}
+
+/** The broker's default `message.max.bytes`: the largest record a topic accepts unless configured. */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1_048_588;
+
+/**
+ * The DLQ topic beside `spec`: same partitions and configs, but room for the `dlq-*`
+ * headers a parked message gains, so that whatever its topic accepted can be parked.
+ */
+export function dlqSpec(
+  spec: TopicSpec,
+  defaultMaxMessageBytes = DEFAULT_MAX_MESSAGE_BYTES,
+): TopicSpec {
+  const limit = Number(spec.config?.["max.message.bytes"]) || defaultMaxMessageBytes;
+  return {
+    ...spec,
+    name: `${spec.name}.dlq`,
+    config: { ...spec.config, "max.message.bytes": String(limit + DLQ_HEADROOM_BYTES) },
+  };
+}
+/** More than the `dlq-*` headers take (the error is truncated to 4000 characters). */
+const DLQ_HEADROOM_BYTES = 16_384;
+
+/** A record's payload bytes (key, value, header names and values): what size limits are checked against. */
+export function recordBytes(m: OutgoingMessage): number {
+  let n = Buffer.byteLength(m.key) + Buffer.byteLength(m.value);
+  for (const [k, v] of Object.entries(m.headers ?? {}))
+    n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
 }
 
 export class UnknownTopicError extends Error {
