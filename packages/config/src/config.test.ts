@@ -37,6 +37,8 @@ describe("config", () => {
       driver: "pg",
       url: "postgres://u:p@h:5432/db",
       maxConnections: 20,
+      statementTimeoutMs: 30_000,
+      queryTimeoutMs: 35_000,
     });
   });
 

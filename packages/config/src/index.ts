@@ -42,17 +42,33 @@ export const ServiceConfig = z
     INBOX_RETENTION_DAYS: z.coerce.number().min(0.01).max(3650).default(8),
     /** How often the outbox and inbox are pruned. */
     PRUNE_EVERY_MS: z.coerce.number().int().min(1_000).default(600_000),
+    /**
+     * How long a starting service keeps retrying a database or broker that cannot be
+     * reached yet (one log line per attempt) before it gives up and exits 1. A
+     * deterministic failure (schema not current, bad credentials) fails at once.
+     */
+    STARTUP_WAIT_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+    /**
+     * The largest message (key + value + headers, bytes) the outbox accepts: `enqueue`
+     * refuses a larger event, and the relay quarantines a larger stored row instead of
+     * sending it. Keep it under the broker's `max.message.bytes` (Kafka: 1 MiB + 12).
+     */
+    OUTBOX_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1_024).default(1_000_000),
+    /** `/readyz` reports the outbox down while its oldest unpublished row is older than this. */
+    OUTBOX_MAX_LAG_MS: z.coerce.number().int().min(100).default(60_000),
   })
   .transform((e) => ({
     serviceName: e.SERVICE_NAME,
     logLevel: e.LOG_LEVEL,
     nodeEnv: e.NODE_ENV,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    startupWaitMs: e.STARTUP_WAIT_MS,
     housekeeping: {
       outboxRetentionMs: e.OUTBOX_RETENTION_HOURS * 3_600_000,
       inboxRetentionMs: e.INBOX_RETENTION_DAYS * 86_400_000,
       everyMs: e.PRUNE_EVERY_MS,
     },
+    outbox: { maxMessageBytes: e.OUTBOX_MAX_MESSAGE_BYTES, maxLagMs: e.OUTBOX_MAX_LAG_MS },
   }));
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 
@@ -65,7 +81,11 @@ export const HttpConfig = (defaultPort: number) =>
     })
     .transform((e) => ({ port: e.PORT, host: e.HOST }));
 
-/** Which bus adapter to use: the in-process bus (embedded mode) or Kafka. */
+/**
+ * Which bus adapter to use: the in-process bus (embedded mode) or Kafka, and for Kafka
+ * how to reach it: TLS (optionally with a private CA) and SASL PLAIN / SCRAM. The ACLs
+ * each service's principal needs are in docs/adr/0008-transient-failures.md.
+ */
 export const BusConfig = z
   .object({
     BUS_DRIVER: z.enum(["memory", "kafka"]).default("memory"),
@@ -80,14 +100,56 @@ export const BusConfig = z
       .string()
       .regex(/^[A-Za-z0-9._-]*$/, "letters, digits, . _ - only")
       .default(""),
+    /** TLS to the brokers: on | off (also true/false, 1/0, yes/no). Default off. */
+    KAFKA_SSL: z.stringbool().default(false),
+    /**
+     * PEM file of the CA that signed the brokers' certificates, read once at boot; it
+     * replaces the system's trusted roots. Unset: the system roots. Needs KAFKA_SSL=on.
+     */
+    KAFKA_SSL_CA_FILE: z
+      .string()
+      .optional()
+      .transform((path, ctx) => {
+        if (path === undefined) return undefined;
+        try {
+          const pem = process.getBuiltinModule("node:fs").readFileSync(path, "utf8");
+          if (pem.includes("-----BEGIN CERTIFICATE-----")) return pem;
+          ctx.addIssue({ code: "custom", message: `${path} holds no PEM certificate` });
+        } catch (error) {
+          ctx.addIssue({
+            code: "custom",
+            message: `cannot read ${path}: ${(error as Error).message}`,
+          });
+        }
+        return z.NEVER;
+      }),
+    /** SASL mechanism: plain | scram-sha-256 | scram-sha-512. Unset: no SASL. */
+    KAFKA_SASL_MECHANISM: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).optional(),
+    /** The service's principal on the cluster; with KAFKA_SASL_MECHANISM. */
+    KAFKA_SASL_USERNAME: z.string().min(1).optional(),
+    /** Its password (a secret: from the secret store, never from a committed file). */
+    KAFKA_SASL_PASSWORD: z.string().min(1).optional(),
   })
   .superRefine((e, ctx) => {
-    if (e.BUS_DRIVER === "kafka" && !e.KAFKA_BROKERS?.length) {
-      ctx.addIssue({
-        code: "custom",
-        path: ["KAFKA_BROKERS"],
-        message: "required when BUS_DRIVER=kafka (e.g. 127.0.0.1:9092)",
-      });
+    const issue = (variable: string, message: string) =>
+      ctx.addIssue({ code: "custom", path: [variable], message });
+    if (e.BUS_DRIVER === "kafka" && !e.KAFKA_BROKERS?.length)
+      issue("KAFKA_BROKERS", "required when BUS_DRIVER=kafka (e.g. 127.0.0.1:9092)");
+    if (e.KAFKA_SSL_CA_FILE !== undefined && !e.KAFKA_SSL)
+      issue("KAFKA_SSL_CA_FILE", "only used with KAFKA_SSL=on; set it, or unset this");
+    if (e.KAFKA_SASL_MECHANISM) {
+      for (const variable of ["KAFKA_SASL_USERNAME", "KAFKA_SASL_PASSWORD"] as const)
+        if (!e[variable]) issue(variable, "required when KAFKA_SASL_MECHANISM is set");
+      if (e.KAFKA_SASL_MECHANISM === "plain" && !e.KAFKA_SSL)
+        issue(
+          "KAFKA_SSL",
+          "must be on with KAFKA_SASL_MECHANISM=plain (the password would cross the network in clear)",
+        );
+    } else if (e.KAFKA_SASL_USERNAME || e.KAFKA_SASL_PASSWORD) {
+      issue(
+        "KAFKA_SASL_MECHANISM",
+        "required when KAFKA_SASL_USERNAME or KAFKA_SASL_PASSWORD is set (plain | scram-sha-256 | scram-sha-512)",
+      );
     }
   })
   .transform((e) => ({
@@ -100,6 +162,16 @@ export const BusConfig = z
             partitions: e.KAFKA_TOPIC_PARTITIONS,
             replicationFactor: e.KAFKA_REPLICATION_FACTOR,
             topicPrefix: e.KAFKA_TOPIC_PREFIX,
+            ...(e.KAFKA_SSL ? { tls: e.KAFKA_SSL_CA_FILE ? { ca: e.KAFKA_SSL_CA_FILE } : {} } : {}),
+            ...(e.KAFKA_SASL_MECHANISM && e.KAFKA_SASL_USERNAME && e.KAFKA_SASL_PASSWORD
+              ? {
+                  sasl: {
+                    mechanism: e.KAFKA_SASL_MECHANISM,
+                    username: e.KAFKA_SASL_USERNAME,
+                    password: e.KAFKA_SASL_PASSWORD,
+                  },
+                }
+              : {}),
           } as const)
         : ({ driver: "memory", partitions: e.KAFKA_TOPIC_PARTITIONS } as const),
   }));
@@ -116,10 +188,27 @@ export const DatabaseConfig = z
     PGLITE_DIR: z.string().default(".data/pglite"),
     /** Connections per service instance (PostgreSQL only). */
     DATABASE_POOL_MAX: z.coerce.number().int().min(1).max(500).default(20),
+    /**
+     * Server side: PostgreSQL cancels a statement running longer than this (`statement_timeout`,
+     * SQLSTATE 57014). 0 disables. Migrations (`pnpm db:migrate`) are not limited.
+     */
+    DATABASE_STATEMENT_TIMEOUT_MS: z.coerce.number().int().min(0).default(30_000),
+    /**
+     * Client side: a query with no answer after this long fails (`query_timeout`) — a
+     * server that hangs or a network that drops packets silently. Longer than the
+     * statement timeout, so that a slow statement is cancelled by the server first. 0 disables.
+     */
+    DATABASE_QUERY_TIMEOUT_MS: z.coerce.number().int().min(0).default(35_000),
   })
   .transform((e) => ({
     database: e.DATABASE_URL
-      ? ({ driver: "pg", url: e.DATABASE_URL, maxConnections: e.DATABASE_POOL_MAX } as const)
+      ? ({
+          driver: "pg",
+          url: e.DATABASE_URL,
+          maxConnections: e.DATABASE_POOL_MAX,
+          statementTimeoutMs: e.DATABASE_STATEMENT_TIMEOUT_MS,
+          queryTimeoutMs: e.DATABASE_QUERY_TIMEOUT_MS,
+        } as const)
       : ({ driver: "pglite", dir: e.PGLITE_DIR } as const),
   }));
 export type DatabaseConfig = z.infer<typeof DatabaseConfig>;
@@ -170,3 +259,4 @@ export function loadConfig<S extends z.ZodType>(schema: S, env = process.env): z
     throw error;
   }
 }
+export * from "./vendor-url.ts";

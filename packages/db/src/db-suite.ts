@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type DbHandle, queryRows } from "./client.ts";
 import { markProcessed } from "./inbox.ts";
 import { MIGRATIONS_FOLDER, migrate } from "./migrate.ts";
-import { enqueue } from "./outbox.ts";
+import { enqueue, outboxStats } from "./outbox.ts";
 import { leads, scoringInbox, scoringOutbox } from "./schema/scoring.ts";
 
 export type DbTarget = { open(): Promise<DbHandle>; cleanup?(): Promise<void> };
@@ -77,6 +77,35 @@ export function dbSuite(name: string, target: () => DbTarget) {
       await handle.db.transaction((tx) => enqueue(tx, scoringOutbox, [e]));
       await handle.db.transaction((tx) => enqueue(tx, scoringOutbox, [e]));
       expect(await handle.db.$count(scoringOutbox)).toBe(1);
+    });
+
+    it("tells how far behind the relay is: unpublished rows, the oldest one's age, quarantined rows", async () => {
+      await clearOutbox();
+      expect(await outboxStats(handle.db, scoringOutbox)).toEqual({
+        unpublished: 0,
+        oldestAgeMs: 0,
+        quarantined: 0,
+      });
+      const [published, quarantined, waiting] = [1, 2, 3].map((n) => event("lead-stats", n));
+      await handle.db.transaction((tx) =>
+        enqueue(tx, scoringOutbox, [published!, quarantined!, waiting!]),
+      );
+      await handle.db.execute(
+        sql`update scoring.outbox set created_at = now() - interval '90 seconds'
+            where event_id = ${waiting!.eventId}`,
+      );
+      await handle.db
+        .update(scoringOutbox)
+        .set({ publishedAt: sql`now()` })
+        .where(eq(scoringOutbox.eventId, published!.eventId));
+      await handle.db
+        .update(scoringOutbox)
+        .set({ quarantinedAt: sql`now()`, quarantineReason: "too large" })
+        .where(eq(scoringOutbox.eventId, quarantined!.eventId));
+      const stats = await outboxStats(handle.db, scoringOutbox);
+      expect(stats).toMatchObject({ unpublished: 1, quarantined: 1 });
+      expect(stats.oldestAgeMs).toBeGreaterThanOrEqual(90_000);
+      expect(stats.oldestAgeMs).toBeLessThan(120_000);
     });
 
     it("an event processed twice changes state once (inbox in the same transaction)", async () => {

@@ -8,8 +8,10 @@ export {
   type Db,
   type DbHandle,
   type DbOptions,
+  type DbSession,
   type Executor,
   queryRows,
+  type Timeouts,
   type Tx,
 } from "./client.ts";
 export { markProcessed, pruneInbox } from "./inbox.ts";
@@ -24,6 +26,8 @@ export {
 export {
   enqueue,
   type OutboxEvent,
+  type OutboxStats,
+  outboxStats,
   pruneOutbox,
 } from "./outbox.ts";
 export type { InboxTable, OutboxTable } from "./schema/messaging.ts";

@@ -20,12 +20,20 @@ export async function migrate(handle: DbHandle): Promise<void> {
     await migratePglite(handle.db as any, config);
     return;
   }
-  // Advisory locks are per session: hold one connection for lock + migrate + unlock.
-  await handle.db.transaction(async (tx) => {
-    await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_ID})`);
-    // biome-ignore lint/suspicious/noExplicitAny: the migrator wants the driver-specific type
-    await migratePg(tx as any, config);
-  });
+  // A connection of its own without the pool's timeouts: a migration may build an index on
+  // a large table for longer than any query of a service should take.
+  const session = await handle.session?.({ statementTimeoutMs: 0, queryTimeoutMs: 0 });
+  try {
+    // Advisory locks are per session: hold one connection for lock + migrate + unlock.
+    await (session?.db ?? handle.db).transaction(async (tx) => {
+      await tx.execute(sql`set local statement_timeout = 0`);
+      await tx.execute(sql`select pg_advisory_xact_lock(${LOCK_ID})`);
+      // biome-ignore lint/suspicious/noExplicitAny: the migrator wants the driver-specific type
+      await migratePg(tx as any, config);
+    });
+  } finally {
+    await session?.close();
+  }
 }
 
 type JournalEntry = { idx: number; when: number; tag: string };

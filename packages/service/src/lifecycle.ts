@@ -3,9 +3,18 @@
  * (subscriptions, outbox relays, timers, HTTP routes, readiness checks), and stops them in
  * reverse order within a grace period. It never touches `process`, so the one-process
  * demo and the tests start every app through it exactly as `main` does (`runMain` adds the
- * signal handlers).
+ * signal handlers). At start it waits for an unreachable database or broker (startup.ts);
+ * readiness includes the outbox's lag and stalled consumers.
  */
-import { type Bus, type BusSettings, createBus, type Subscription } from "@pw/bus";
+import {
+  type Bus,
+  type BusSettings,
+  createBus,
+  createDlqTool,
+  type DlqTool,
+  kafkaClientConfig,
+  type Subscription,
+} from "@pw/bus";
 import {
   assertSchemaCurrent,
   createDb,
@@ -24,7 +33,16 @@ import { sql } from "drizzle-orm";
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
 import { type Check, type CheckResult, registerOps } from "./ops.ts";
-import { createRelay, type OutboxRelay, type TypedOutbox, typedOutbox } from "./outbox.ts";
+import {
+  createRelay,
+  type OutboxRelay,
+  setMessageLimit,
+  type TypedOutbox,
+  typedOutbox,
+} from "./outbox.ts";
+import { consumersCheck, outboxLag } from "./readiness-checks.ts";
+import { tableName } from "./relay-lock.ts";
+import { whenReachable } from "./startup.ts";
 import { type SubscriptionSpec, subscriber } from "./subscribe.ts";
 
 /** The part of every app's parsed config that the kit reads (see @pw/config fragments). */
@@ -36,7 +54,10 @@ export type KitConfig = {
   bus: BusSettings;
   database: DbOptions;
   shutdownGraceMs: number;
+  /** How long start retries an unreachable database or broker. */
+  startupWaitMs: number;
   housekeeping: { outboxRetentionMs: number; inboxRetentionMs: number; everyMs: number };
+  outbox: { maxMessageBytes: number; maxLagMs: number };
 };
 
 /** What a caller may hand in instead of letting the service open its own (demo, tests). */
@@ -128,11 +149,18 @@ export async function runService<T extends object>(spec: {
   };
 
   try {
-    const handle = deps.db ?? (await openDatabase(config.database, logger));
+    const waiting = { waitMs: config.startupWaitMs, logger };
+    const handle =
+      deps.db ??
+      (await whenReachable("database", () => openDatabase(config.database, logger), waiting));
     if (!deps.db) steps.push({ name: "database", run: () => handle.close() });
     const bus = deps.bus ?? createBus(config.bus, logger.child({ component: "bus" }));
     if (!deps.bus) steps.push({ name: "bus", run: () => bus.close() });
-    await bus.ensureTopics(ALL_TOPICS.map((topic) => ({ name: topic })));
+    await whenReachable(
+      "broker",
+      () => bus.ensureTopics(ALL_TOPICS.map((topic) => ({ name: topic }))),
+      waiting,
+    );
 
     const metrics = createServiceMetrics(name);
     const checks: Check[] = [
@@ -173,6 +201,57 @@ export async function runService<T extends object>(spec: {
     const subscriptions: { name: string; sub: Subscription }[] = [];
     const timers: { name: string; timer: NodeJS.Timeout; inFlight: () => Promise<unknown> }[] = [];
     const stopHooks: Step[] = [];
+    const outboxes: { name: string; table: OutboxTable }[] = [];
+
+    // Added with the first subscription / the first outbox.
+    const watchConsumers = () => {
+      if (!checks.some((c) => c.name === "consumers")) checks.push(consumersCheck(subscriptions));
+    };
+    const lag = outboxLag({
+      db: handle.db,
+      outboxes,
+      metrics,
+      maxLagMs: config.outbox.maxLagMs,
+    });
+    const watchOutbox = (table: OutboxTable) => {
+      outboxes.push({ name: tableName(table), table });
+      if (outboxes.length > 1) return;
+      checks.push({ name: "outbox", required: true, run: lag });
+      scrapers.push(async () => void (await lag()));
+    };
+
+    // DLQ depth of the topics this service consumes, read at scrape time (the DLQ tool's
+    // own view: what `pnpm dlq` would list). Only when the bus is the one the config names.
+    const dlqWaiting = metrics.gauge(
+      "pw_dlq_waiting",
+      "Messages parked in the DLQ of each topic this service consumes (pnpm dlq to handle)",
+      ["topic"],
+    );
+    let dlq: DlqTool | undefined;
+    scrapers.push(async () => {
+      const topics = subscriptions.map((s) => s.name);
+      if (topics.length === 0 || bus.driver !== config.bus.driver) return;
+      try {
+        dlq ??= createDlqTool(
+          bus,
+          config.bus.driver === "kafka"
+            ? {
+                kafka: {
+                  ssl: kafkaClientConfig(config.bus).ssl,
+                  sasl: kafkaClientConfig(config.bus).sasl,
+                  brokers: config.bus.brokers,
+                  clientId: `${config.bus.clientId}-dlq-depth`,
+                  topicPrefix: config.bus.topicPrefix,
+                },
+              }
+            : {},
+        );
+        for (const d of await dlq.dlqDepth(topics)) dlqWaiting.set({ topic: d.topic }, d.waiting);
+      } catch (error) {
+        logger.warn({ err: error }, "DLQ depth unavailable for this scrape");
+      }
+    });
+    stopHooks.push({ name: "dlq-depth", run: () => dlq?.close() });
 
     const every: ServiceKit["every"] = (timerName, ms, fn) => {
       let running: Promise<unknown> | undefined;
@@ -208,17 +287,27 @@ export async function runService<T extends object>(spec: {
           },
         })(s);
         subscriptions.push({ name: s.topic, sub });
+        watchConsumers();
         return sub;
       },
       messaging: (tables) => {
+        const { maxMessageBytes } = config.outbox;
+        // The app's own module-level `typedOutbox(table)` keeps the configured limit too.
+        setMessageLimit(tables.outbox, maxMessageBytes);
+        stopHooks.unshift({
+          name: "message limit",
+          run: () => setMessageLimit(tables.outbox, undefined),
+        });
         const relay = createRelay({
-          db: handle.db,
+          handle,
           table: tables.outbox,
           bus,
           logger: logger.child({ component: "outbox-relay" }),
           metrics,
+          maxMessageBytes,
         });
         relays.push(relay);
+        watchOutbox(tables.outbox);
         const { outboxRetentionMs, inboxRetentionMs, everyMs } = config.housekeeping;
         every("prune", everyMs, async () => {
           const now = Date.now();
@@ -232,7 +321,7 @@ export async function runService<T extends object>(spec: {
           metrics.outboxPruned.inc({ table: "inbox" }, inbox);
           if (outbox + inbox > 0) logger.debug({ outbox, inbox }, "pruned outbox and inbox");
         });
-        return { outbox: typedOutbox(tables.outbox), relay };
+        return { outbox: typedOutbox(tables.outbox, { maxMessageBytes }), relay };
       },
       every,
       check: (checkName, run, options) =>
@@ -291,7 +380,7 @@ export async function runService<T extends object>(spec: {
 
 /** Embedded (PGlite) migrates at start; PostgreSQL must already be current (`pnpm db:migrate`). */
 export async function openDatabase(options: DbOptions, logger?: Logger): Promise<DbHandle> {
-  const handle = await createDb(options);
+  const handle = await createDb(options, { logger: logger?.child({ component: "db" }) });
   try {
     if (handle.driver === "pglite") await migrate(handle);
     else await assertSchemaCurrent(handle);

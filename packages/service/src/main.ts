@@ -1,11 +1,13 @@
 /**
  * `runMain`: the few lines every `src/main.ts` shares. Starts the service, stops it on
- * SIGTERM/SIGINT, and turns a failed start (bad config, old schema, unreachable
- * dependency) or an unhandled rejection into one structured log line and a non-zero exit.
+ * SIGTERM/SIGINT, and turns a failed start (bad config, old schema, a dependency still
+ * unreachable after STARTUP_WAIT_MS) or an unhandled rejection / uncaught exception into
+ * one structured log line and a non-zero exit.
  */
 import { ConfigError } from "@pw/config";
 import { SchemaNotCurrentError } from "@pw/db";
 import { createLogger } from "@pw/logger";
+import { DependencyUnavailableError } from "./startup.ts";
 
 export async function runMain(
   name: string,
@@ -25,7 +27,11 @@ export async function runMain(
   try {
     running = await start();
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof SchemaNotCurrentError) {
+    if (
+      error instanceof ConfigError ||
+      error instanceof SchemaNotCurrentError ||
+      error instanceof DependencyUnavailableError
+    ) {
       log.fatal({ reason: error.message }, `${name} cannot start`);
       process.exit(1);
     }

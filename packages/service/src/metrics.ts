@@ -31,6 +31,31 @@ export function createServiceMetrics(service: string) {
       labelNames: ["topic"] as const,
       registers: [registry],
     }),
+    outboxQuarantined: new Counter({
+      name: "pw_outbox_quarantined_total",
+      help: "Outbox rows the relay quarantined because the broker refuses them for good (too large, invalid)",
+      labelNames: ["topic"] as const,
+      registers: [registry],
+    }),
+    /** Read at scrape time (and by the readiness check) from the outbox table. */
+    outboxUnpublishedRows: new Gauge({
+      name: "pw_outbox_unpublished_rows",
+      help: "Outbox rows waiting for the relay (quarantined rows excluded)",
+      labelNames: ["outbox"] as const,
+      registers: [registry],
+    }),
+    outboxOldestAge: new Gauge({
+      name: "pw_outbox_oldest_unpublished_age_seconds",
+      help: "Age of the oldest outbox row waiting for the relay (0 when none)",
+      labelNames: ["outbox"] as const,
+      registers: [registry],
+    }),
+    outboxQuarantinedRows: new Gauge({
+      name: "pw_outbox_quarantined_rows",
+      help: "Quarantined outbox rows waiting for an operator",
+      labelNames: ["outbox"] as const,
+      registers: [registry],
+    }),
     outboxPruned: new Counter({
       name: "pw_outbox_pruned_total",
       help: "Published outbox rows and old inbox rows deleted by housekeeping",

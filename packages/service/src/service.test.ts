@@ -1,7 +1,8 @@
 // The kit on the in-process bus and PGlite: readiness in one shape, metrics labelled by
-// service, the typed outbox (schema-checked, headers as a direct publish, trace carried),
-// and a stop that runs in reverse order and never hangs past its grace period.
-import { createMemoryBus, type IncomingMessage, toMessage } from "@pw/bus";
+// service, the typed outbox (schema-checked, size-limited, headers as a direct publish,
+// trace carried), outbox lag and stalled consumers in readiness and metrics, and a stop
+// that runs in reverse order and never hangs past its grace period.
+import { type Bus, createMemoryBus, type IncomingMessage, toMessage } from "@pw/bus";
 import { parseConfig, ServiceBaseConfig } from "@pw/config";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/scoring";
@@ -9,7 +10,13 @@ import { ALL_TOPICS, envelope, type LeadScored, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { waitFor } from "@pw/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { InvalidEventError, runService, typedOutbox, withTrace } from "./index.ts";
+import {
+  EventTooLargeError,
+  InvalidEventError,
+  runService,
+  typedOutbox,
+  withTrace,
+} from "./index.ts";
 
 const KitConfig = ServiceBaseConfig(0);
 const config = (env: Record<string, string> = {}) => parseConfig(KitConfig, { PORT: "0", ...env });
@@ -135,6 +142,128 @@ describe("service kit", () => {
     await expect(attempt).rejects.toThrow(InvalidEventError);
     await expect(attempt).rejects.toThrow(/data\.score/);
     expect(await handle.db.$count(schema.scoringOutbox)).toBe(0);
+  });
+
+  it("refuses an event larger than the message limit at enqueue, naming its size and the limit", async () => {
+    const service = await runService({
+      name: "sizer",
+      config: config({ OUTBOX_MAX_MESSAGE_BYTES: "4000" }),
+      deps: { db: handle, bus, listen: false, logger: silent },
+      build: (kit) => kit.messaging({ outbox: schema.scoringOutbox, inbox: schema.scoringInbox }),
+    });
+    const big = scoredEvent("lead-big");
+    big.data.reasons = Array.from({ length: 20 }, (_, i) => ({
+      code: `reason.${i}`,
+      label: "y".repeat(300),
+      contribution: 1,
+    }));
+    // The kit's outbox and an app's own `typedOutbox(table)` both keep the configured limit.
+    for (const outbox of [service.outbox, typedOutbox(schema.scoringOutbox)]) {
+      const attempt = handle.db.transaction((tx) => outbox.enqueue(tx, Topics.leadScored, [big]));
+      await expect(attempt).rejects.toThrow(EventTooLargeError);
+      await expect(attempt).rejects.toThrow(
+        /lead\.scored\.v1 .* is \d{4,} bytes; the limit is 4000 bytes \(OUTBOX_MAX_MESSAGE_BYTES\)/,
+      );
+    }
+    await handle.db.transaction((tx) =>
+      service.outbox.enqueue(tx, Topics.leadScored, [scoredEvent("lead-small")]),
+    );
+    expect(await handle.db.$count(schema.scoringOutbox)).toBe(1);
+    await service.stop();
+    // Without configuration the limit is just under Kafka's default of 1 MiB.
+    const huge = scoredEvent("lead-huge");
+    (huge.data as Record<string, unknown>).blob = "z".repeat(1_100_000);
+    await expect(
+      handle.db.transaction((tx) =>
+        typedOutbox(schema.scoringOutbox).enqueue(tx, Topics.leadScored, [huge]),
+      ),
+    ).rejects.toThrow(/the limit is 1000000 bytes/);
+  });
+
+  it("reports outbox lag: metrics, and /readyz down while the oldest unpublished row is too old", async () => {
+    let brokerUp = false;
+    const flaky: Bus = {
+      ...bus,
+      publish: async (topic, messages) => {
+        if (!brokerUp)
+          throw Object.assign(new Error("connect ECONNREFUSED 127.0.0.1:9092"), {
+            code: "ECONNREFUSED",
+          });
+        return bus.publish(topic, messages);
+      },
+    };
+    const service = await runService({
+      name: "lagger",
+      config: config({ OUTBOX_MAX_LAG_MS: "300" }),
+      deps: { db: handle, bus: flaky, listen: false, logger: silent },
+      build: (kit) => kit.messaging({ outbox: schema.scoringOutbox, inbox: schema.scoringInbox }),
+    });
+    await handle.db.transaction((tx) =>
+      service.outbox.enqueue(tx, Topics.leadScored, [scoredEvent("lead-lag")]),
+    );
+    const lagging = await waitFor(
+      async () => {
+        const r = await service.app.inject({ url: "/readyz" });
+        return r.statusCode === 503 ? r : undefined;
+      },
+      { message: "/readyz to report the lagging outbox" },
+    );
+    expect(lagging!.json().checks.outbox).toEqual({
+      status: "down",
+      reason: expect.stringMatching(
+        /oldest unpublished row is \d+ ms old \(limit 300 ms\); 1 unpublished/,
+      ),
+      required: true,
+    });
+    const metrics = (await service.app.inject({ url: "/metrics" })).body;
+    expect(metrics).toMatch(
+      /pw_outbox_unpublished_rows\{outbox="scoring.outbox",service="lagger"\} 1/,
+    );
+    expect(metrics).toMatch(
+      /pw_outbox_oldest_unpublished_age_seconds\{outbox="scoring.outbox",service="lagger"\} 0\.[3-9]|[1-9]/,
+    );
+    expect(metrics).toMatch(
+      /pw_outbox_quarantined_rows\{outbox="scoring.outbox",service="lagger"\} 0/,
+    );
+    brokerUp = true;
+    service.relay.notify();
+    await waitFor(async () => (await service.app.inject({ url: "/readyz" })).statusCode === 200, {
+      message: "/readyz ready once the outbox is drained",
+    });
+    expect((await service.app.inject({ url: "/metrics" })).body).toMatch(
+      /pw_outbox_unpublished_rows\{outbox="scoring.outbox",service="lagger"\} 0/,
+    );
+    await service.stop();
+  });
+
+  it("reports a stalled consumer in /readyz with its reason", async () => {
+    let health: { status: "ok" | "stalled"; reason?: string; since?: number } = { status: "ok" };
+    const watched: Bus = {
+      ...bus,
+      subscribe: async (options) =>
+        Object.assign(await bus.subscribe(options), { health: () => health }),
+    };
+    const service = await runService({
+      name: "stall",
+      config: config(),
+      deps: { db: handle, bus: watched, listen: false, logger: silent },
+      build: async (kit) => {
+        await kit.subscribe({ topic: Topics.leadScored, handler: async () => "seen" });
+        return {};
+      },
+    });
+    const ok = await service.app.inject({ url: "/readyz" });
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json().checks.consumers).toEqual({ status: "ok", required: true });
+    health = { status: "stalled", reason: "database unreachable: ECONNREFUSED", since: Date.now() };
+    const stalled = await service.app.inject({ url: "/readyz" });
+    expect(stalled.statusCode).toBe(503);
+    expect(stalled.json().checks.consumers).toEqual({
+      status: "down",
+      reason: expect.stringContaining("lead.scored.v1: database unreachable: ECONNREFUSED"),
+      required: true,
+    });
+    await service.stop();
   });
 
   it("relays an enqueued event with the headers of a direct publish, continuing the active trace", async () => {

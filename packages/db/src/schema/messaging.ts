@@ -32,6 +32,13 @@ export function outboxTable(schema: PgSchema<string>) {
       createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
       /** Null until the broker acknowledged it. */
       publishedAt: timestamp({ withTimezone: true }),
+      /**
+       * Set when the broker refused the row for good (too large, invalid): the relay skips
+       * it and goes on with the rows after it. Clearing it (with the reason) requeues it.
+       */
+      quarantinedAt: timestamp({ withTimezone: true }),
+      /** Why the row was quarantined: the broker's or the relay's own words. */
+      quarantineReason: text(),
     },
     (t) => [index().on(t.id).where(sql`${t.publishedAt} is null`)],
   );
