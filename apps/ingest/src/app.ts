@@ -13,9 +13,11 @@ import { childTraceparent, isTraceparent, newTraceparent } from "@pw/service";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import sjson from "secure-json-parse";
 import type { z } from "zod";
+import { futureIssue, MAX_FUTURE_SKEW_MS } from "./clock-skew.ts";
 import { sendError, zodIssues } from "./errors.ts";
 import type { Metrics } from "./metrics.ts";
 import {
+  eventIdFor,
   type Normalized,
   NormalizeError,
   normalizeLightfield,
@@ -23,7 +25,7 @@ import {
   normalizeSignal,
 } from "./normalize.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
-import type { Receipts } from "./receipts.ts";
+import { deliveryKey, type Receipts, seenDelivery, type WebhookRoute } from "./receipts.ts";
 import type { createVerifier } from "./verify.ts";
 import { LightfieldWebhook, OutcomeWebhook, SignalWebhook } from "./wire.ts";
 
@@ -47,13 +49,16 @@ export type IngestOptions = {
   maxDepth: number;
   /** Longest we wait for the broker before answering 503. */
   publishTimeoutMs: number;
+  /** How far ahead of our clock an `occurredAt` may be; default `MAX_FUTURE_SKEW_MS` (5 minutes). */
+  maxFutureSkewMs?: number;
 };
 
 type Route = {
   path: string;
-  name: "lightfield" | "signals" | "outcomes";
-  schema: z.ZodType;
-  normalize: (body: never, webhookId: string) => Normalized;
+  name: WebhookRoute;
+  schema: z.ZodType<{ occurredAt: string }>;
+  /** `id`: the event id, from the route and the webhook-id. */
+  normalize: (body: never, id: string) => Normalized;
 };
 
 const ROUTES: Route[] = [
@@ -72,7 +77,9 @@ const ROUTES: Route[] = [
   },
 ];
 
-const utf8 = new TextDecoder("utf-8", { fatal: true });
+// ignoreBOM keeps a byte-order mark in the text: the signature is over the bytes as sent.
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+const BOM = "\uFEFF";
 
 type Outcome =
   | { status: 202 | 200; body: Record<string, unknown> }
@@ -152,20 +159,20 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
       metrics.requests.inc({ route, status: String(reply.statusCode) });
   });
 
-  /** Same webhook id twice in flight in this process: the second waits for the first. */
+  /** Same delivery (route, webhook id) twice in flight in this process: the second waits for the first. */
   const inflight = new Map<string, Promise<Outcome>>();
 
   async function accept(route: Route, webhookId: string, normalized: Normalized): Promise<Outcome> {
-    let seen: boolean;
+    let seen: string | undefined;
     try {
-      seen = await receipts.seen(webhookId);
+      seen = await seenDelivery(receipts, route.name, webhookId);
     } catch (error) {
       logger.error({ err: error }, "receipt lookup failed");
       return { status: 503, dependency: "database" };
     }
-    if (seen) {
+    if (seen !== undefined) {
       metrics.dedupeHits.inc({ route: route.name });
-      return { status: 200, body: { duplicate: true, eventId: normalized.event.id } };
+      return { status: 200, body: { duplicate: true, eventId: seen } };
     }
     const end = metrics.publishLatency.startTimer({ topic: normalized.topic });
     try {
@@ -179,7 +186,11 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
     }
     end();
     try {
-      await receipts.record({ webhookId, source: route.name, eventId: normalized.event.id });
+      await receipts.record({
+        webhookId: deliveryKey(route.name, webhookId),
+        source: route.name,
+        eventId: normalized.event.id,
+      });
     } catch (error) {
       // The event is on the broker: it is accepted. Without the receipt a later
       // duplicate would be published again, with the same event id, which
@@ -208,7 +219,8 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
 
       let json: unknown;
       try {
-        json = sjson.parse(text, undefined, { protoAction: "error", constructorAction: "error" });
+        const body = text.startsWith(BOM) ? text.slice(BOM.length) : text;
+        json = sjson.parse(body, undefined, { protoAction: "error", constructorAction: "error" });
       } catch (error) {
         const message = (error as Error).message;
         if (/prototype|constructor/i.test(message)) {
@@ -243,9 +255,17 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
           zodIssues(parsed.error),
         );
       }
+      const ahead = futureIssue(
+        parsed.data.occurredAt,
+        Date.now(),
+        opts.maxFutureSkewMs ?? MAX_FUTURE_SKEW_MS,
+      );
+      if (ahead) {
+        return sendError(reply, 400, "invalid_body", `occurredAt ${ahead.message}`, [ahead]);
+      }
       let normalized: Normalized;
       try {
-        normalized = route.normalize(parsed.data as never, webhookId);
+        normalized = route.normalize(parsed.data as never, eventIdFor(route.name, webhookId));
       } catch (error) {
         if (error instanceof NormalizeError) {
           return sendError(reply, 400, "invalid_body", error.message, [
@@ -271,11 +291,12 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
         );
       }
 
-      let pending = inflight.get(webhookId);
+      const key = deliveryKey(route.name, webhookId);
+      let pending = inflight.get(key);
       const first = !pending;
       if (!pending) {
-        pending = accept(route, webhookId, normalized).finally(() => inflight.delete(webhookId));
-        inflight.set(webhookId, pending);
+        pending = accept(route, webhookId, normalized).finally(() => inflight.delete(key));
+        inflight.set(key, pending);
       }
       const outcome = await pending;
       if (outcome.status === 503) {

@@ -1,5 +1,11 @@
 /** Ingest's configuration: the only place that reads process.env. */
-import { loadConfig, parseConfig, ServiceBaseConfig } from "@pw/config";
+import {
+  AllowInsecureVendorUrls,
+  checkVendorUrls,
+  loadConfig,
+  parseConfig,
+  ServiceBaseConfig,
+} from "@pw/config";
 import { z } from "zod";
 
 export const IngestConfig = ServiceBaseConfig(4100).and(
@@ -35,10 +41,13 @@ export const IngestConfig = ServiceBaseConfig(4100).and(
       INGEST_PUBLISH_TIMEOUT_MS: z.coerce.number().int().min(100).max(120_000).default(10_000),
       /** Lightfield poller: on when a key is set and webhooks are not used for Lightfield. */
       LIGHTFIELD_API_KEY: z.string().startsWith("sk_lf_", "must start with sk_lf_").optional(),
+      /** Carries the API key: https only (see ALLOW_INSECURE_VENDOR_URLS). */
       LIGHTFIELD_BASE_URL: z.url().default("https://api.lightfield.app"),
       LIGHTFIELD_POLL_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
       LIGHTFIELD_WEBHOOKS: z.enum(["on", "off"]).default("on"),
+      ...AllowInsecureVendorUrls,
     })
+    .superRefine(checkVendorUrls(["LIGHTFIELD_BASE_URL"]))
     .transform((e) => ({
       webhookSecrets: e.WEBHOOK_SECRET,
       webhooks: {

@@ -1,13 +1,17 @@
 /**
  * Webhook bodies → topic envelopes. Pure functions: the event id is derived
- * from the `webhook-id`, so a delivery that slips past dedupe (two replicas
- * racing) still carries the same id and consumers' inboxes drop the copy.
+ * from the route and the `webhook-id`, so a delivery that slips past dedupe (two
+ * replicas racing) still carries the same id and consumers' inboxes drop the copy.
  */
+import { createHash } from "node:crypto";
+import { domainToASCII } from "node:url";
 import {
   type AnyEnvelope,
+  EmailAddress,
   envelope,
   fieldNumber,
   fieldString,
+  LeadId,
   type LeadProfilePatch,
   type LightfieldObjectType,
   type LightfieldRecord,
@@ -35,8 +39,50 @@ export class NormalizeError extends Error {
   }
 }
 
-export function eventIdFor(webhookId: string): string {
-  return `wh_${webhookId}`;
+/** The envelope's limit on `id`. */
+const MAX_EVENT_ID = 200;
+
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
+/** `prefix` + `key` when that fits an envelope id, else `prefix` + `sha256:` + the key's hash. */
+function fittedId(prefix: string, key: string): string {
+  const id = `${prefix}${key}`;
+  return id.length <= MAX_EVENT_ID ? id : `${prefix}sha256:${sha256(key)}`;
+}
+
+/**
+ * The event id of a webhook delivery: one per (route, webhook-id) — the same id on
+ * two routes is two messages, a redelivery on the same route is the same event.
+ * Readable (`wh_signals_msg_123`) while it fits the envelope's 200 characters; a
+ * longer one (webhook-ids may have 200 themselves) is hashed, still deterministic.
+ */
+export function eventIdFor(route: string, webhookId: string): string {
+  return fittedId(`wh_${route}_`, webhookId);
+}
+
+/** The event id of a record version the Lightfield poller emits (its receipt key). */
+export function pollerEventIdFor(dedupeKey: string): string {
+  return fittedId("wh_", dedupeKey);
+}
+
+/** An address as a lead is keyed by: NFC, lower case, the domain in ASCII (punycode). */
+function canonicalEmail(email: string): string {
+  const lower = email.normalize("NFC").toLowerCase();
+  const at = lower.lastIndexOf("@");
+  const domain = lower.slice(at + 1);
+  return `${lower.slice(0, at)}@${domainToASCII(domain) || domain}`;
+}
+
+/**
+ * The lead id of a signal known only by its e-mail: `email:<address>` when the
+ * address makes a valid lead id (most do), else — a UTF-8 local part, `+` and the
+ * like, or too long — `email:sha256:<hash of the address>`, which no plain
+ * address can spell (a local part has no `:`). Either way, one address one lead.
+ */
+export function leadIdForEmail(email: string): string {
+  const canonical = canonicalEmail(email);
+  const plain = `email:${canonical}`;
+  return LeadId.safeParse(plain).success ? plain : `email:sha256:${sha256(canonical)}`;
 }
 
 const OBJECT_TYPE_BY_NAME: Record<string, LightfieldObjectType> = {
@@ -76,8 +122,9 @@ export function profileFromRecord(objectType: string, record: LightfieldRecord):
       set("firstName", first);
       if (rest.length) set("lastName", rest.join(" "));
     }
-    const email = fieldString(record, "$email");
-    if (email && /^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(email)) set("email", email.toLowerCase());
+    // A CRM address the topic would refuse is left out, not a reason to drop the record.
+    const email = fieldString(record, "$email")?.toLowerCase();
+    if (email && EmailAddress.safeParse(email).success) set("email", email);
     set("title", fieldString(record, "$title") ?? fieldString(record, "$jobTitle"));
     set("timezone", fieldString(record, "$timezone"));
     set("country", fieldString(record, "$country"));
@@ -103,12 +150,12 @@ export function profileFromRecord(objectType: string, record: LightfieldRecord):
   return p;
 }
 
+/** `id`: the event id (`eventIdFor` for a webhook, `pollerEventIdFor` for the poller). */
 export function normalizeLightfield(
   body: LightfieldWebhook,
-  webhookId: string,
+  id: string,
   source: "lightfield_webhook" | "lightfield_poller" = "lightfield_webhook",
 ): Normalized {
-  const id = eventIdFor(webhookId);
   const [objectName, operation] = body.type.split(".");
   const known = KNOWN_LIGHTFIELD_TYPES.has(body.type);
   if (!known || !body.object) {
@@ -167,9 +214,8 @@ export function normalizeLightfield(
   };
 }
 
-export function normalizeSignal(body: SignalWebhook, webhookId: string): Normalized {
-  const id = eventIdFor(webhookId);
-  const leadId = body.leadId ?? (body.email ? `email:${body.email.toLowerCase()}` : undefined);
+export function normalizeSignal(body: SignalWebhook, id: string): Normalized {
+  const leadId = body.leadId ?? (body.email ? leadIdForEmail(body.email) : undefined);
   if (!leadId)
     throw new NormalizeError("leadId", "a signal needs leadId or email to know who it is about");
   if (!KNOWN_SIGNAL_TYPES.has(body.type)) {
@@ -211,8 +257,7 @@ export function normalizeSignal(body: SignalWebhook, webhookId: string): Normali
   };
 }
 
-export function normalizeOutcome(body: OutcomeWebhook, webhookId: string): Normalized {
-  const id = eventIdFor(webhookId);
+export function normalizeOutcome(body: OutcomeWebhook, id: string): Normalized {
   if (!KNOWN_OUTCOME_TYPES.has(body.type)) {
     return {
       topic: Topics.outreachOutcomes,

@@ -17,7 +17,8 @@ const signed = [
     in: "header",
     required: true,
     schema: { type: "string", maxLength: 200 },
-    description: "Unique per delivery; a repeat is acknowledged once (200 duplicate).",
+    description:
+      "Unique per message on its route; a repeat on the same route is acknowledged once (200 duplicate). The same id on another route is another message.",
   },
   {
     name: "webhook-timestamp",
@@ -49,8 +50,12 @@ function route(summary: string, schema: z.ZodType) {
       requestBody: { required: true, content: { "application/json": { schema: json(schema) } } },
       responses: {
         "202": { description: "Accepted: the event is on the broker (acks=all)." },
-        "200": { description: "Duplicate webhook-id: acknowledged, not published again." },
-        "400": err("Invalid body: `issues` name each field and why."),
+        "200": {
+          description: "Duplicate webhook-id on this route: acknowledged, not published again.",
+        },
+        "400": err(
+          "Invalid body: `issues` name each field and why (an `occurredAt` more than 5 minutes ahead of the server clock included).",
+        ),
         "401": err("Missing, bad or stale signature."),
         "413": err("Body too large."),
         "415": err("Content-Type is not application/json."),

@@ -1,5 +1,5 @@
 /**
- * Webhook-id dedupe, persisted in `ingest.webhook_receipts` so it survives a
+ * Webhook dedupe, persisted in `ingest.webhook_receipts` so it survives a
  * restart. Lookups and inserts are micro-batched: requests arriving in the
  * same tick share one SELECT and one INSERT, so the database costs two round
  * trips per batch, not per request.
@@ -7,8 +7,13 @@
  * Order per delivery: look up → publish (acks=all) → record. A receipt is
  * written only for what is on the broker, so a failed publish leaves no receipt
  * and the sender's retry goes through. Two replicas racing on the same id could
- * both publish; the event id is derived from the webhook id, so consumers'
- * inboxes drop the copy.
+ * both publish; the event id is derived from the route and webhook id, so
+ * consumers' inboxes drop the copy.
+ *
+ * Dedupe is per route: a webhook-id names a message of one sender, and the same
+ * id on another route is another message. The table's key is one text column,
+ * so a delivery's receipt key is `<route>:<webhook-id>` (`deliveryKey`); the
+ * poller's keys (`lfpoll_…`) cannot take that form.
  */
 import type { Db } from "@pw/db";
 import * as schema from "@pw/db/ingest";
@@ -48,22 +53,51 @@ export function batcher<K, R>(run: (keys: K[]) => Promise<Map<K, R>>, maxBatch =
 }
 
 type Receipt = Pick<typeof schema.webhookReceipts.$inferInsert, "webhookId" | "source" | "eventId">;
+export type ReceiptSource = Receipt["source"];
+export type WebhookRoute = Exclude<ReceiptSource, "lightfield_poller">;
 
 export type Receipts = {
-  /** True when this webhook id was already accepted. */
-  seen(webhookId: string): Promise<boolean>;
+  /** The event id the delivery with receipt key `key` from `source` was published as, if it was. */
+  seen(source: ReceiptSource, key: string): Promise<string | undefined>;
+  /** `webhookId` is the receipt key. */
   record(receipt: Receipt): Promise<void>;
 };
 
+/** The receipt key of a webhook delivery: per route. */
+export function deliveryKey(route: WebhookRoute, webhookId: string): string {
+  return `${route}:${webhookId}`;
+}
+
+/**
+ * The event id a webhook delivery was published as, if it was. Receipts written
+ * before dedupe was per route are keyed by the bare webhook-id; one counts when it
+ * came in on the same route, so a redelivery across the upgrade is still a
+ * duplicate. (Not for an id that itself starts with `<route>:` — that bare key is
+ * the new form of another id. Once senders' retry window has passed since the
+ * upgrade, the bare lookup can go.)
+ */
+export async function seenDelivery(
+  receipts: Receipts,
+  route: WebhookRoute,
+  webhookId: string,
+): Promise<string | undefined> {
+  const key = deliveryKey(route, webhookId);
+  const [current, legacy] = await Promise.all([
+    receipts.seen(route, key),
+    webhookId.startsWith(`${route}:`) ? undefined : receipts.seen(route, webhookId),
+  ]);
+  return current ?? legacy;
+}
+
 export function createReceipts(db: Db): Receipts {
   const table = schema.webhookReceipts;
-  const seen = batcher<string, boolean>(async (ids) => {
+  type Found = { source: ReceiptSource; eventId: string };
+  const lookup = batcher<string, Found | undefined>(async (keys) => {
     const rows = await db
-      .select({ id: table.webhookId })
+      .select({ key: table.webhookId, source: table.source, eventId: table.eventId })
       .from(table)
-      .where(inArray(table.webhookId, ids));
-    const found = new Set(rows.map((r) => r.id));
-    return new Map(ids.map((id) => [id, found.has(id)]));
+      .where(inArray(table.webhookId, keys));
+    return new Map(rows.map((r) => [r.key, { source: r.source, eventId: r.eventId }]));
   });
   const receipts = new Map<string, Omit<Receipt, "webhookId">>();
   const record = batcher<string, true>(async (ids) => {
@@ -73,7 +107,10 @@ export function createReceipts(db: Db): Receipts {
     return new Map(ids.map((id) => [id, true as const]));
   });
   return {
-    seen,
+    async seen(source, key) {
+      const found = await lookup(key);
+      return found?.source === source ? found.eventId : undefined;
+    },
     async record(r) {
       receipts.set(r.webhookId, { source: r.source, eventId: r.eventId });
       await record(r.webhookId);

@@ -4,6 +4,8 @@
  * do not know yet, from a source we know, is accepted and forwarded raw.
  */
 import {
+  EmailAddress,
+  HttpUrl,
   IntentSignalKind,
   IsoTime,
   LeadId,
@@ -45,14 +47,14 @@ export const KNOWN_LIGHTFIELD_TYPES = new Set(
 /** Who the signal is about: our lead id, or an e-mail we key the lead by. */
 const LeadRef = {
   leadId: LeadId.optional(),
-  email: z.email().max(320).optional(),
+  email: EmailAddress.optional(),
 };
 
 export const SignalWebhook = z.object({
   type: EventType,
   occurredAt: IsoTime,
   ...LeadRef,
-  url: z.url().max(2048).optional(),
+  url: HttpUrl.optional(),
   profile: LeadProfilePatch.optional(),
   properties: z
     .record(z.string().max(100), z.union([z.string().max(2000), z.number(), z.boolean()]))
@@ -71,7 +73,7 @@ export const OutcomeWebhook = z.object({
   variantId: z.string().min(1).max(100).optional(),
   channel: z.string().max(50).optional(),
   replyText: z.string().max(20_000).optional(),
-  url: z.url().max(2048).optional(),
+  url: HttpUrl.optional(),
   bounceType: z.enum(["hard", "soft"]).optional(),
 });
 export type OutcomeWebhook = z.infer<typeof OutcomeWebhook>;

@@ -1,5 +1,6 @@
 // The ingest behaviour suite: run on the embedded services (unit) and on a real
 // Kafka broker + PostgreSQL (integration).
+import { webhookReceipts } from "@pw/db/ingest";
 import { waitFor } from "@pw/testkit";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ingestApp, newSecret, now, type Services, signed, tap } from "./harness.ts";
@@ -47,6 +48,26 @@ const lf = (o: Record<string, unknown> = {}) => ({
 });
 const nest = (n: number): unknown => (n === 0 ? 1 : { a: nest(n - 1) });
 const tenMinutes = 600;
+const inAnHour = () => new Date(Date.now() + 3_600_000).toISOString();
+const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+/** A syntactically fine address of `length` characters (the limit is 254; labels 63). */
+const longEmail = (length: number) =>
+  `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(length - 65 - 128 - 3)}.io`;
+
+/**
+ * Addresses that are right and must pass everywhere an address is checked: RFC 6531
+ * (UTF-8 local parts, IDN domains, in Unicode or punycode), sub-addressing, 254 chars.
+ */
+export const GOOD_EMAILS = [
+  "josé@example.com",
+  "søren.kierkegaard@example.dk",
+  "ada@bücher.de",
+  "ada@xn--bcher-kva.de",
+  "用户@例子.广告",
+  "δοκιμή@παράδειγμα.δοκιμή",
+  "ada+news@acme.io",
+  longEmail(254),
+];
 
 export const BAD_INPUTS: Case[] = [
   {
@@ -146,6 +167,20 @@ export const BAD_INPUTS: Case[] = [
     status: 400,
     code: "invalid_header",
   },
+  {
+    name: "webhook-id of 201 characters",
+    body: sig(),
+    sign: { id: "y".repeat(201) },
+    status: 400,
+    code: "invalid_header",
+  },
+  {
+    name: "byte-order mark added after signing",
+    body: Buffer.concat([BOM, Buffer.from(JSON.stringify(sig()))]),
+    sign: { signBody: JSON.stringify(sig()) },
+    status: 401,
+    code: "invalid_signature",
+  },
   { name: "malformed JSON", body: '{"type": "pricing_viewed",', status: 400, code: "invalid_json" },
   { name: "array body", body: [sig()], status: 400, code: "invalid_body", message: /array/ },
   { name: "string body", body: '"hello"', status: 400, code: "invalid_body", message: /string/ },
@@ -210,12 +245,92 @@ export const BAD_INPUTS: Case[] = [
     code: "invalid_body",
     field: "email",
   },
+  ...[
+    "ada@@acme.io",
+    "ada lovelace@acme.io",
+    "@acme.io",
+    "ada@",
+    "ada@acme@io.com",
+    "ada@acme",
+    "ada..lovelace@acme.io",
+    "ada@-acme.io",
+    longEmail(255),
+  ].map((email) => ({
+    name: `e-mail address ${JSON.stringify(email.length > 40 ? `${email.length} characters` : email)}`,
+    body: sig({ leadId: undefined, email }),
+    status: 400,
+    code: "invalid_body",
+    field: "email",
+  })),
+  {
+    name: "e-mail in the profile that is not one",
+    body: sig({ profile: { email: "ada at acme.io" } }),
+    status: 400,
+    code: "invalid_body",
+    field: "profile.email",
+  },
   {
     name: "url that is not a URL",
     body: sig({ url: "pricing page" }),
     status: 400,
     code: "invalid_body",
     field: "url",
+  },
+  {
+    name: "javascript: URL in a signal",
+    body: sig({ url: "javascript:alert(document.cookie)" }),
+    status: 400,
+    code: "invalid_body",
+    field: "url",
+  },
+  {
+    name: "file: URL in a signal",
+    body: sig({ url: "file:///etc/passwd" }),
+    status: 400,
+    code: "invalid_body",
+    field: "url",
+  },
+  {
+    name: "data: URL in an outcome",
+    path: "/webhooks/outcomes",
+    body: out({ type: "clicked", url: "data:text/html,<script>alert(1)</script>" }),
+    status: 400,
+    code: "invalid_body",
+    field: "url",
+  },
+  {
+    name: "javascript: URL in an outcome",
+    path: "/webhooks/outcomes",
+    body: out({ type: "clicked", url: "javascript://%0aalert(1)" }),
+    status: 400,
+    code: "invalid_body",
+    field: "url",
+  },
+  {
+    name: "signal dated an hour in the future",
+    body: sig({ occurredAt: inAnHour() }),
+    status: 400,
+    code: "invalid_body",
+    field: "occurredAt",
+    message: /future/,
+  },
+  {
+    name: "outcome dated in the year 9999",
+    path: "/webhooks/outcomes",
+    body: out({ occurredAt: "9999-12-31T23:59:59Z" }),
+    status: 400,
+    code: "invalid_body",
+    field: "occurredAt",
+  },
+  {
+    name: "Lightfield event dated an hour in the future (as an offset)",
+    path: "/webhooks/lightfield",
+    body: lf({
+      occurredAt: new Date(Date.now() + 3_600_000).toISOString().replace(/\.\d+Z$/, "+00:00"),
+    }),
+    status: 400,
+    code: "invalid_body",
+    field: "occurredAt",
   },
   {
     name: "huge string in properties",
@@ -458,6 +573,205 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
       expect(again.statusCode).toBe(200);
       expect(again.json()).toMatchObject({ duplicate: true });
       await restarted.close();
+    });
+
+    it("dedupes per route: the same webhook-id on another route is another message", async () => {
+      const before = topic.messages.length;
+      const id = "msg_shared_across_routes";
+      const viaLightfield = () =>
+        app.inject(
+          signed("/webhooks/lightfield", JSON.stringify(lf({ object: contact("ct_routes") })), {
+            secret,
+            id,
+          }),
+        );
+      const viaSignals = () =>
+        app.inject(
+          signed("/webhooks/signals", JSON.stringify(sig({ leadId: "routes-lead" })), {
+            secret,
+            id,
+          }),
+        );
+      const first = await viaLightfield();
+      const second = await viaSignals();
+      expect([first.statusCode, second.statusCode]).toEqual([202, 202]);
+      expect(second.json().eventId).not.toBe(first.json().eventId);
+      const again = [await viaSignals(), await viaLightfield()];
+      expect(again.map((r) => r.statusCode)).toEqual([200, 200]);
+      expect(again.map((r) => r.json().eventId)).toEqual([
+        second.json().eventId,
+        first.json().eventId,
+      ]);
+      await waitFor(() => topic.messages.length >= before + 2, {
+        timeoutMs: 20_000,
+        message: "both events",
+      });
+      await send({ body: sig({ leadId: "routes-sentinel" }) });
+      await waitFor(() => topic.messages.slice(before).some((m) => m.key === "routes-sentinel"), {
+        timeoutMs: 20_000,
+        message: "sentinel",
+      });
+      expect(
+        topic.messages
+          .slice(before)
+          .map((m) => m.key)
+          .filter((k) => k !== "routes-sentinel")
+          .sort(),
+      ).toEqual(["lf_ct_routes", "routes-lead"]);
+    });
+
+    it("still dedupes a redelivery of a message received before receipts were per route", async () => {
+      // A receipt as ingest wrote it before: keyed by the bare webhook-id.
+      await services.db.db.insert(webhookReceipts).values({
+        webhookId: "msg_before_upgrade",
+        source: "signals",
+        eventId: "wh_msg_before_upgrade",
+      });
+      const body = JSON.stringify(sig({ leadId: "upgrade-lead" }));
+      const same = await app.inject(
+        signed("/webhooks/signals", body, { secret, id: "msg_before_upgrade" }),
+      );
+      expect(same.statusCode).toBe(200);
+      expect(same.json()).toMatchObject({ duplicate: true, eventId: "wh_msg_before_upgrade" });
+      // …on its own route only.
+      const other = await app.inject(
+        signed("/webhooks/outcomes", JSON.stringify(out({ leadId: "upgrade-lead" })), {
+          secret,
+          id: "msg_before_upgrade",
+        }),
+      );
+      expect(other.statusCode).toBe(202);
+    });
+
+    it("accepts a webhook-id of up to 200 characters end to end, and dedupes its redelivery", async () => {
+      const before = topic.messages.length;
+      const ids = [198, 199, 200].map((n) => `msg_${"z".repeat(n - 4)}`);
+      const first = await Promise.all(
+        ids.map((id, i) =>
+          app.inject(
+            signed("/webhooks/signals", JSON.stringify(sig({ leadId: `long-id-${i}` })), {
+              secret,
+              id,
+            }),
+          ),
+        ),
+      );
+      expect(first.map((r) => [r.statusCode, r.json().error?.message])).toEqual([
+        [202, undefined],
+        [202, undefined],
+        [202, undefined],
+      ]);
+      const eventIds = first.map((r) => r.json().eventId as string);
+      expect(new Set(eventIds).size).toBe(3);
+      for (const e of eventIds) expect(e.length).toBeLessThanOrEqual(200);
+      const again = await app.inject(
+        signed("/webhooks/signals", JSON.stringify(sig({ leadId: "long-id-2" })), {
+          secret,
+          id: ids[2],
+        }),
+      );
+      expect(again.statusCode).toBe(200);
+      expect(again.json()).toMatchObject({ duplicate: true, eventId: eventIds[2] });
+      await waitFor(() => topic.messages.length >= before + 3, {
+        timeoutMs: 20_000,
+        message: "three events",
+      });
+      expect(
+        topic.messages
+          .slice(before)
+          .map((m) => JSON.parse(m.value).id)
+          .sort(),
+      ).toEqual([...eventIds].sort());
+    });
+
+    it("verifies a body with a UTF-8 byte-order mark over the bytes as sent, then parses it", async () => {
+      const before = topic.messages.length;
+      const raw = Buffer.concat([BOM, Buffer.from(JSON.stringify(sig({ leadId: "bom-lead" })))]);
+      const res = await app.inject({
+        ...signed("/webhooks/signals", raw, { secret }),
+        payload: raw,
+      });
+      expect(res.statusCode).toBe(202);
+      await waitFor(() => topic.messages.slice(before).some((m) => m.key === "bom-lead"), {
+        timeoutMs: 20_000,
+        message: "the BOM body's event",
+      });
+    });
+
+    it("accepts internationalised e-mail addresses on signals, in profiles and from the CRM", async () => {
+      const refused: string[] = [];
+      const eventIds: string[] = [];
+      const post = async (path: string, body: unknown, what: string) => {
+        const res = await send({ path, body });
+        if (res.statusCode === 202) eventIds.push(res.json().eventId);
+        else refused.push(`${what}: ${res.statusCode} ${res.body}`);
+        return res.json().eventId as string;
+      };
+      for (const [i, email] of GOOD_EMAILS.entries()) {
+        await post("/webhooks/signals", sig({ leadId: undefined, email }), `${email} as the lead`);
+        await post(
+          "/webhooks/signals",
+          sig({ leadId: `idn-${i}`, type: "form_submitted", profile: { email } }),
+          `${email} in a profile`,
+        );
+        const fields = { ...contact().fields, $email: { value: email, valueType: "EMAIL" } };
+        await post(
+          "/webhooks/lightfield",
+          lf({ object: { ...contact(`ct_idn_${i}`), fields } }),
+          `${email} from the CRM`,
+        );
+      }
+      // The same address however it is written (case, Unicode or punycode domain) is one lead.
+      const spellings = ["JOSÉ@Example.COM", "ada@BÜCHER.de"];
+      for (const email of spellings)
+        await post("/webhooks/signals", sig({ leadId: undefined, email }), email);
+      expect(refused).toEqual([]);
+      type Published = { id: string; subject: string; data: { profile?: { email?: string } } };
+      const events = await waitFor(
+        (): Published[] | false => {
+          const byId = new Map<string, Published>(
+            topic.messages.map((m) => [JSON.parse(m.value).id, JSON.parse(m.value)]),
+          );
+          if (!eventIds.every((id) => byId.has(id))) return false;
+          return eventIds.map((id) => byId.get(id)!);
+        },
+        { timeoutMs: 20_000, message: "every event" },
+      );
+      if (!events) throw new Error("unreachable: waitFor returns only a truthy value");
+      // Every address reached the topic, lower-cased, on all three paths.
+      const carried = GOOD_EMAILS.map((_, i) =>
+        events.slice(3 * i, 3 * i + 3).map((e) => e.data.profile?.email),
+      );
+      expect(carried).toEqual(GOOD_EMAILS.map((e) => [e, e, e].map((x) => x.toLowerCase())));
+      const leadOf = (n: number) => events[3 * n]!.subject;
+      const [upper, mixed] = events.slice(-2).map((e) => e.subject);
+      expect([upper, mixed]).toEqual([leadOf(0), leadOf(2)]);
+      // …and the punycode spelling of bücher.de is the same lead as the Unicode one.
+      expect(leadOf(3)).toBe(leadOf(2));
+    });
+
+    it("accepts http(s) URLs and timestamps within the clock-skew allowance", async () => {
+      const inTwoMinutes = new Date(Date.now() + 120_000).toISOString();
+      const statuses = [
+        await send({ body: sig({ url: "https://acme.io/pricing?plan=pro#faq" }) }),
+        await send({ body: sig({ url: "http://localhost:3000/pricing" }) }),
+        await send({ body: sig({ url: "HTTPS://ACME.IO/" }) }),
+        await send({
+          path: "/webhooks/outcomes",
+          body: out({ type: "clicked", url: "https://bücher.de/x" }),
+        }),
+        await send({ body: sig({ occurredAt: inTwoMinutes }) }),
+        await send({ path: "/webhooks/outcomes", body: out({ occurredAt: inTwoMinutes }) }),
+        await send({ path: "/webhooks/lightfield", body: lf({ occurredAt: inTwoMinutes }) }),
+      ].map((r) => r.statusCode);
+      expect(statuses).toEqual([202, 202, 202, 202, 202, 202, 202]);
+      // The allowance is an option: an hour ahead passes when an hour is allowed.
+      const lenient = await ingestApp(services, [secret], { maxFutureSkewMs: 2 * 3_600_000 });
+      const res = await lenient.inject(
+        signed("/webhooks/signals", JSON.stringify(sig({ occurredAt: inAnHour() })), { secret }),
+      );
+      expect(res.statusCode).toBe(202);
+      await lenient.close();
     });
 
     it("forwards an unknown event type of a known source with its raw payload", async () => {

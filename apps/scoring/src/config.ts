@@ -1,17 +1,28 @@
 /** Scoring's configuration: the only place that reads process.env. */
-import { loadConfig, parseConfig, ServiceBaseConfig } from "@pw/config";
+import {
+  AllowInsecureVendorUrls,
+  checkVendorUrls,
+  loadConfig,
+  parseConfig,
+  ServiceBaseConfig,
+} from "@pw/config";
 import { z } from "zod";
 
 export const ScoringConfig = ServiceBaseConfig(4200).and(
   z
     .object({
-      /** stackAI: all four set → the flow scores leads; otherwise the built-in model does. */
+      /**
+       * stackAI: all four set → the flow scores leads; otherwise the built-in model does.
+       * The base URL carries the key: https only (see ALLOW_INSECURE_VENDOR_URLS).
+       */
       STACKAI_BASE_URL: z.url().optional(),
       STACKAI_API_KEY: z.string().min(1).optional(),
       STACKAI_ORG_ID: z.string().min(1).optional(),
       STACKAI_FLOW_ID: z.string().min(1).optional(),
       STACKAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
+      ...AllowInsecureVendorUrls,
     })
+    .superRefine(checkVendorUrls(["STACKAI_BASE_URL"]))
     .transform((e) => ({
       stackai:
         e.STACKAI_BASE_URL && e.STACKAI_API_KEY && e.STACKAI_ORG_ID && e.STACKAI_FLOW_ID

@@ -7,7 +7,7 @@
 import type { Executor } from "@pw/db";
 import * as schema from "@pw/db/scoring";
 import { Topics } from "@pw/events";
-import { and, desc, gte, inArray, sql } from "drizzle-orm";
+import { and, asc, desc, gte, inArray, sql } from "drizzle-orm";
 import type { LeadRow, ScoredEvent } from "./decision.ts";
 import type { Engagement, Signal } from "./model/features.ts";
 import { outbox } from "./outbox.ts";
@@ -16,6 +16,13 @@ import type { StoredProfile } from "./profile.ts";
 /** A lead as stored (undefined before its first event) and its signals in the window, newest first. */
 export type LeadState = { row: LeadRow | undefined; signals: Signal[] };
 export type NewSignal = typeof schema.signals.$inferInsert;
+
+/**
+ * The empty row `loadLeads` inserts to lock a new lead: no event has been applied
+ * to it (every write bumps the version), so the lead is still unknown. It never
+ * outlives its transaction: the handler that inserted it writes the lead.
+ */
+const isPlaceholder = (row: LeadRow): boolean => row.version === 0;
 
 export const profileOf = (row: LeadRow | undefined): StoredProfile => row?.profile ?? {};
 export const engagementOf = (row: LeadRow | undefined): Engagement => row?.engagement ?? {};
@@ -35,7 +42,15 @@ export async function claimEvents(
   return new Set(inserted.map((r) => r.eventId));
 }
 
-/** Each lead with its signals since `since`; `lock` takes the stored rows for update. */
+/**
+ * Each lead with its signals since `since`. `lock` takes every lead's row for
+ * update — new leads included: `select … for update` locks nothing for a row
+ * that does not exist yet, so two transactions handling a new lead's first
+ * events would both read "no lead" and the second write would overwrite the
+ * first. An empty row (version 0) is inserted first, `on conflict do nothing`,
+ * so the second waits on the first's insert and then reads what it wrote.
+ * Rows are taken in lead id order, so batches that share leads cannot deadlock.
+ */
 export async function loadLeads(
   db: Executor,
   leadIds: string[],
@@ -44,8 +59,19 @@ export async function loadLeads(
 ): Promise<Map<string, LeadState>> {
   const state = new Map<string, LeadState>();
   if (leadIds.length === 0) return state;
-  const q = db.select().from(schema.leads).where(inArray(schema.leads.leadId, leadIds));
-  const rows = lock ? await q.for("update") : await q;
+  const ordered = [...new Set(leadIds)].sort();
+  if (lock) {
+    await db
+      .insert(schema.leads)
+      .values(ordered.map((leadId) => ({ leadId })))
+      .onConflictDoNothing();
+  }
+  const q = db
+    .select()
+    .from(schema.leads)
+    .where(inArray(schema.leads.leadId, ordered))
+    .orderBy(asc(schema.leads.leadId));
+  const rows = (lock ? await q.for("update") : await q).filter((r) => !isPlaceholder(r));
   const signals = await db
     .select({
       leadId: schema.signals.leadId,

@@ -28,6 +28,45 @@ describe("profile", () => {
     );
   });
 
+  it("orders by the instant, not the text: offsets and fractional seconds", () => {
+    // 09:00-05:00 is 14:00Z: newer than 12:00:00.500Z, though it sorts before it as text.
+    const stored = { title: { value: "CTO", at: "2026-01-02T09:00:00-05:00" } };
+    expect(
+      mergeProfile(stored, { title: "Intern" }, "2026-01-02T12:00:00.500Z").merged.title,
+    ).toEqual({ value: "CTO", at: "2026-01-02T09:00:00-05:00" });
+    // …and 12:00:00.500Z is newer than 07:00:00+00:00 / 12:00:00Z, though "." sorts before "Z".
+    expect(
+      mergeProfile(
+        { title: { value: "CTO", at: "2026-01-02T12:00:00Z" } },
+        { title: "CEO" },
+        "2026-01-02T12:00:00.500Z",
+      ).merged.title?.value,
+    ).toBe("CEO");
+    expect(
+      mergeProfile(
+        { title: { value: "CTO", at: "2026-01-02T12:00:00.500Z" } },
+        { title: "Intern" },
+        "2026-01-02T12:00:00Z",
+      ).merged.title?.value,
+    ).toBe("CTO");
+    // The same instant written two ways is equal: the later delivery wins.
+    expect(
+      mergeProfile(
+        { title: { value: "CTO", at: "2026-01-02T14:00:00.000Z" } },
+        { title: "CEO" },
+        "2026-01-02T15:00:00+01:00",
+      ).merged.title?.value,
+    ).toBe("CEO");
+    // A +14:00 offset is the earlier instant of the two.
+    expect(
+      mergeProfile(
+        { title: { value: "CTO", at: "2026-01-02T00:30:00+14:00" } },
+        { title: "CEO" },
+        "2026-01-01T11:00:00Z",
+      ).merged.title?.value,
+    ).toBe("CEO");
+  });
+
   it("applies a CRM change's profile, and a signal without one changes nothing", () => {
     const merged = applyEvent(
       {},

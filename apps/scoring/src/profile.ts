@@ -25,11 +25,14 @@ export function mergeProfile(
 ): { merged: StoredProfile; changed: boolean } {
   const merged = { ...stored };
   let changed = false;
+  const instant = Date.parse(at);
   for (const [field, value] of Object.entries(patch)) {
     if (value === undefined) continue;
     const existing = merged[field];
     // Older news never overwrites newer data; equal times: the later delivery wins.
-    if (existing && existing.at > at) continue;
+    // Instants, not text: "09:00:00-05:00" is after "12:00:00.500Z", and the
+    // sources write offsets and fractional seconds as they please.
+    if (existing && Date.parse(existing.at) > instant) continue;
     if (!existing || existing.value !== value) changed = true;
     merged[field] = { value, at };
   }

@@ -22,6 +22,36 @@ export type LeadId = z.infer<typeof LeadId>;
 
 export const IsoTime = z.iso.datetime({ offset: true });
 
+// RFC 6531 mailbox: a dot-atom local part that may be UTF-8 (no spaces, quotes,
+// specials or control characters; no leading, trailing or doubled dot), an
+// internationalised domain in Unicode or punycode (labels of letters, digits and
+// marks, inner hyphens, at most 63 characters) ending in a letter TLD.
+const ATOM = String.raw`[^\s@"(),:;<>\[\]\\.\p{Cc}]+`;
+const LABEL = String.raw`[\p{L}\p{N}\p{M}](?:[\p{L}\p{N}\p{M}-]{0,61}[\p{L}\p{N}\p{M}])?`;
+const TLD = String.raw`(?:\p{L}[\p{L}\p{M}]+|[Xx][Nn]--[A-Za-z0-9-]+)`;
+const MAILBOX = new RegExp(`^(?=[^@]{1,64}@)${ATOM}(?:\\.${ATOM})*@(?:${LABEL}\\.)+${TLD}$`, "u");
+
+/**
+ * An e-mail address, internationalised ones included (`josé@bücher.de`): at most
+ * 254 characters (RFC 5321's path limit), local part at most 64.
+ */
+export const EmailAddress = z
+  .string()
+  .max(254, "must be at most 254 characters")
+  .regex(MAILBOX, "must be an e-mail address (local@domain)")
+  .meta({ format: "idn-email" });
+export type EmailAddress = z.infer<typeof EmailAddress>;
+
+/**
+ * A link someone may follow or a tool may fetch: `http:` or `https:` only, never
+ * `javascript:`, `data:` or `file:`.
+ */
+export const HttpUrl = z
+  .url({ protocol: /^https?$/, error: "must be an http(s) URL" })
+  .max(2048)
+  .meta({ description: "http(s) URL" });
+export type HttpUrl = z.infer<typeof HttpUrl>;
+
 const envelopeBase = {
   specversion: z.literal("1.0"),
   /** Globally unique; consumers dedupe on it (inbox). */

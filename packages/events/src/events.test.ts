@@ -3,6 +3,7 @@ import {
   dlqTopic,
   envelope,
   LeadEvent,
+  LeadScored,
   OperatorCommand,
   OutreachOutcome,
   TopicSchemas,
@@ -76,6 +77,114 @@ describe("events", () => {
       data: { originalType: "complained", occurredAt: "2026-11-24T10:00:00Z", raw: { a: 1 } },
     });
     expect(OutreachOutcome.parse(forwarded).type).toBe("outreach.unknown_outcome.v1");
+  });
+
+  it("takes internationalised e-mail addresses wherever an address is validated, and refuses garbage", () => {
+    const withEmail = (email: string) => [
+      LeadEvent.safeParse(
+        envelope({
+          type: "lead.intent_signal.v1",
+          source: "pw://ingest",
+          subject: "l1",
+          data: {
+            signal: "form_submitted",
+            occurredAt: "2026-11-24T10:00:00Z",
+            profile: { email },
+          },
+        }),
+      ),
+      LeadEvent.safeParse(
+        envelope({
+          type: "lead.crm_record_changed.v1",
+          source: "pw://ingest",
+          subject: "l1",
+          data: {
+            source: "lightfield_webhook",
+            objectType: "contacts",
+            objectId: "ct_1",
+            operation: "updated",
+            occurredAt: "2026-11-24T10:00:00Z",
+            record: { id: "ct_1", fields: {}, relationships: {} },
+            profile: { email },
+          },
+        }),
+      ),
+      LeadScored.safeParse(
+        envelope({
+          type: "lead.scored.v1",
+          source: "pw://scoring",
+          subject: "l1",
+          data: {
+            score: 50,
+            tier: "warm",
+            segment: "s",
+            reasons: [],
+            facts: { email },
+            model: { scorer: "builtin", version: "v1" },
+            contactable: true,
+            scoredAt: "2026-11-24T10:00:00Z",
+          },
+        }),
+      ),
+    ];
+    const long = `${"a".repeat(64)}@${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(58)}.io`;
+    expect(long).toHaveLength(254);
+    const good = [
+      "josé@example.com",
+      "søren@example.dk",
+      "ada@bücher.de",
+      "ada@xn--bcher-kva.de",
+      "用户@例子.广告",
+      "δοκιμή@παράδειγμα.δοκιμή",
+      "ada+news@acme.io",
+      long,
+    ];
+    const bad = [
+      "ada.example.com",
+      "ada lovelace@acme.io",
+      "ada@@acme.io",
+      "ada@acme@io.com",
+      "@acme.io",
+      "ada@",
+      "ada..b@acme.io",
+      `${long}x`,
+    ];
+    const verdicts = (list: string[]) =>
+      list.map((e) => `${e.slice(0, 30)}: ${withEmail(e).map((r) => r.success)}`);
+    expect(verdicts(good)).toEqual(good.map((e) => `${e.slice(0, 30)}: true,true,true`));
+    expect(verdicts(bad)).toEqual(bad.map((e) => `${e.slice(0, 30)}: false,false,false`));
+    const refused = withEmail("ada@@acme.io")[0]!;
+    expect(refused.error?.issues.map((i) => i.path.join("."))).toEqual(["data.profile.email"]);
+  });
+
+  it("takes only http(s) URLs in signals and outcomes, naming the field otherwise", () => {
+    const signal = (url: string) =>
+      LeadEvent.safeParse(
+        envelope({
+          type: "lead.intent_signal.v1",
+          source: "pw://ingest",
+          subject: "l1",
+          data: { signal: "page_viewed", occurredAt: "2026-11-24T10:00:00Z", url },
+        }),
+      );
+    const outcome = (url: string) =>
+      OutreachOutcome.safeParse(
+        envelope({
+          type: "outreach.outcome.v1",
+          source: "pw://ingest",
+          subject: "l1",
+          data: { outcome: "clicked", occurredAt: "2026-11-24T10:00:00Z", url },
+        }),
+      );
+    for (const url of ["https://acme.io/pricing", "http://localhost:3000/x", "HTTPS://ACME.IO"]) {
+      expect([signal(url).success, outcome(url).success], url).toEqual([true, true]);
+    }
+    for (const url of ["javascript:alert(1)", "data:text/html,<b>x</b>", "file:///etc/passwd"]) {
+      const paths = [signal(url), outcome(url)].map((r) =>
+        r.error?.issues.map((i) => i.path.join(".")),
+      );
+      expect(paths, url).toEqual([["data.url"], ["data.url"]]);
+    }
   });
 
   it("validates operator commands by type", () => {

@@ -4,12 +4,12 @@
  * from a known source are forwarded with their raw payload, never dropped.
  */
 import { z } from "zod";
-import { eventSchema, IsoTime } from "./envelope.ts";
+import { EmailAddress, eventSchema, HttpUrl, IsoTime } from "./envelope.ts";
 import { LightfieldObjectType, LightfieldRecord } from "./lightfield.ts";
 
 /** The lead as the rest of the system sees it; every field optional (partial updates). */
 export const LeadProfilePatch = z.object({
-  email: z.email().max(320).optional(),
+  email: EmailAddress.optional(),
   firstName: z.string().max(200).optional(),
   lastName: z.string().max(200).optional(),
   title: z.string().max(300).optional(),
@@ -60,7 +60,7 @@ export const IntentSignalV1 = eventSchema(
   z.object({
     signal: IntentSignalKind,
     occurredAt: IsoTime,
-    url: z.url().max(2048).optional(),
+    url: HttpUrl.optional(),
     /** Contact details the signal carried (e.g. a form fill). */
     profile: LeadProfilePatch.optional(),
     properties: z

@@ -4,7 +4,7 @@
  * material changes only.
  */
 import { z } from "zod";
-import { eventSchema, IsoTime } from "./envelope.ts";
+import { EmailAddress, eventSchema, IsoTime } from "./envelope.ts";
 
 export const Tier = z.enum(["hot", "warm", "cold"]);
 export type Tier = z.infer<typeof Tier>;
@@ -20,7 +20,7 @@ export const ScoreReason = z.object({
 export type ScoreReason = z.infer<typeof ScoreReason>;
 
 export const PersonalisationFacts = z.object({
-  email: z.email().optional(),
+  email: EmailAddress.optional(),
   firstName: z.string().max(200).optional(),
   company: z.string().max(300).optional(),
   role: z.string().max(300).optional(),

@@ -3,7 +3,7 @@
  * (dispatch → everyone) and `outreach.outcomes.v1` (ingest → experiments, scoring).
  */
 import { z } from "zod";
-import { eventSchema, IsoTime } from "./envelope.ts";
+import { eventSchema, HttpUrl, IsoTime } from "./envelope.ts";
 
 export const Channel = z.enum(["email", "linkedin", "slack", "in_app"]);
 export type Channel = z.infer<typeof Channel>;
@@ -129,7 +129,7 @@ export const OutreachOutcomeV1 = eventSchema(
     channel: z.string().max(50).optional(),
     /** Reply text when `outcome` is `replied` (classified downstream; never logged). */
     replyText: z.string().max(20_000).optional(),
-    url: z.url().max(2048).optional(),
+    url: HttpUrl.optional(),
     bounceType: z.enum(["hard", "soft"]).optional(),
   }),
 );

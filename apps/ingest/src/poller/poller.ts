@@ -12,7 +12,7 @@ import * as schema from "@pw/db/ingest";
 import type { LightfieldRecord } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { eq } from "drizzle-orm";
-import { normalizeLightfield } from "../normalize.ts";
+import { normalizeLightfield, pollerEventIdFor } from "../normalize.ts";
 import { createReceipts } from "../receipts.ts";
 import { type LightfieldClient, MAX_PAGE } from "./lightfield-client.ts";
 
@@ -65,7 +65,7 @@ export function createPoller(options: PollerOptions) {
   async function emit(type: string, record: LightfieldRecord): Promise<boolean> {
     const version = record.updatedAt ?? record.createdAt ?? "unknown";
     const dedupeKey = `lfpoll_${type}_${record.id}_${version}`;
-    if (await receipts.seen(dedupeKey)) return false;
+    if (await receipts.seen("lightfield_poller", dedupeKey)) return false;
     const operation =
       record.createdAt && record.createdAt === record.updatedAt ? "created" : "updated";
     const normalized = normalizeLightfield(
@@ -74,7 +74,7 @@ export function createPoller(options: PollerOptions) {
         occurredAt: version === "unknown" ? new Date().toISOString() : version,
         object: record,
       },
-      dedupeKey,
+      pollerEventIdFor(dedupeKey),
       "lightfield_poller",
     );
     await bus.publish(normalized.topic, [toMessage(normalized.event)]);
