@@ -1,6 +1,7 @@
 // The engine's configuration: defaults a new install can run with, errors that name
 // the variable, and a stackAI flow used only when everything it needs is set.
 import { ConfigError, parseConfig } from "@pw/config";
+import { commandKeyPair } from "@pw/events";
 import { describe, expect, it } from "vitest";
 import { ExperimentsConfig } from "./config.ts";
 
@@ -51,5 +52,56 @@ describe("experiments config", () => {
       STACKAI_REWRITE_FLOW_ID: "rw",
     });
     expect(noKey.stackai.rewrite).toBeUndefined();
+  });
+
+  it("refuses an http stackAI base URL unless it is a loopback test server explicitly allowed", () => {
+    const flow = {
+      STACKAI_API_KEY: "sk_test",
+      STACKAI_ORG_ID: "org1",
+      STACKAI_REWRITE_FLOW_ID: "rw",
+    };
+    expect(() =>
+      parseConfig(ExperimentsConfig, { ...flow, STACKAI_BASE_URL: "http://api.stack-ai.com" }),
+    ).toThrow(/STACKAI_BASE_URL: must be https/);
+    expect(() =>
+      parseConfig(ExperimentsConfig, { ...flow, STACKAI_BASE_URL: "http://127.0.0.1:4010" }),
+    ).toThrow(/STACKAI_BASE_URL/);
+    const local = parseConfig(ExperimentsConfig, {
+      ...flow,
+      STACKAI_BASE_URL: "http://127.0.0.1:4010",
+      ALLOW_INSECURE_VENDOR_URLS: "1",
+    });
+    expect(local.stackai.rewrite?.baseUrl).toBe("http://127.0.0.1:4010");
+  });
+
+  it("reads operator-command public keys (several, for rotation); none configured refuses every command", () => {
+    const a = commandKeyPair("gw-2026-01");
+    const b = commandKeyPair("gw-2026-02");
+    const c = parseConfig(ExperimentsConfig, {
+      OPERATOR_COMMAND_PUBLIC_KEYS: `gw-2026-01:${a.publicKeyText}, gw-2026-02:${b.publicKeyText}`,
+    });
+    expect([...c.operatorCommands.keys.keys()]).toEqual(["gw-2026-01", "gw-2026-02"]);
+    expect(c.operatorCommands).toMatchObject({ maxAgeMs: 86_400_000, maxSkewMs: 300_000 });
+    expect(parseConfig(ExperimentsConfig, {}).operatorCommands.keys.size).toBe(0);
+  });
+
+  it("names a bad operator-command key, and a max age the inbox could not back", () => {
+    const vars = (env: Record<string, string>) => {
+      try {
+        parseConfig(ExperimentsConfig, env);
+        return [];
+      } catch (error) {
+        return (error as ConfigError).issues.map((i) => `${i.variable}: ${i.message}`);
+      }
+    };
+    expect(vars({ OPERATOR_COMMAND_PUBLIC_KEYS: "gw:not-a-key" })[0]).toMatch(
+      /^OPERATOR_COMMAND_PUBLIC_KEYS: .*gw/,
+    );
+    expect(vars({ OPERATOR_COMMAND_PUBLIC_KEYS: "no-key-id" })[0]).toMatch(
+      /^OPERATOR_COMMAND_PUBLIC_KEYS: /,
+    );
+    expect(
+      vars({ OPERATOR_COMMAND_MAX_AGE_MS: String(10 * 86_400_000), INBOX_RETENTION_DAYS: "8" })[0],
+    ).toMatch(/^OPERATOR_COMMAND_MAX_AGE_MS: .*INBOX_RETENTION_DAYS/);
   });
 });

@@ -1,92 +1,151 @@
 /** The experiment engine's configuration: the only place that reads process.env. */
-import { loadConfig, parseConfig, ServiceBaseConfig } from "@pw/config";
+import type { KeyObject } from "node:crypto";
+import {
+  AllowInsecureVendorUrls,
+  checkVendorUrls,
+  loadConfig,
+  parseConfig,
+  ServiceBaseConfig,
+} from "@pw/config";
+import { parseCommandPublicKeys } from "@pw/events";
 import { z } from "zod";
 
 const rate = z.coerce.number().min(0).max(1);
 
-export const ExperimentsConfig = ServiceBaseConfig(4300).and(
-  z
-    .object({
-      /** The outcome that counts as a conversion for the bandit. */
-      EXPERIMENT_REWARD: z
-        .enum(["replied", "positive_reply", "meeting_booked", "converted"])
-        .default("meeting_booked"),
-      /** Days after a send during which the reward outcome is credited to it. */
-      EXPERIMENT_ATTRIBUTION_DAYS: z.coerce.number().min(1).max(90).default(14),
-      /** First-touch sends per UTC day across all instances; the rest wait by priority. */
-      EXPERIMENT_DAILY_CAPACITY: z.coerce.number().int().min(1).max(1_000_000).default(500),
-      /** Hours a lead may wait for capacity before it joins the nurture track. */
-      EXPERIMENT_NURTURE_AFTER_HOURS: z.coerce
-        .number()
-        .min(1)
-        .max(24 * 90)
-        .default(72),
-      /** Waiting halves a lead's priority every this many hours. */
-      EXPERIMENT_AGING_HALF_LIFE_HOURS: z.coerce
-        .number()
-        .min(1)
-        .max(24 * 90)
-        .default(24),
-      /** Pseudo-sends the pooled prior is worth (0 = off: every segment starts from Beta(1,1)). */
-      EXPERIMENT_POOLED_PRIOR_STRENGTH: z.coerce.number().min(0).max(10_000).default(50),
-      /**
-       * For campaigns whose best message may change: evidence half-life in days
-       * (decayed at every review). Turns engine suppression off — a suppressed arm
-       * could never show that it became the best. Unset: evidence is kept for good.
-       */
-      EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS: z.coerce.number().positive().max(3650).optional(),
-      /** Guardrails: an arm over any of these rates (after the minimum sends) is paused. */
-      EXPERIMENT_GUARDRAIL_MIN_SENDS: z.coerce.number().int().min(1).default(100),
-      EXPERIMENT_GUARDRAIL_BOUNCE_RATE: rate.default(0.05),
-      EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE: rate.default(0.02),
-      EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE: rate.default(0.08),
-      /** How often attribution windows settle, arms are reviewed and the queue drains. */
-      EXPERIMENT_REVIEW_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
-      /** stackAI: base, key and org set plus a flow id → that flow is used; otherwise built-ins. */
-      STACKAI_BASE_URL: z.url().optional(),
-      STACKAI_API_KEY: z.string().min(1).optional(),
-      STACKAI_ORG_ID: z.string().min(1).optional(),
-      /** The flow that rewrites the chosen variant for the lead. */
-      STACKAI_REWRITE_FLOW_ID: z.string().min(1).optional(),
-      /** The flow that classifies reply intent. */
-      STACKAI_INTENT_FLOW_ID: z.string().min(1).optional(),
-      STACKAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
-    })
-    .transform((e) => {
-      const flow = (flowId: string | undefined) =>
-        e.STACKAI_BASE_URL && e.STACKAI_API_KEY && e.STACKAI_ORG_ID && flowId
-          ? {
-              baseUrl: e.STACKAI_BASE_URL,
-              apiKey: e.STACKAI_API_KEY,
-              orgId: e.STACKAI_ORG_ID,
-              flowId,
-              timeoutMs: e.STACKAI_TIMEOUT_MS,
+export const ExperimentsConfig = ServiceBaseConfig(4300)
+  .and(
+    z
+      .object({
+        /** The outcome that counts as a conversion for the bandit. */
+        EXPERIMENT_REWARD: z
+          .enum(["replied", "positive_reply", "meeting_booked", "converted"])
+          .default("meeting_booked"),
+        /** Days after a send during which the reward outcome is credited to it. */
+        EXPERIMENT_ATTRIBUTION_DAYS: z.coerce.number().min(1).max(90).default(14),
+        /** First-touch sends per UTC day across all instances; the rest wait by priority. */
+        EXPERIMENT_DAILY_CAPACITY: z.coerce.number().int().min(1).max(1_000_000).default(500),
+        /** Hours a lead may wait for capacity before it joins the nurture track. */
+        EXPERIMENT_NURTURE_AFTER_HOURS: z.coerce
+          .number()
+          .min(1)
+          .max(24 * 90)
+          .default(72),
+        /** Waiting halves a lead's priority every this many hours. */
+        EXPERIMENT_AGING_HALF_LIFE_HOURS: z.coerce
+          .number()
+          .min(1)
+          .max(24 * 90)
+          .default(24),
+        /** Pseudo-sends the pooled prior is worth (0 = off: every segment starts from Beta(1,1)). */
+        EXPERIMENT_POOLED_PRIOR_STRENGTH: z.coerce.number().min(0).max(10_000).default(50),
+        /**
+         * For campaigns whose best message may change: evidence half-life in days
+         * (decayed at every review). Turns engine suppression off — a suppressed arm
+         * could never show that it became the best. Unset: evidence is kept for good.
+         */
+        EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS: z.coerce.number().positive().max(3650).optional(),
+        /** Guardrails: an arm over any of these rates (after the minimum sends) is paused. */
+        EXPERIMENT_GUARDRAIL_MIN_SENDS: z.coerce.number().int().min(1).default(100),
+        EXPERIMENT_GUARDRAIL_BOUNCE_RATE: rate.default(0.05),
+        EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE: rate.default(0.02),
+        EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE: rate.default(0.08),
+        /** How often attribution windows settle, arms are reviewed and the queue drains. */
+        EXPERIMENT_REVIEW_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
+        /**
+         * Public keys that verify operator commands (ADR 0009): `keyId:<base64 SPKI Ed25519
+         * key>`, comma-separated — several while keys rotate — or a JSON object keyId → PEM.
+         * Unset: every operator command is refused (nothing may steer the engine unsigned).
+         */
+        OPERATOR_COMMAND_PUBLIC_KEYS: z
+          .string()
+          .optional()
+          .transform((text, ctx) => {
+            if (text === undefined) return new Map<string, KeyObject>();
+            try {
+              return parseCommandPublicKeys(text);
+            } catch (error) {
+              ctx.addIssue({ code: "custom", message: (error as Error).message });
+              return z.NEVER;
             }
-          : undefined;
-      return {
-        reward: e.EXPERIMENT_REWARD,
-        attributionDays: e.EXPERIMENT_ATTRIBUTION_DAYS,
-        capacity: {
-          perDay: e.EXPERIMENT_DAILY_CAPACITY,
-          nurtureAfterHours: e.EXPERIMENT_NURTURE_AFTER_HOURS,
-          agingHalfLifeHours: e.EXPERIMENT_AGING_HALF_LIFE_HOURS,
-        },
-        pooledPriorStrength: e.EXPERIMENT_POOLED_PRIOR_STRENGTH,
-        evidenceHalfLifeDays: e.EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS,
-        guardrails: {
-          minExposures: e.EXPERIMENT_GUARDRAIL_MIN_SENDS,
-          bounceRate: e.EXPERIMENT_GUARDRAIL_BOUNCE_RATE,
-          unsubscribeRate: e.EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE,
-          negativeReplyRate: e.EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE,
-        },
-        reviewEveryMs: e.EXPERIMENT_REVIEW_EVERY_MS,
-        stackai: {
-          rewrite: flow(e.STACKAI_REWRITE_FLOW_ID),
-          intent: flow(e.STACKAI_INTENT_FLOW_ID),
-        },
-      };
-    }),
-);
+          }),
+        /**
+         * Older operator commands are refused. The inbox stops a replayed id only while it
+         * remembers it, so this may not exceed INBOX_RETENTION_DAYS. Default one day: a
+         * command sent while the engine was down still applies when it comes back.
+         */
+        OPERATOR_COMMAND_MAX_AGE_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+        /** How far ahead of this clock an operator command may be dated (clock skew). */
+        OPERATOR_COMMAND_MAX_SKEW_MS: z.coerce
+          .number()
+          .int()
+          .min(0)
+          .max(3_600_000)
+          .default(300_000),
+        /**
+         * stackAI: base, key and org set plus a flow id → that flow is used; otherwise built-ins.
+         * The base URL carries the key: https only (see ALLOW_INSECURE_VENDOR_URLS).
+         */
+        STACKAI_BASE_URL: z.url().optional(),
+        STACKAI_API_KEY: z.string().min(1).optional(),
+        STACKAI_ORG_ID: z.string().min(1).optional(),
+        /** The flow that rewrites the chosen variant for the lead. */
+        STACKAI_REWRITE_FLOW_ID: z.string().min(1).optional(),
+        /** The flow that classifies reply intent. */
+        STACKAI_INTENT_FLOW_ID: z.string().min(1).optional(),
+        STACKAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(3_000),
+        ...AllowInsecureVendorUrls,
+      })
+      .superRefine(checkVendorUrls(["STACKAI_BASE_URL"]))
+      .transform((e) => {
+        const flow = (flowId: string | undefined) =>
+          e.STACKAI_BASE_URL && e.STACKAI_API_KEY && e.STACKAI_ORG_ID && flowId
+            ? {
+                baseUrl: e.STACKAI_BASE_URL,
+                apiKey: e.STACKAI_API_KEY,
+                orgId: e.STACKAI_ORG_ID,
+                flowId,
+                timeoutMs: e.STACKAI_TIMEOUT_MS,
+              }
+            : undefined;
+        return {
+          reward: e.EXPERIMENT_REWARD,
+          attributionDays: e.EXPERIMENT_ATTRIBUTION_DAYS,
+          capacity: {
+            perDay: e.EXPERIMENT_DAILY_CAPACITY,
+            nurtureAfterHours: e.EXPERIMENT_NURTURE_AFTER_HOURS,
+            agingHalfLifeHours: e.EXPERIMENT_AGING_HALF_LIFE_HOURS,
+          },
+          pooledPriorStrength: e.EXPERIMENT_POOLED_PRIOR_STRENGTH,
+          evidenceHalfLifeDays: e.EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS,
+          guardrails: {
+            minExposures: e.EXPERIMENT_GUARDRAIL_MIN_SENDS,
+            bounceRate: e.EXPERIMENT_GUARDRAIL_BOUNCE_RATE,
+            unsubscribeRate: e.EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE,
+            negativeReplyRate: e.EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE,
+          },
+          reviewEveryMs: e.EXPERIMENT_REVIEW_EVERY_MS,
+          stackai: {
+            rewrite: flow(e.STACKAI_REWRITE_FLOW_ID),
+            intent: flow(e.STACKAI_INTENT_FLOW_ID),
+          },
+          operatorCommands: {
+            keys: e.OPERATOR_COMMAND_PUBLIC_KEYS,
+            maxAgeMs: e.OPERATOR_COMMAND_MAX_AGE_MS,
+            maxSkewMs: e.OPERATOR_COMMAND_MAX_SKEW_MS,
+          },
+        };
+      }),
+  )
+  .superRefine((c, ctx) => {
+    // Runs after the parts; when a part failed there is nothing to compare.
+    if (!c.operatorCommands || !c.housekeeping) return;
+    if (c.operatorCommands.maxAgeMs > c.housekeeping.inboxRetentionMs)
+      ctx.addIssue({
+        code: "custom",
+        path: ["OPERATOR_COMMAND_MAX_AGE_MS"],
+        message: `must not exceed INBOX_RETENTION_DAYS (${c.housekeeping.inboxRetentionMs} ms): a command older than the inbox's memory could be replayed`,
+      });
+  });
 export type ExperimentsConfig = z.infer<typeof ExperimentsConfig>;
 
 /** Parses `env` (default: the process's); throws a ConfigError naming each bad variable. */

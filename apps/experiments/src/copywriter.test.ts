@@ -157,3 +157,25 @@ describe("rewrite safety checks", () => {
     expect(unsafeRewrite({ subject: "Hi Ada", body }, known)).toBeUndefined();
   });
 });
+
+describe("rewrite safety checks on hostile output", () => {
+  // The flow's answer is vendor input: checking it must not stall the event loop.
+  it.each([
+    ["one long word", "a".repeat(4_999)],
+    ["dotted runs", "a.".repeat(2_499)],
+    ["hyphenated runs", "a-".repeat(2_499)],
+  ])("checks %s at the body limit in linear time", (_name, body) => {
+    const started = performance.now();
+    unsafeRewrite({ subject: "Hi Ada", body }, "known");
+    expect(performance.now() - started).toBeLessThan(15);
+  });
+
+  it("still finds an invented address or site inside long runs", () => {
+    expect(
+      unsafeRewrite({ subject: "Hi", body: `${"a-".repeat(2_000)} mail eve@evil.io` }, ""),
+    ).toBe("invented_email");
+    expect(unsafeRewrite({ subject: "Hi", body: `${"a.".repeat(2_000)} see evil.io/x` }, "")).toBe(
+      "invented_url",
+    );
+  });
+});

@@ -43,9 +43,12 @@ export type CopywriterDeps = {
   logger?: Logger;
 };
 
-const EMAIL = /[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
+// The flow's answer is vendor input, so these run over hostile text: each match may only
+// start where a run of its characters starts (the lookbehinds), which keeps a scan of a
+// long run linear — without them one 5 000-character run cost 30–140 ms of event loop.
+const EMAIL = /(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+/g;
 const URL_LIKE =
-  /\b(?:https?:\/\/[^\s<>"')\]]+|www\.[^\s<>"')\]]+|[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|io|ai|co|net|org|app|dev|so|xyz|me|us|uk|de|fr|eu|biz|info|link|ly|gg|to|sh)(?:\/[^\s<>"')\]]*)?)/gi;
+  /\b(?:https?:\/\/[^\s<>"')\]]+|www\.[^\s<>"')\]]+|(?<![a-z0-9.-])[a-z0-9-]+(?:\.[a-z0-9-]+)*\.(?:com|io|ai|co|net|org|app|dev|so|xyz|me|us|uk|de|fr|eu|biz|info|link|ly|gg|to|sh)(?:\/[^\s<>"')\]]*)?)/gi;
 const TRAILING_PUNCTUATION = /[.,;:!?]+$/;
 
 /**

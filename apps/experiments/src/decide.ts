@@ -3,16 +3,18 @@
  * active arms (with its propensity), the request written by the copywriter with
  * its cadence and explanation, and the decision recorded with the state it was
  * chosen in — requested (outbox → outreach.requested.v1) or held for an operator.
+ * A decision that cannot be written (a template that does not render, copy too long
+ * for a request) fails alone with a DecisionError; the queue sets that lead aside.
  */
 import { createHash } from "node:crypto";
 import { type ArmState, choose, type Decision } from "@pw/bandit";
 import type { Executor } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import type { PersonalisationFacts } from "@pw/events";
+import { OutreachRequested, type PersonalisationFacts } from "@pw/events";
 import { and, eq } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";
 import { decisionSummary, nurtureSummary, posteriorSummary } from "./explain.ts";
-import { render } from "./playbook.ts";
+import { render, TemplateError } from "./playbook.ts";
 import { outreachRequest, publishRequests } from "./publish.ts";
 import {
   consumeCapacity,
@@ -21,6 +23,43 @@ import {
   type PlaybookRow,
   type QueuedLead,
 } from "./store.ts";
+
+/** One lead's decision could not be written; the reason is recorded on its queue row. */
+export class DecisionError extends Error {
+  readonly variantId: string;
+  constructor(variantId: string, message: string) {
+    super(message);
+    this.name = "DecisionError";
+    this.variantId = variantId;
+  }
+}
+
+/**
+ * Builds a request for `variantId` and checks it against the topic's schema, so that
+ * what could never be published fails here, for this lead — not in the outbox, where
+ * it would fail the whole drain and, the lead being first in line, every drain after it.
+ */
+async function checked<R extends OutreachRequested>(
+  variantId: string,
+  build: () => R | Promise<R>,
+): Promise<R> {
+  let request: R;
+  try {
+    request = await build();
+  } catch (error) {
+    if (error instanceof TemplateError) throw new DecisionError(variantId, error.message);
+    throw error;
+  }
+  const valid = OutreachRequested.safeParse(request);
+  if (!valid.success) {
+    const issue = valid.error.issues[0];
+    throw new DecisionError(
+      variantId,
+      `the request would be invalid at ${issue?.path.join(".") || "(root)"}: ${issue?.message}`,
+    );
+  }
+  return request;
+}
 
 /** Deterministic: the same scored event can never yield a second, different request. */
 export const requestIdFor = (prefix: "req" | "nur", leadId: string, eventId: string) =>
@@ -58,6 +97,7 @@ export function followUpsFor(
 /**
  * Chooses a variant for the lead from its segment's arms (`pBest` estimated over the
  * active ones) and writes the request: copy, follow-ups, propensity and explanation.
+ * Throws a DecisionError when the chosen variant's request cannot be written.
  */
 export async function decideFor(
   ctx: EngineContext,
@@ -68,7 +108,24 @@ export async function decideFor(
 ) {
   const { policy } = ctx;
   const decision = choose(arms, policy, ctx.rng, pBest);
-  const variant = playbook.find((v) => v.variantId === decision.armId)!;
+  const variant = playbook.find((v) => v.variantId === decision.armId);
+  if (!variant) throw new DecisionError(decision.armId, "the variant is not in the playbook");
+  const request = await checked(variant.variantId, () =>
+    writeRequest(ctx, lead, decision, variant, arms, pBest, playbook),
+  );
+  return { decision, request };
+}
+
+async function writeRequest(
+  ctx: EngineContext,
+  lead: QueuedLead,
+  decision: Decision,
+  variant: PlaybookRow,
+  arms: ArmState[],
+  pBest: Map<string, number>,
+  playbook: PlaybookRow[],
+) {
+  const { policy } = ctx;
   const { facts } = lead;
   const copy = await ctx.copywriter.write({ leadId: lead.leadId, variant, facts });
   const summaries = arms
@@ -80,7 +137,7 @@ export async function decideFor(
       exposures: a.exposures,
     }));
   const chosen = summaries.find((s) => s.variantId === decision.armId)!;
-  const request = outreachRequest(lead, {
+  return outreachRequest(lead, {
     requestId: requestIdFor("req", lead.leadId, lead.eventId),
     segment: lead.segment,
     variantId: decision.armId,
@@ -104,11 +161,17 @@ export async function decideFor(
     },
     requestedAt: ctx.now().toISOString(),
   });
-  return { decision, request };
 }
 
-/** A nurture-track request for a lead that waited too long for capacity (not an experiment arm). */
+/**
+ * A nurture-track request for a lead that waited too long for capacity (not an
+ * experiment arm). Throws a DecisionError when it cannot be written.
+ */
 export function nurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) {
+  return checked(variant.variantId, () => writeNurtureRequest(lead, variant, now));
+}
+
+function writeNurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) {
   const { facts } = lead;
   const waitedH = Math.round((now.getTime() - lead.queuedAt.getTime()) / 3_600_000);
   return outreachRequest(lead, {

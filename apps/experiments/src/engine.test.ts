@@ -192,6 +192,88 @@ describe("experiment engine", () => {
     expect((await arms()).reduce((n, a) => n + a.exposures, 0)).toBe(6);
   });
 
+  it.each([
+    [
+      "names a slot the renderer does not know",
+      "Hi {{firstName}}, re {{secret}}",
+      /unknown slot \{\{secret\}\}/,
+    ],
+    ["renders longer than a request may be", `{{painPoint}}${"x".repeat(19_990)}`, /body/],
+  ])(
+    "a variant that cannot be rendered (it %s) fails only its own decisions, with the reason; the drain decides the other leads",
+    async (_name, bodyTemplate, why) => {
+      const engine = build();
+      // As if stored before upserts were checked, or written by hand.
+      await handle.db.insert(schema.playbook).values({
+        variantId: "broken",
+        channel: "email",
+        angle: "broken",
+        subjectTemplate: "Hi {{firstName}}",
+        bodyTemplate,
+        cadenceStep: 0,
+      });
+      const live = ["pain_point", "social_proof", "roi", "short_question", "case_study", "broken"];
+      // exec-mid can only choose the broken variant; smb never does.
+      await handle.db.insert(schema.arms).values(
+        live.flatMap(
+          (variantId) =>
+            [
+              {
+                segment: "exec-mid",
+                variantId,
+                status: variantId === "broken" ? "active" : "paused",
+              },
+              { segment: "smb", variantId, status: variantId === "broken" ? "paused" : "active" },
+            ] as const,
+        ),
+      );
+      // The broken leads have the higher scores: they are decided first.
+      for (const id of ["b1", "b2"]) await engine.handleScored(scored(id, { score: 95 }));
+      for (const id of ["g1", "g2"])
+        await engine.handleScored(scored(id, { segment: "smb", score: 60 }));
+      const result = await engine.drain();
+      expect(result).toMatchObject({ requested: 2, waiting: 0 });
+      expect(result.failed.map((f) => f.leadId).sort()).toEqual(["b1", "b2"]);
+      expect((await requests()).map((r) => r.subject).sort()).toEqual(["g1", "g2"]);
+      const queue = await handle.db.select().from(schema.queue);
+      for (const lead of ["b1", "b2"]) {
+        const row = queue.find((q) => q.leadId === lead)!;
+        expect(row.status).toBe("rejected");
+        expect(row.note).toMatch(/^decision failed \(variant broken\): /);
+        expect(row.note).toMatch(why);
+      }
+      // Nothing was counted for the failed decisions, and later drains are not held up.
+      expect(
+        (await arms()).find((a) => a.variantId === "broken" && a.segment === "exec-mid")!.exposures,
+      ).toBe(0);
+      await engine.handleScored(scored("g3", { segment: "smb" }));
+      expect(await engine.drain()).toMatchObject({ requested: 1, failed: [] });
+    },
+  );
+
+  it("a nurture variant that cannot be rendered sets those leads aside with the reason, and the drain goes on", async () => {
+    const engine = build({
+      settings: {
+        capacity: { ...defaultEngineSettings().capacity, perDay: 1, nurtureAfterHours: 1 },
+      },
+    });
+    await handle.db
+      .update(schema.playbook)
+      .set({ bodyTemplate: "Hi {{firstName}}, {{unsubscribeLink}}" })
+      .where(eq(schema.playbook.variantId, "nurture_digest"));
+    await engine.handleScored(scored("old"));
+    clock = new Date(clock.getTime() + 2 * 3_600_000);
+    await engine.handleScored(scored("new"));
+    const result = await engine.drain();
+    expect(result).toMatchObject({ requested: 1, nurtured: 0 });
+    expect(result.failed).toEqual([
+      expect.objectContaining({ leadId: "old", reason: expect.stringMatching(/unsubscribeLink/) }),
+    ]);
+    const old = (await handle.db.select().from(schema.queue)).find((q) => q.leadId === "old")!;
+    expect(old).toMatchObject({ status: "rejected" });
+    expect(old.note).toMatch(/^decision failed \(variant nurture_digest\): .*unsubscribeLink/);
+  });
+
   it("an operator-prioritised lead goes before higher scores", async () => {
     const engine = build({
       settings: { capacity: { ...defaultEngineSettings().capacity, perDay: 1 } },

@@ -1,11 +1,19 @@
 // The engine as a service on a real Kafka broker and PostgreSQL: scored leads in →
-// outreach requests out; outcomes in → posteriors move; an operator's kill switch stops it
-// and releasing it lets the leads that waited go out.
+// outreach requests out; outcomes in → posteriors move; an operator's kill switch (signed
+// by the gateway's key) stops it and releasing it lets the leads that waited go out.
 import { seededRng } from "@pw/bandit";
 import { createKafkaBus, publishEvents } from "@pw/bus";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import { ALL_TOPICS, envelope, type OperatorCommand, Topics } from "@pw/events";
+import {
+  ALL_TOPICS,
+  commandKeyPair,
+  envelope,
+  formatCommandPublicKeys,
+  type OperatorCommand,
+  signCommand,
+  Topics,
+} from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
 import { eq, isNull } from "drizzle-orm";
@@ -15,6 +23,18 @@ import { experimentsConfig } from "./config.ts";
 import { startExperiments } from "./start.ts";
 
 const kafka = await kafkaFixture();
+const gateway = commandKeyPair("gw-int");
+const killSwitch = (engaged: boolean) =>
+  signCommand(
+    envelope({
+      type: "operator.kill_switch.v1",
+      source: "pw://gateway",
+      subject: "operator:global",
+      data: { engaged, operator: "ops@acme.io" },
+    }) as OperatorCommand,
+    gateway.privateKey,
+    gateway.keyId,
+  );
 const pg = await postgresFixture();
 
 describe.runIf(kafka && pg)("experiments on real services", () => {
@@ -46,7 +66,11 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
         }),
     });
     running = await startExperiments(
-      experimentsConfig({ PORT: "0", EXPERIMENT_REVIEW_EVERY_MS: "500" }),
+      experimentsConfig({
+        PORT: "0",
+        EXPERIMENT_REVIEW_EVERY_MS: "500",
+        OPERATOR_COMMAND_PUBLIC_KEYS: formatCommandPublicKeys([gateway]),
+      }),
       {
         bus,
         db,
@@ -88,18 +112,28 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
       { timeoutMs: 30_000, intervalMs: 100, message: "10 successes" },
     );
 
-    const kill = envelope({
-      type: "operator.kill_switch.v1",
-      source: "pw://gateway",
-      subject: "operator:global",
-      data: { engaged: true, operator: "ops@acme.io" },
-    }) as OperatorCommand;
-    await publishEvents(bus, Topics.operatorCommands, [kill]);
+    await publishEvents(bus, Topics.operatorCommands, [killSwitch(true)]);
     await waitFor(async () => (await db.db.select().from(schema.settings)).some((s) => s.enabled), {
       timeoutMs: 30_000,
       intervalMs: 100,
       message: "the kill switch",
     });
+    // Anyone who can produce to the broker can send this; it is refused and counted.
+    const forgedRelease = envelope({
+      type: "operator.kill_switch.v1",
+      source: "pw://gateway",
+      subject: "operator:global",
+      data: { engaged: false, operator: "ops@acme.io" },
+    }) as OperatorCommand;
+    await publishEvents(bus, Topics.operatorCommands, [forgedRelease]);
+    await waitFor(
+      async () =>
+        /pw_events_handled_total\{[^}]*result="unauthenticated"[^}]*\} 1\b/.test(
+          await running.metrics.registry.metrics(),
+        ),
+      { timeoutMs: 30_000, intervalMs: 100, message: "the forged release to be refused" },
+    );
+    expect((await db.db.select().from(schema.settings)).some((s) => s.enabled)).toBe(true);
     await publishEvents(bus, Topics.leadScored, [scored("after-kill")]);
     await waitFor(
       async () => (await db.db.select().from(schema.queue)).some((q) => q.leadId === "after-kill"),
@@ -123,14 +157,7 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
     expect(held?.status).toBe("queued");
     expect(requested.some((r) => r.key === "after-kill")).toBe(false);
     // Released: the lead that waited goes out — it was never dropped.
-    await publishEvents(bus, Topics.operatorCommands, [
-      envelope({
-        type: "operator.kill_switch.v1",
-        source: "pw://gateway",
-        subject: "operator:global",
-        data: { engaged: false, operator: "ops@acme.io" },
-      }) as OperatorCommand,
-    ]);
+    await publishEvents(bus, Topics.operatorCommands, [killSwitch(false)]);
     await waitFor(() => requested.some((r) => r.key === "after-kill"), {
       timeoutMs: 30_000,
       intervalMs: 100,

@@ -1,8 +1,10 @@
-// Operator overrides and the engine's own suppression, on embedded PGlite.
+// Operator overrides and the engine's own suppression, on embedded PGlite. Every command
+// is signed by a gateway key the operator trusts; unsigned, forged, unknown-key and stale
+// ones are refused without touching anything.
 import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import { envelope, type OperatorCommand } from "@pw/events";
+import { commandKeyPair, envelope, OperatorCommand, signCommand } from "@pw/events";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { scored } from "../test/fixtures.ts";
@@ -10,13 +12,34 @@ import { defaultEngineSettings, engineBuilder, seedPlaybook } from "./engine.ts"
 import { operatorBuilder } from "./operator.ts";
 
 let handle: DbHandle;
-const command = (type: string, data: Record<string, unknown>, subject = "operator:global") =>
+const gateway = commandKeyPair("gw-test");
+/** What the experiments service is configured to trust. */
+const auth = { keys: new Map([[gateway.keyId, gateway.publicKey]]) };
+const unsigned = (
+  type: string,
+  data: Record<string, unknown>,
+  subject = "operator:global",
+  o: { id?: string; time?: string } = {},
+) =>
   envelope({
     type,
     source: "pw://gateway",
     subject,
     data: { operator: "ops@acme.io", ...data },
+    ...o,
   }) as OperatorCommand;
+/** A command as the gateway sends it: signed with its key. */
+const command = (
+  type: string,
+  data: Record<string, unknown>,
+  subject = "operator:global",
+  o: { id?: string; time?: string } = {},
+) => signCommand(unsigned(type, data, subject, o), gateway.privateKey, gateway.keyId);
+const run = async (ops: ReturnType<typeof operatorBuilder>, c: OperatorCommand) =>
+  (await ops.handleCommand(c)).result;
+const killSwitch = async () =>
+  (await handle.db.select().from(schema.settings)).find((s) => s.key === "kill_switch")?.enabled ??
+  false;
 const updates = async () =>
   (await handle.db.select().from(schema.experimentsOutbox))
     .map((r) => r.payload as { type: string; data: Record<string, unknown> })
@@ -54,16 +77,14 @@ describe("operator commands and suppression", () => {
       settings: defaultEngineSettings(),
       rng: seededRng(1),
     });
-    const ops = operatorBuilder({ db: handle.db });
+    const ops = operatorBuilder({ db: handle.db, auth });
     expect(
-      await ops.handleCommand(
-        command("operator.kill_switch.v1", { engaged: true, reason: "bad copy" }),
-      ),
+      await run(ops, command("operator.kill_switch.v1", { engaged: true, reason: "bad copy" })),
     ).toBe("applied");
     expect(await engine.handleScored(scored("k1"))).toBe("queued");
     expect(await engine.drain()).toMatchObject({ requested: 0, waiting: 1 });
     expect(await requests()).toHaveLength(0);
-    await ops.handleCommand(command("operator.kill_switch.v1", { engaged: false }));
+    await run(ops, command("operator.kill_switch.v1", { engaged: false }));
     expect(await engine.drain()).toMatchObject({ requested: 1, waiting: 0 });
     expect((await requests()).map((r) => r.subject)).toEqual(["k1"]);
   });
@@ -74,8 +95,8 @@ describe("operator commands and suppression", () => {
       settings: defaultEngineSettings(),
       rng: seededRng(7),
     });
-    const ops = operatorBuilder({ db: handle.db });
-    await ops.handleCommand(command("operator.approval_mode.v1", { enabled: true }));
+    const ops = operatorBuilder({ db: handle.db, auth });
+    await run(ops, command("operator.approval_mode.v1", { enabled: true }));
     for (const id of ["a1", "a2", "a3"]) await engine.handleScored(scored(id));
     expect(await engine.drain()).toMatchObject({ requested: 0, pendingApproval: 3 });
     expect(await requests()).toHaveLength(0);
@@ -91,15 +112,17 @@ describe("operator commands and suppression", () => {
       requestId: id("a1"),
       decision: "approve",
     });
-    expect(await ops.handleCommand(approve)).toBe("applied");
-    expect(await ops.handleCommand(approve)).toBe("duplicate");
+    expect(await run(ops, approve)).toBe("applied");
+    expect(await run(ops, approve)).toBe("duplicate");
     expect(
-      await ops.handleCommand(
+      await run(
+        ops,
         command("operator.approval_decision.v1", { requestId: id("a1"), decision: "approve" }),
       ),
     ).toBe("ignored"); // already decided
     expect(
-      await ops.handleCommand(
+      await run(
+        ops,
         command("operator.approval_decision.v1", {
           requestId: id("a2"),
           decision: "reject",
@@ -107,11 +130,10 @@ describe("operator commands and suppression", () => {
         }),
       ),
     ).toBe("applied");
-    await ops.handleCommand(
-      command("operator.lead_command.v1", { action: "do_not_contact" }, "a3"),
-    );
+    await run(ops, command("operator.lead_command.v1", { action: "do_not_contact" }, "a3"));
     expect(
-      await ops.handleCommand(
+      await run(
+        ops,
         command("operator.approval_decision.v1", { requestId: id("a3"), decision: "approve" }),
       ),
     ).toBe("ignored");
@@ -138,24 +160,22 @@ describe("operator commands and suppression", () => {
       },
       rng: seededRng(8),
     });
-    const ops = operatorBuilder({ db: handle.db });
-    await ops.handleCommand(command("operator.lead_command.v1", { action: "suppress" }, "s1"));
+    const ops = operatorBuilder({ db: handle.db, auth });
+    await run(ops, command("operator.lead_command.v1", { action: "suppress" }, "s1"));
     expect(await engine.handleScored(scored("s1"))).toBe("skipped");
     expect(
-      await ops.handleCommand(command("operator.lead_command.v1", { action: "unsuppress" }, "s1")),
+      await run(ops, command("operator.lead_command.v1", { action: "unsuppress" }, "s1")),
     ).toBe("applied");
     expect(await engine.handleScored(scored("s1"))).toBe("queued");
-    await ops.handleCommand(
-      command("operator.lead_command.v1", { action: "do_not_contact" }, "d1"),
-    );
+    await run(ops, command("operator.lead_command.v1", { action: "do_not_contact" }, "d1"));
     expect(
-      await ops.handleCommand(command("operator.lead_command.v1", { action: "unsuppress" }, "d1")),
+      await run(ops, command("operator.lead_command.v1", { action: "unsuppress" }, "d1")),
     ).toBe("ignored");
-    await ops.handleCommand(command("operator.lead_command.v1", { action: "suppress" }, "d1"));
+    await run(ops, command("operator.lead_command.v1", { action: "suppress" }, "d1"));
     expect(await engine.handleScored(scored("d1"))).toBe("skipped");
     await engine.handleScored(scored("big", { score: 99 }));
     expect(
-      await ops.handleCommand(command("operator.lead_command.v1", { action: "prioritise" }, "s1")),
+      await run(ops, command("operator.lead_command.v1", { action: "prioritise" }, "s1")),
     ).toBe("applied");
     await engine.drain();
     expect((await requests()).map((r) => r.subject)).toEqual(["s1"]);
@@ -167,7 +187,7 @@ describe("operator commands and suppression", () => {
       settings: defaultEngineSettings(),
       rng: seededRng(9),
     });
-    const ops = operatorBuilder({ db: handle.db });
+    const ops = operatorBuilder({ db: handle.db, auth });
     const upsert = command("operator.playbook_upsert.v1", {
       variantId: "event_invite",
       channel: "email",
@@ -178,12 +198,12 @@ describe("operator commands and suppression", () => {
       cadenceStep: 0,
       delayDays: 0,
     });
-    expect(await ops.handleCommand(upsert)).toBe("applied");
+    expect(await run(ops, upsert)).toBe("applied");
     expect(
-      await ops.handleCommand(command("operator.playbook_retire.v1", { variantId: "pain_point" })),
+      await run(ops, command("operator.playbook_retire.v1", { variantId: "pain_point" })),
     ).toBe("applied");
     expect(
-      await ops.handleCommand(command("operator.playbook_retire.v1", { variantId: "pain_point" })),
+      await run(ops, command("operator.playbook_retire.v1", { variantId: "pain_point" })),
     ).toBe("ignored");
     for (let i = 0; i < 60; i++) await engine.handleScored(scored(`pb${i}`));
     await engine.drain();
@@ -206,11 +226,12 @@ describe("operator commands and suppression", () => {
       settings: defaultEngineSettings(),
       rng: seededRng(2),
     });
-    const ops = operatorBuilder({ db: handle.db });
+    const ops = operatorBuilder({ db: handle.db, auth });
     await engine.handleScored(scored("p0"));
     await engine.drain(); // creates the segment's arms
     expect(
-      await ops.handleCommand(
+      await run(
+        ops,
         command("operator.variant_command.v1", {
           action: "pause",
           variantId: "roi",
@@ -234,12 +255,14 @@ describe("operator commands and suppression", () => {
       reason: "legal review",
     });
     expect(
-      await ops.handleCommand(
+      await run(
+        ops,
         command("operator.variant_command.v1", { action: "revive", variantId: "roi" }),
       ),
     ).toBe("ignored");
     expect(
-      await ops.handleCommand(
+      await run(
+        ops,
         command("operator.variant_command.v1", { action: "resume", variantId: "roi" }),
       ),
     ).toBe("applied");
@@ -253,7 +276,7 @@ describe("operator commands and suppression", () => {
       rng: seededRng(3),
       suppression: { minExposures: 300, threshold: 0.05, consecutiveChecks: 3 },
     });
-    const ops = operatorBuilder({ db: handle.db });
+    const ops = operatorBuilder({ db: handle.db, auth });
     await engine.handleScored(scored("s0"));
     await engine.drain();
     // Evidence as if 400 sends each had been settled: case_study converts far better.
@@ -288,7 +311,8 @@ describe("operator commands and suppression", () => {
       )!.pBest,
     ).toBeGreaterThan(0.9);
     expect(
-      await ops.handleCommand(
+      await run(
+        ops,
         command("operator.variant_command.v1", {
           action: "revive",
           variantId: "pain_point",
@@ -297,5 +321,195 @@ describe("operator commands and suppression", () => {
       ),
     ).toBe("applied");
     expect((await arm("exec-mid", "pain_point")).status).toBe("active");
+  });
+});
+
+describe("operator command authentication", () => {
+  beforeEach(async () => {
+    handle = await createDb({ driver: "pglite" });
+    await migrate(handle);
+    await seedPlaybook(handle.db);
+  });
+  afterEach(() => handle.close());
+
+  const release = (o: { id?: string; time?: string } = {}) =>
+    command("operator.kill_switch.v1", { engaged: false }, "operator:global", o);
+  const engage = (o: { id?: string; time?: string } = {}) =>
+    command("operator.kill_switch.v1", { engaged: true }, "operator:global", o);
+
+  it("refuses an unsigned command as sent by anyone who can reach the broker: nothing changes", async () => {
+    const ops = operatorBuilder({ db: handle.db, auth });
+    const outcome = await ops.handleCommand(
+      unsigned("operator.kill_switch.v1", { engaged: true, operator: "ceo@acme.io" }),
+    );
+    expect(outcome).toMatchObject({ result: "unauthenticated", reason: "unsigned" });
+    expect(await killSwitch()).toBe(false);
+  });
+
+  it("refuses a signed command whose content was changed after signing", async () => {
+    const ops = operatorBuilder({ db: handle.db, auth });
+    expect(await run(ops, engage())).toBe("applied");
+    // A captured release, replayed with a new id so the inbox does not know it.
+    const forged = { ...release(), id: "forged-1" } as OperatorCommand;
+    expect(await ops.handleCommand(forged)).toMatchObject({
+      result: "unauthenticated",
+      reason: "bad_signature",
+    });
+    // Or someone else's name on it.
+    const signed = release();
+    const impostor = {
+      ...signed,
+      data: { ...signed.data, operator: "someone@else.io" },
+    } as OperatorCommand;
+    expect((await ops.handleCommand(impostor)).reason).toBe("bad_signature");
+    expect(await killSwitch()).toBe(true);
+  });
+
+  it("refuses a command signed by a key it was not given, and one with an unknown algorithm", async () => {
+    const ops = operatorBuilder({ db: handle.db, auth });
+    const stranger = commandKeyPair("gw-test"); // same key id, different key
+    const bySomeoneElse = signCommand(
+      unsigned("operator.kill_switch.v1", { engaged: true }),
+      stranger.privateKey,
+      "gw-test",
+    );
+    expect((await ops.handleCommand(bySomeoneElse)).reason).toBe("bad_signature");
+    const unknownKey = signCommand(
+      unsigned("operator.kill_switch.v1", { engaged: true }),
+      stranger.privateKey,
+      "gw-old",
+    );
+    expect(await ops.handleCommand(unknownKey)).toMatchObject({
+      result: "unauthenticated",
+      reason: "unknown_key",
+    });
+    const hmac = { ...engage(), auth: { alg: "hs256", keyId: "gw-test", sig: "AAAA" } };
+    expect((await ops.handleCommand(hmac as OperatorCommand)).reason).toBe("unsupported_alg");
+    expect(await killSwitch()).toBe(false);
+  });
+
+  it("refuses commands older than the max age or dated beyond the clock skew", async () => {
+    const clock = new Date("2026-11-24T12:00:00Z");
+    const ops = operatorBuilder({
+      db: handle.db,
+      auth: { ...auth, maxAgeMs: 3_600_000, maxSkewMs: 60_000, clock: () => clock },
+    });
+    const at = (ms: number) => new Date(clock.getTime() + ms).toISOString();
+    expect(await ops.handleCommand(engage({ time: at(-3_600_001) }))).toMatchObject({
+      result: "unauthenticated",
+      reason: "expired",
+    });
+    expect((await ops.handleCommand(engage({ time: at(60_001) }))).reason).toBe("from_the_future");
+    expect(await killSwitch()).toBe(false);
+    expect(await run(ops, engage({ time: at(-3_599_000) }))).toBe("applied");
+    expect(await run(ops, release({ time: at(59_000) }))).toBe("applied");
+  });
+
+  it("with no keys configured refuses every command (least privilege)", async () => {
+    const ops = operatorBuilder({ db: handle.db });
+    expect(await ops.handleCommand(engage())).toMatchObject({
+      result: "unauthenticated",
+      reason: "no_keys_configured",
+    });
+    expect(await killSwitch()).toBe(false);
+  });
+
+  it("accepts either key while keys rotate", async () => {
+    const next = commandKeyPair("gw-next");
+    const ops = operatorBuilder({
+      db: handle.db,
+      auth: { keys: new Map([...auth.keys, [next.keyId, next.publicKey]]) },
+    });
+    expect(await run(ops, engage())).toBe("applied");
+    const byNext = signCommand(
+      unsigned("operator.kill_switch.v1", { engaged: false }),
+      next.privateKey,
+      next.keyId,
+    );
+    expect(await run(ops, byNext)).toBe("applied");
+    expect(await killSwitch()).toBe(false);
+  });
+
+  it("a refused command does not use up its id: the genuine one with that id still applies", async () => {
+    const ops = operatorBuilder({ db: handle.db, auth });
+    const genuine = engage({ id: "cmd-42" });
+    const early = unsigned("operator.kill_switch.v1", { engaged: false }, "operator:global", {
+      id: "cmd-42",
+    });
+    expect(await run(ops, early)).toBe("unauthenticated");
+    expect(await run(ops, genuine)).toBe("applied");
+    expect(await run(ops, genuine)).toBe("duplicate");
+    expect(await killSwitch()).toBe(true);
+  });
+
+  it("survives the trip through JSON, with schema defaults filled in by the consumer", async () => {
+    const ops = operatorBuilder({ db: handle.db, auth });
+    // cadenceStep and delayDays are left to their defaults.
+    const upsert = signCommand(
+      unsigned("operator.playbook_upsert.v1", {
+        variantId: "short_bump",
+        channel: "email",
+        angle: "bump",
+        subjectTemplate: "{{firstName}}?",
+        bodyTemplate: "Hi {{firstName}}, one line: worth a chat?",
+      }),
+      gateway.privateKey,
+      gateway.keyId,
+    );
+    const received = OperatorCommand.parse(JSON.parse(JSON.stringify(upsert)));
+    expect(await run(ops, received)).toBe("applied");
+  });
+});
+
+describe("playbook upserts are checked before they can reach a lead", () => {
+  beforeEach(async () => {
+    handle = await createDb({ driver: "pglite" });
+    await migrate(handle);
+    await seedPlaybook(handle.db);
+  });
+  afterEach(() => handle.close());
+
+  const upsert = (bodyTemplate: string, subjectTemplate = "Hi {{firstName}}") =>
+    command("operator.playbook_upsert.v1", {
+      variantId: "fresh_angle",
+      channel: "email",
+      angle: "fresh",
+      subjectTemplate,
+      bodyTemplate,
+    });
+  const stored = async () =>
+    (await handle.db.select().from(schema.playbook)).find((v) => v.variantId === "fresh_angle");
+
+  it.each([
+    [
+      "an unknown slot",
+      "Hi {{firstName}}, your {{apiKey}}",
+      /bodyTemplate: unknown slot \{\{apiKey\}\} \(allowed: firstName, company/,
+    ],
+    ["an inherited name", "{{constructor}}", /unknown slot \{\{constructor\}\}/],
+    ["a malformed slot", "Hi {{ firstName }}", /bodyTemplate: malformed slot/],
+    [
+      "a template too long for any lead",
+      `${"x".repeat(19_985)}{{painPoint}}`,
+      /bodyTemplate: .*longer than 20000/,
+    ],
+  ])("refuses %s, naming it, and changes nothing", async (_name, body, why) => {
+    const ops = operatorBuilder({ db: handle.db, auth });
+    const outcome = await ops.handleCommand(upsert(body));
+    expect(outcome.result).toBe("rejected");
+    expect(outcome.reason).toMatch(why);
+    expect(await stored()).toBeUndefined();
+    expect(
+      (await updates()).filter((u) => u.type === "experiment.playbook_changed.v1"),
+    ).toHaveLength(0);
+  });
+
+  it("checks the subject too, and accepts a template of known slots", async () => {
+    const ops = operatorBuilder({ db: handle.db, auth });
+    expect((await ops.handleCommand(upsert("Hi", "{{toString}}"))).reason).toMatch(
+      /subjectTemplate: unknown slot \{\{toString\}\}/,
+    );
+    expect(await run(ops, upsert("Hi {{firstName}} at {{company}}"))).toBe("applied");
+    expect((await stored())?.bodyTemplate).toBe("Hi {{firstName}} at {{company}}");
   });
 });

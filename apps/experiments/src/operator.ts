@@ -5,12 +5,26 @@
  * held decision, lead commands (suppress, unsuppress, do-not-contact,
  * prioritise), and playbook edits (upsert, retire). Every change of a variant's
  * status or of the playbook is announced on `experiment.updates.v1`.
+ *
+ * Nothing is applied unless the gateway signed it (ADR 0009): a command that is
+ * unsigned, badly signed, signed by an unknown key or too old is refused before it
+ * touches anything — its id included, so a forgery cannot use up a genuine command's
+ * id. An upsert whose templates name a slot outside the allow-list is refused too.
  */
+import type { KeyObject } from "node:crypto";
 import { type Db, type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import type { OperatorCommand, OutreachRequested } from "@pw/events";
+import {
+  type CommandRefusal,
+  type OperatorCommand,
+  type OutreachRequested,
+  OutreachRequestedV1,
+  verifyCommand,
+} from "@pw/events";
 import { and, eq, like } from "drizzle-orm";
+import { experimentsConfig } from "./config.ts";
 import { approvedSummary } from "./explain.ts";
+import { templateProblem } from "./playbook.ts";
 import { playbookChanged, publishRequests, statusChanged } from "./publish.ts";
 import { defaultEngineSettings } from "./settings.ts";
 import { CONSUMER, consumeCapacity, countExposure, onDoNotContact, utcDay } from "./store.ts";
@@ -19,16 +33,62 @@ import { APPROVAL_MODE, KILL_SWITCH, setSwitch } from "./switches.ts";
 /** Added to a prioritised lead's queue priority: it goes before every other waiting lead. */
 const PRIORITY_BOOST = 1_000;
 
-export type CommandResult = "applied" | "ignored" | "duplicate";
+/** The handler's word for the metrics: `unauthenticated` and `rejected` are refusals. */
+export type CommandResult = "applied" | "ignored" | "duplicate" | "rejected" | "unauthenticated";
+
+export type CommandOutcome = {
+  result: CommandResult;
+  /** Why it was refused: a CommandRefusal, or what is wrong with an upsert. */
+  reason?: CommandRefusal | string;
+  /** A refusal's particulars, for the log line. */
+  detail?: string;
+};
+
+/** Whose signatures to accept, and how old a command may be (config `operatorCommands`). */
+export type CommandAuthSettings = {
+  /** keyId → Ed25519 public key. Empty or absent: every command is refused. */
+  keys: ReadonlyMap<string, KeyObject>;
+  maxAgeMs?: number;
+  maxSkewMs?: number;
+  /**
+   * The wall clock a command's age is judged on (default: the real one) — not the
+   * engine's clock, which a simulation or the demo may run fast.
+   */
+  clock?: () => Date;
+};
+
+/** What a rendered request may hold: a template longer than this can never be sent. */
+const REQUEST_LIMITS = {
+  subjectTemplate: OutreachRequestedV1.shape.data.shape.subject.maxLength ?? 500,
+  bodyTemplate: OutreachRequestedV1.shape.data.shape.body.maxLength ?? 20_000,
+};
+
+/** Why an upsert's templates cannot be accepted, naming the field, or undefined. */
+function upsertProblem(d: { subjectTemplate: string; bodyTemplate: string }): string | undefined {
+  for (const field of ["subjectTemplate", "bodyTemplate"] as const) {
+    const problem = templateProblem(d[field], REQUEST_LIMITS[field]);
+    if (problem) return `${field}: ${problem}`;
+  }
+  return undefined;
+}
 
 export function operatorBuilder(o: {
   db: Db;
   now?: () => Date;
   /** Approvals spend today's capacity like any send (an operator's approval may exceed it). */
   capacityPerDay?: number;
+  /** Default: no keys — every command is refused (least privilege). */
+  auth?: CommandAuthSettings;
 }) {
   const now = o.now ?? (() => new Date());
   const perDay = o.capacityPerDay ?? defaultEngineSettings().capacity.perDay;
+  const defaults = experimentsConfig({}).operatorCommands;
+  const policy = {
+    keys: o.auth?.keys ?? new Map<string, KeyObject>(),
+    maxAgeMs: o.auth?.maxAgeMs ?? defaults.maxAgeMs,
+    maxSkewMs: o.auth?.maxSkewMs ?? defaults.maxSkewMs,
+  };
+  const clock = o.auth?.clock ?? (() => new Date());
 
   async function approval(
     tx: Executor,
@@ -89,171 +149,185 @@ export function operatorBuilder(o: {
     return "applied";
   }
 
+  async function apply(
+    tx: Executor,
+    command: OperatorCommand,
+  ): Promise<CommandResult | CommandOutcome> {
+    switch (command.type) {
+      case "operator.kill_switch.v1":
+      case "operator.approval_mode.v1": {
+        const key = command.type === "operator.kill_switch.v1" ? KILL_SWITCH : APPROVAL_MODE;
+        const enabled =
+          command.type === "operator.kill_switch.v1" ? command.data.engaged : command.data.enabled;
+        await setSwitch(tx, key, {
+          enabled,
+          by: command.data.operator,
+          reason: command.data.reason ?? null,
+          at: now(),
+        });
+        return "applied";
+      }
+      case "operator.approval_decision.v1":
+        return approval(tx, command.data);
+      case "operator.variant_command.v1": {
+        const { action, variantId, segment, operator, reason } = command.data;
+        const to = action === "pause" ? "paused" : "active";
+        // resume undoes a pause; revive undoes a suppression — neither touches the other.
+        const from = action === "pause" ? "active" : action === "resume" ? "paused" : "suppressed";
+        const where = segment
+          ? and(
+              eq(schema.arms.variantId, variantId),
+              eq(schema.arms.segment, segment),
+              eq(schema.arms.status, from),
+            )
+          : and(eq(schema.arms.variantId, variantId), eq(schema.arms.status, from));
+        const changed = await tx
+          .update(schema.arms)
+          .set({
+            status: to,
+            statusReason: `${action} by ${operator}${reason ? `: ${reason}` : ""}`,
+            updatedAt: now(),
+          })
+          .where(where)
+          .returning({ segment: schema.arms.segment });
+        for (const c of changed) {
+          await statusChanged(tx, {
+            segment: c.segment,
+            variantId,
+            from,
+            to,
+            reason: reason ?? `${action} by ${operator}`,
+            by: "operator",
+            at: now(),
+          });
+        }
+        return changed.length > 0 ? "applied" : "ignored";
+      }
+      case "operator.lead_command.v1": {
+        const leadId = command.subject;
+        const { action, operator } = command.data;
+        if (action === "prioritise") {
+          const boosted = await tx
+            .update(schema.queue)
+            .set({ boost: PRIORITY_BOOST, note: `prioritised by ${operator}` })
+            .where(and(eq(schema.queue.leadId, leadId), eq(schema.queue.status, "queued")))
+            .returning({ leadId: schema.queue.leadId });
+          return boosted.length > 0 ? "applied" : "ignored";
+        }
+        if (action === "unsuppress") {
+          // Lifts an operator's suppression only — never an opt-out or a do-not-contact.
+          const lifted = await tx
+            .delete(schema.doNotContact)
+            .where(
+              and(
+                eq(schema.doNotContact.leadId, leadId),
+                like(schema.doNotContact.reason, "suppressed by %"),
+              ),
+            )
+            .returning({ leadId: schema.doNotContact.leadId });
+          return lifted.length > 0 ? "applied" : "ignored";
+        }
+        const reason = `${action === "suppress" ? "suppressed" : "do_not_contact"} by ${operator}`;
+        await tx
+          .insert(schema.doNotContact)
+          .values({ leadId, reason, at: now() })
+          .onConflictDoUpdate({
+            target: schema.doNotContact.leadId,
+            set: { reason, at: now() },
+            // A suppression never softens an existing opt-out or do-not-contact.
+            setWhere: like(schema.doNotContact.reason, "suppressed by %"),
+          });
+        // Held decisions for the lead are withdrawn.
+        await tx
+          .update(schema.decisions)
+          .set({ state: "rejected", pendingRequest: null })
+          .where(
+            and(
+              eq(schema.decisions.leadId, leadId),
+              eq(schema.decisions.state, "pending_approval"),
+            ),
+          );
+        return "applied";
+      }
+      case "operator.playbook_upsert.v1": {
+        const d = command.data;
+        const problem = upsertProblem(d);
+        if (problem) return { result: "rejected", reason: problem };
+        const [existing] = await tx
+          .select({ variantId: schema.playbook.variantId })
+          .from(schema.playbook)
+          .where(eq(schema.playbook.variantId, d.variantId));
+        const values = {
+          variantId: d.variantId,
+          channel: d.channel,
+          angle: d.angle,
+          subjectTemplate: d.subjectTemplate,
+          bodyTemplate: d.bodyTemplate,
+          cadenceStep: d.cadenceStep,
+          delayDays: d.delayDays,
+          parentVariantId: d.parentVariantId ?? null,
+          retired: false,
+          updatedAt: now(),
+        };
+        await tx
+          .insert(schema.playbook)
+          .values(values)
+          .onConflictDoUpdate({ target: schema.playbook.variantId, set: values });
+        await playbookChanged(
+          tx,
+          {
+            variantId: d.variantId,
+            channel: d.channel,
+            change: existing ? "updated" : "created",
+          },
+          d.operator,
+          now(),
+        );
+        return "applied";
+      }
+      case "operator.playbook_retire.v1": {
+        const retired = await tx
+          .update(schema.playbook)
+          .set({ retired: true, updatedAt: now() })
+          .where(
+            and(
+              eq(schema.playbook.variantId, command.data.variantId),
+              eq(schema.playbook.retired, false),
+            ),
+          )
+          .returning({ channel: schema.playbook.channel });
+        if (retired.length === 0) return "ignored";
+        await playbookChanged(
+          tx,
+          {
+            variantId: command.data.variantId,
+            channel: retired[0]!.channel,
+            change: "retired",
+          },
+          command.data.operator,
+          now(),
+        );
+        return "applied";
+      }
+      default:
+        return "ignored";
+    }
+  }
+
   return {
-    async handleCommand(command: OperatorCommand): Promise<CommandResult> {
+    /**
+     * Verifies the command's signature and age, then applies it once (inbox) in one
+     * transaction. The outcome's `result` is the word for the metrics; a refusal says why.
+     */
+    async handleCommand(command: OperatorCommand): Promise<CommandOutcome> {
+      const verified = verifyCommand(command, { ...policy, now: clock() });
+      if (!verified.ok)
+        return { result: "unauthenticated", reason: verified.reason, detail: verified.detail };
       return o.db.transaction(async (tx) => {
         if (!(await markProcessed(tx, schema.experimentsInbox, CONSUMER, command.id)))
-          return "duplicate";
-        switch (command.type) {
-          case "operator.kill_switch.v1":
-          case "operator.approval_mode.v1": {
-            const key = command.type === "operator.kill_switch.v1" ? KILL_SWITCH : APPROVAL_MODE;
-            const enabled =
-              command.type === "operator.kill_switch.v1"
-                ? command.data.engaged
-                : command.data.enabled;
-            await setSwitch(tx, key, {
-              enabled,
-              by: command.data.operator,
-              reason: command.data.reason ?? null,
-              at: now(),
-            });
-            return "applied";
-          }
-          case "operator.approval_decision.v1":
-            return approval(tx, command.data);
-          case "operator.variant_command.v1": {
-            const { action, variantId, segment, operator, reason } = command.data;
-            const to = action === "pause" ? "paused" : "active";
-            // resume undoes a pause; revive undoes a suppression — neither touches the other.
-            const from =
-              action === "pause" ? "active" : action === "resume" ? "paused" : "suppressed";
-            const where = segment
-              ? and(
-                  eq(schema.arms.variantId, variantId),
-                  eq(schema.arms.segment, segment),
-                  eq(schema.arms.status, from),
-                )
-              : and(eq(schema.arms.variantId, variantId), eq(schema.arms.status, from));
-            const changed = await tx
-              .update(schema.arms)
-              .set({
-                status: to,
-                statusReason: `${action} by ${operator}${reason ? `: ${reason}` : ""}`,
-                updatedAt: now(),
-              })
-              .where(where)
-              .returning({ segment: schema.arms.segment });
-            for (const c of changed) {
-              await statusChanged(tx, {
-                segment: c.segment,
-                variantId,
-                from,
-                to,
-                reason: reason ?? `${action} by ${operator}`,
-                by: "operator",
-                at: now(),
-              });
-            }
-            return changed.length > 0 ? "applied" : "ignored";
-          }
-          case "operator.lead_command.v1": {
-            const leadId = command.subject;
-            const { action, operator } = command.data;
-            if (action === "prioritise") {
-              const boosted = await tx
-                .update(schema.queue)
-                .set({ boost: PRIORITY_BOOST, note: `prioritised by ${operator}` })
-                .where(and(eq(schema.queue.leadId, leadId), eq(schema.queue.status, "queued")))
-                .returning({ leadId: schema.queue.leadId });
-              return boosted.length > 0 ? "applied" : "ignored";
-            }
-            if (action === "unsuppress") {
-              // Lifts an operator's suppression only — never an opt-out or a do-not-contact.
-              const lifted = await tx
-                .delete(schema.doNotContact)
-                .where(
-                  and(
-                    eq(schema.doNotContact.leadId, leadId),
-                    like(schema.doNotContact.reason, "suppressed by %"),
-                  ),
-                )
-                .returning({ leadId: schema.doNotContact.leadId });
-              return lifted.length > 0 ? "applied" : "ignored";
-            }
-            const reason = `${action === "suppress" ? "suppressed" : "do_not_contact"} by ${operator}`;
-            await tx
-              .insert(schema.doNotContact)
-              .values({ leadId, reason, at: now() })
-              .onConflictDoUpdate({
-                target: schema.doNotContact.leadId,
-                set: { reason, at: now() },
-                // A suppression never softens an existing opt-out or do-not-contact.
-                setWhere: like(schema.doNotContact.reason, "suppressed by %"),
-              });
-            // Held decisions for the lead are withdrawn.
-            await tx
-              .update(schema.decisions)
-              .set({ state: "rejected", pendingRequest: null })
-              .where(
-                and(
-                  eq(schema.decisions.leadId, leadId),
-                  eq(schema.decisions.state, "pending_approval"),
-                ),
-              );
-            return "applied";
-          }
-          case "operator.playbook_upsert.v1": {
-            const d = command.data;
-            const [existing] = await tx
-              .select({ variantId: schema.playbook.variantId })
-              .from(schema.playbook)
-              .where(eq(schema.playbook.variantId, d.variantId));
-            const values = {
-              variantId: d.variantId,
-              channel: d.channel,
-              angle: d.angle,
-              subjectTemplate: d.subjectTemplate,
-              bodyTemplate: d.bodyTemplate,
-              cadenceStep: d.cadenceStep,
-              delayDays: d.delayDays,
-              parentVariantId: d.parentVariantId ?? null,
-              retired: false,
-              updatedAt: now(),
-            };
-            await tx
-              .insert(schema.playbook)
-              .values(values)
-              .onConflictDoUpdate({ target: schema.playbook.variantId, set: values });
-            await playbookChanged(
-              tx,
-              {
-                variantId: d.variantId,
-                channel: d.channel,
-                change: existing ? "updated" : "created",
-              },
-              d.operator,
-              now(),
-            );
-            return "applied";
-          }
-          case "operator.playbook_retire.v1": {
-            const retired = await tx
-              .update(schema.playbook)
-              .set({ retired: true, updatedAt: now() })
-              .where(
-                and(
-                  eq(schema.playbook.variantId, command.data.variantId),
-                  eq(schema.playbook.retired, false),
-                ),
-              )
-              .returning({ channel: schema.playbook.channel });
-            if (retired.length === 0) return "ignored";
-            await playbookChanged(
-              tx,
-              {
-                variantId: command.data.variantId,
-                channel: retired[0]!.channel,
-                change: "retired",
-              },
-              command.data.operator,
-              now(),
-            );
-            return "applied";
-          }
-          default:
-            return "ignored";
-        }
+          return { result: "duplicate" };
+        const outcome = await apply(tx, command);
+        return typeof outcome === "string" ? { result: outcome } : outcome;
       });
     },
   };

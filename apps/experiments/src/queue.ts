@@ -6,22 +6,57 @@
  * too long for capacity go to the nurture track instead. Safe on several
  * instances at once: a lead is claimed by a conditional update, capacity by a
  * conditional increment, and the inbox makes a redelivered event count once.
+ * A lead whose decision cannot be written (DecisionError: a template that does not
+ * render, copy too long for a request) is set aside — `rejected`, the reason in its
+ * note — and the drain goes on: one bad template never stops all outreach.
  */
 import { probabilityBest } from "@pw/bandit";
-import { markProcessed } from "@pw/db";
+import { type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import type { LeadScored } from "@pw/events";
+import type { LeadScored, OutreachRequested } from "@pw/events";
 import { and, asc, desc, eq, gte, lt, ne, or, sql } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";
-import { CapacitySpent, decideFor, nurtureRequest, recordDecision } from "./decide.ts";
+import {
+  CapacitySpent,
+  DecisionError,
+  decideFor,
+  nurtureRequest,
+  recordDecision,
+} from "./decide.ts";
 import { nurtureNote } from "./explain.ts";
 import { publishRequests } from "./publish.ts";
-import { CONSUMER, loadArms, onDoNotContact, utcDay } from "./store.ts";
+import { CONSUMER, loadArms, onDoNotContact, type QueuedLead, utcDay } from "./store.ts";
 import { APPROVAL_MODE, KILL_SWITCH, settingEnabled } from "./switches.ts";
+
+/** A decision that could not be written, as the drain reports it. */
+export type FailedDecision = { leadId: string; variantId: string; reason: string };
 
 export function queueBuilder(ctx: EngineContext) {
   const { db, now, policy, rng } = ctx;
   const { capacity } = ctx.settings;
+
+  /** Takes the lead out of the queue with the reason (only if still queued for this event). */
+  async function setAside(
+    tx: Executor,
+    lead: QueuedLead,
+    error: DecisionError,
+  ): Promise<FailedDecision> {
+    await tx
+      .update(schema.queue)
+      .set({
+        status: "rejected",
+        resolvedAt: now(),
+        note: `decision failed (variant ${error.variantId}): ${error.message}`.slice(0, 2_000),
+      })
+      .where(
+        and(
+          eq(schema.queue.leadId, lead.leadId),
+          eq(schema.queue.status, lead.status),
+          eq(schema.queue.eventId, lead.eventId),
+        ),
+      );
+    return { leadId: lead.leadId, variantId: error.variantId, reason: error.message };
+  }
 
   async function handleScored(
     event: LeadScored,
@@ -94,8 +129,11 @@ export function queueBuilder(ctx: EngineContext) {
     });
   }
 
-  /** Leads waiting longer than `nurtureAfterHours` for capacity go to the nurture track. */
-  async function nurtureStale(): Promise<number> {
+  /**
+   * Leads waiting longer than `nurtureAfterHours` for capacity go to the nurture track
+   * (those whose nurture email cannot be written are set aside instead).
+   */
+  async function nurtureStale(): Promise<{ nurtured: number; failed: FailedDecision[] }> {
     const cutoff = new Date(now().getTime() - capacity.nurtureAfterHours * 3_600_000);
     return db.transaction(async (tx) => {
       const [variant] = await tx
@@ -111,7 +149,7 @@ export function queueBuilder(ctx: EngineContext) {
         .orderBy(asc(schema.playbook.variantId))
         .limit(1);
       // Without a nurture variant the leads keep waiting (visible in the queue) rather than vanish.
-      if (!variant) return 0;
+      if (!variant) return { nurtured: 0, failed: [] };
       const moved = await tx
         .update(schema.queue)
         .set({
@@ -121,11 +159,18 @@ export function queueBuilder(ctx: EngineContext) {
         })
         .where(and(eq(schema.queue.status, "queued"), lt(schema.queue.queuedAt, cutoff)))
         .returning();
-      await publishRequests(
-        tx,
-        moved.map((q) => nurtureRequest(q, variant, now())),
-      );
-      return moved.length;
+      const requests: OutreachRequested[] = [];
+      const failed: FailedDecision[] = [];
+      for (const q of moved) {
+        try {
+          requests.push(await nurtureRequest(q, variant, now()));
+        } catch (error) {
+          if (!(error instanceof DecisionError)) throw error;
+          failed.push(await setAside(tx, q, error));
+        }
+      }
+      await publishRequests(tx, requests);
+      return { nurtured: requests.length, failed };
     });
   }
 
@@ -146,11 +191,21 @@ export function queueBuilder(ctx: EngineContext) {
     pendingApproval: number;
     nurtured: number;
     waiting: number;
+    /** Leads set aside because their decision could not be written, with the reason. */
+    failed: FailedDecision[];
   }> {
-    const result = { requested: 0, pendingApproval: 0, nurtured: 0, waiting: 0 };
+    const result = {
+      requested: 0,
+      pendingApproval: 0,
+      nurtured: 0,
+      waiting: 0,
+      failed: [] as FailedDecision[],
+    };
     // Kill switch: nothing new goes out; queued leads wait (they are not lost).
     if (await settingEnabled(db, KILL_SWITCH)) return { ...result, waiting: await waiting() };
-    result.nurtured = await nurtureStale();
+    const stale = await nurtureStale();
+    result.nurtured = stale.nurtured;
+    result.failed.push(...stale.failed);
     const approval = await settingEnabled(db, APPROVAL_MODE);
     const day = utcDay(now());
     const [cap] = await db
@@ -202,7 +257,16 @@ export function queueBuilder(ctx: EngineContext) {
       const key = `${lead.segment}\u0000${active.map((a) => a.id).join(",")}`;
       const pBest = pBestCache.get(key) ?? probabilityBest(active, policy, rng);
       pBestCache.set(key, pBest);
-      const { decision, request } = await decideFor(ctx, lead, arms, pBest, playbook);
+      let decided: Awaited<ReturnType<typeof decideFor>>;
+      try {
+        decided = await decideFor(ctx, lead, arms, pBest, playbook);
+      } catch (error) {
+        // This lead's decision cannot be written; the next lead's may well be.
+        if (!(error instanceof DecisionError)) throw error;
+        result.failed.push(await setAside(db, lead, error));
+        continue;
+      }
+      const { decision, request } = decided;
       const outcome = await db
         .transaction((tx) =>
           recordDecision(ctx, tx, { lead, decision, request, arms, held: approval, day }),

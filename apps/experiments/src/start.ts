@@ -56,7 +56,15 @@ export async function startExperiments(
           logger: kit.logger.child({ component: "intent" }),
         }),
       });
-      const operator = operatorBuilder({ db: kit.db, capacityPerDay: config.capacity.perDay });
+      const operator = operatorBuilder({
+        db: kit.db,
+        capacityPerDay: config.capacity.perDay,
+        auth: config.operatorCommands,
+      });
+      if (config.operatorCommands.keys.size === 0)
+        kit.logger.warn(
+          "OPERATOR_COMMAND_PUBLIC_KEYS is not set: every operator command (kill switch, approvals, playbook edits…) will be refused. Set it to keyId:<base64 SPKI Ed25519 public key> (comma-separated while rotating) — the gateway signs commands with the matching private key (docs/adr/0009-operator-command-auth.md).",
+        );
       kit.beforeScrape(
         engineGauges(kit.metrics, kit.db, config.capacity.perDay, deps.now ?? (() => new Date())),
       );
@@ -77,7 +85,9 @@ export async function startExperiments(
               again = false;
               const r = await engine.drain();
               if (r.requested + r.nurtured + r.pendingApproval > 0) relay.notify();
-              kit.logger.debug(r, "queue drained");
+              for (const f of r.failed)
+                kit.logger.warn(f, "decision failed; the lead is set aside with the reason");
+              kit.logger.debug({ ...r, failed: r.failed.length }, "queue drained");
             } while (again && !stopped);
           } catch (error) {
             kit.logger.error({ err: error }, "drain failed; will retry on the next tick");
@@ -110,10 +120,24 @@ export async function startExperiments(
       });
       await kit.subscribe({
         topic: Topics.operatorCommands,
-        handler: async (event) => {
+        handler: async (event, ctx) => {
           const r = await operator.handleCommand(event);
-          if (r === "applied") setImmediate(() => void drain());
-          return r;
+          if (r.result === "unauthenticated" || r.result === "rejected")
+            ctx.log.warn(
+              {
+                commandType: event.type,
+                result: r.result,
+                reason: r.reason,
+                ...(r.detail ? { detail: r.detail } : {}),
+                // Unverified, it is only who the command claims to come from.
+                [r.result === "unauthenticated" ? "claimedOperator" : "operator"]:
+                  event.data.operator,
+                ...(event.auth ? { keyId: event.auth.keyId } : {}),
+              },
+              "operator command refused",
+            );
+          if (r.result === "applied") setImmediate(() => void drain());
+          return r.result;
         },
       });
       kit.every("settle-review", config.reviewEveryMs, async () => {

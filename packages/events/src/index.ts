@@ -1,4 +1,5 @@
 /** Contracts of every topic: envelope, event schemas, topic names. */
+export * from "./command-auth.ts";
 export * from "./envelope.ts";
 export * from "./experiments.ts";
 export * from "./lead-events.ts";

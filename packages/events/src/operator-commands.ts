@@ -2,6 +2,10 @@
  * Topic `operator.commands.v1` — overrides issued through the gateway. Lead
  * commands are keyed by lead id; global ones by `operator:global` so that, for
  * example, a kill switch and its release can never be reordered.
+ *
+ * Every command carries `auth`: the gateway's signature over the envelope
+ * (command-auth.ts, ADR 0009). The field is optional in the schema — adding it kept
+ * v1 readable by every consumer — but consumers refuse a command without a valid one.
  */
 import { z } from "zod";
 import { eventSchema } from "./envelope.ts";
@@ -10,7 +14,27 @@ import { Channel } from "./outreach.ts";
 /** Who issued it: operators are accountable for every override. */
 const issuedBy = { operator: z.string().min(1).max(200), reason: z.string().max(1000).optional() };
 
-export const VariantCommandV1 = eventSchema(
+/**
+ * The signature of the gateway that issued the command (envelope attribute, beside
+ * `data`). Loose on purpose: an unknown algorithm or a malformed signature is refused
+ * by the consumer and counted, not parked as a poison message.
+ */
+export const CommandAuth = z.object({
+  /** `ed25519` (the only one consumers accept today). */
+  alg: z.string().min(1).max(32),
+  /** Which of the consumer's configured public keys verifies it (rotation). */
+  keyId: z.string().min(1).max(100),
+  /** base64url signature over the canonical form of the command (command-auth.ts). */
+  sig: z.string().min(1).max(200),
+});
+export type CommandAuth = z.infer<typeof CommandAuth>;
+
+/** An operator command type: the shared envelope, its data, and the gateway's signature. */
+function commandSchema<T extends string, D extends z.ZodType>(type: T, data: D) {
+  return eventSchema(type, data).extend({ auth: CommandAuth.optional() });
+}
+
+export const VariantCommandV1 = commandSchema(
   "operator.variant_command.v1",
   z.object({
     action: z.enum(["pause", "resume", "revive"]),
@@ -21,7 +45,7 @@ export const VariantCommandV1 = eventSchema(
   }),
 );
 
-export const LeadCommandV1 = eventSchema(
+export const LeadCommandV1 = commandSchema(
   "operator.lead_command.v1",
   z.object({
     action: z.enum(["suppress", "unsuppress", "prioritise", "do_not_contact"]),
@@ -29,17 +53,17 @@ export const LeadCommandV1 = eventSchema(
   }),
 );
 
-export const KillSwitchV1 = eventSchema(
+export const KillSwitchV1 = commandSchema(
   "operator.kill_switch.v1",
   z.object({ engaged: z.boolean(), ...issuedBy }),
 );
 
-export const ApprovalModeV1 = eventSchema(
+export const ApprovalModeV1 = commandSchema(
   "operator.approval_mode.v1",
   z.object({ enabled: z.boolean(), ...issuedBy }),
 );
 
-export const ApprovalDecisionV1 = eventSchema(
+export const ApprovalDecisionV1 = commandSchema(
   "operator.approval_decision.v1",
   z.object({
     requestId: z.string().min(1).max(200),
@@ -48,7 +72,7 @@ export const ApprovalDecisionV1 = eventSchema(
   }),
 );
 
-export const PlaybookUpsertV1 = eventSchema(
+export const PlaybookUpsertV1 = commandSchema(
   "operator.playbook_upsert.v1",
   z.object({
     variantId: z
@@ -69,7 +93,7 @@ export const PlaybookUpsertV1 = eventSchema(
   }),
 );
 
-export const PlaybookRetireV1 = eventSchema(
+export const PlaybookRetireV1 = commandSchema(
   "operator.playbook_retire.v1",
   z.object({ variantId: z.string().min(1).max(100), ...issuedBy }),
 );

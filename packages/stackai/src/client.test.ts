@@ -1,8 +1,10 @@
 // The stackAI client against the contract test server, including its failure modes;
-// Retry-After; the breaker opening and closing; the concurrency cap.
+// Retry-After; the breaker opening and closing; the concurrency cap; hostile answers
+// (an out-0 built to make a regex backtrack, a body too large to hold).
+import { createServer, type Server } from "node:http";
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { z } from "zod";
-import { reasonOf as reasonOfError } from "./client.ts";
+import { createStackAiClient, reasonOf as reasonOfError } from "./client.ts";
 import { type ScriptedReply, useStackAiServer } from "./test-server.ts";
 
 /** A flow output shaped like scoring's: the client validates with whatever schema it is given. */
@@ -173,4 +175,90 @@ describe("stackAI client", () => {
     expect(vendor.runs).toHaveLength(12);
     expect(vendor.server.peakInFlight).toBe(3);
   });
+
+  it("parses a hostile out-0 (x, 80 000 spaces, x) in linear time: the event loop is not blocked", async () => {
+    vendor.reply({ out0: `x${" ".repeat(80_000)}x` });
+    const started = performance.now();
+    expect(await reasonOf(client().run("lead-1", {}, Output))).toBe("invalid_output");
+    // A backtracking fence regex took 8.6 s here, all of it on the event loop.
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it("still strips fences around hostile padding in linear time", async () => {
+    const padded = `\`\`\`json${" ".repeat(80_000)}${JSON.stringify(good)}${" ".repeat(80_000)}\`\`\``;
+    vendor.reply({ out0: padded });
+    const started = performance.now();
+    expect((await client().run("lead-1", {}, Output)).score).toBe(82);
+    expect(performance.now() - started).toBeLessThan(500);
+  });
+
+  it("refuses a body over the size limit with a clear reason", async () => {
+    const huge = JSON.stringify({
+      outputs: { "out-0": JSON.stringify(good) },
+      state: "COMPLETED",
+      padding: "a".repeat(1_100_000),
+    });
+    vendor.reply({ body: huge }, { body: huge });
+    const error = await client()
+      .run("lead-1", {}, Output)
+      .catch((e: unknown) => e as Error);
+    expect(reasonOfError(error)).toBe("response_too_large");
+    expect((error as Error).message).toMatch(/larger than 1048576 bytes/);
+    // The limit is the caller's to raise.
+    expect(await reasonOf(client({ maxResponseBytes: 2_000_000 }).run("l", {}, Output))).toBe("ok");
+  });
+});
+
+/** A vendor that answers 200 and then never stops sending, or announces a huge body. */
+async function hostileServer(mode: "endless" | "announced") {
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    if (mode === "announced") {
+      res.writeHead(200, { "content-type": "application/json", "content-length": "50000000" });
+      res.write("{");
+      return; // the rest never comes
+    }
+    res.writeHead(200, { "content-type": "application/json" });
+    const chunk = Buffer.alloc(64 * 1024, 0x20);
+    const pump = () => {
+      while (!res.destroyed && res.write(chunk));
+      if (!res.destroyed) res.once("drain", pump);
+    };
+    pump();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const port = (server.address() as { port: number }).port;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+describe("stackAI client against a hostile vendor", () => {
+  it.each(["endless", "announced"] as const)(
+    "stops reading at the size limit (%s body) instead of buffering it or waiting",
+    async (mode) => {
+      const server = await hostileServer(mode);
+      const c = createStackAiClient({
+        baseUrl: server.url,
+        apiKey: "k",
+        orgId: "o",
+        flowId: "f",
+        timeoutMs: 5_000,
+        maxRetries: 0,
+        maxResponseBytes: 256 * 1024,
+      });
+      try {
+        const started = performance.now();
+        expect(await reasonOf(c.run("l", {}, Output))).toBe("response_too_large");
+        expect(performance.now() - started).toBeLessThan(2_000);
+      } finally {
+        await c.close();
+        await server.close();
+      }
+    },
+  );
 });

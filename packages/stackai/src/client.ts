@@ -7,6 +7,10 @@
  * tolerated) that passes the caller's zod schema; anything else is a
  * `StackAiError` the caller turns into its local fallback.
  *
+ * Vendor output is hostile input: the body is read up to `maxResponseBytes` (1 MiB)
+ * and dropped beyond it, and `out-0` is unwrapped by plain string scanning — no
+ * backtracking regex ever runs over what the vendor sent.
+ *
  * Guard rails so a slow or failing vendor never stalls a service (all from
  * `@pw/resilience`): a per-attempt timeout, bounded retries with jittered backoff on
  * 429/5xx/network errors that wait what a 429/503's `Retry-After` asks (within
@@ -39,8 +43,8 @@ const RunResponse = z.object({
 export class StackAiError extends Error {
   /**
    * Short machine reason recorded as the fallback reason: `timeout`, `network`,
-   * `http_<status>`, `malformed_response`, `flow_not_completed`, `missing_output`,
-   * `invalid_output`, `circuit_open`.
+   * `http_<status>`, `malformed_response`, `response_too_large`, `flow_not_completed`,
+   * `missing_output`, `invalid_output`, `circuit_open`.
    */
   readonly reason: string;
   /** What the vendor's `Retry-After` asked on a 429/503, in ms; retries wait this long. */
@@ -76,19 +80,70 @@ export type StackAiOptions = {
   concurrency?: number;
   /** Default: 5 consecutive failures open it for 30 s, then one probe decides. */
   breaker?: { failureThreshold: number; cooldownMs: number };
+  /** Larger answers are refused (`response_too_large`) without reading on. Default 1 MiB. */
+  maxResponseBytes?: number;
 };
+
+export const DEFAULT_MAX_RESPONSE_BYTES = 1024 * 1024;
 
 /** Backoff between retries (full jitter): under 200 ms, then under 400 ms, … at most 2 s. */
 const BACKOFF = { initialMs: 200, maxMs: 2_000 };
+
+const FENCE = "```";
+
+/**
+ * `out-0` without a markdown fence around it (```json … ``` or ``` … ```), by
+ * scanning: `trim` and `startsWith`/`endsWith` are linear whatever the input, where
+ * a regex like /\s*```$/ backtracks quadratically over a long run of spaces.
+ */
+function unfence(text: string): string {
+  let s = text.trim();
+  if (s.startsWith(FENCE)) {
+    s = s.slice(FENCE.length);
+    if (s.slice(0, 4).toLowerCase() === "json") s = s.slice(4);
+  }
+  if (s.endsWith(FENCE)) s = s.slice(0, -FENCE.length);
+  return s.trim();
+}
 
 /** Parses `out-0`: a JSON string (optionally in a markdown ```json fence) or an already-decoded value. */
 function decodeOutput(out: unknown): unknown {
   if (typeof out !== "string") return out;
   try {
-    return JSON.parse(out.trim().replace(/^```(?:json)?\s*|\s*```$/g, ""));
+    return JSON.parse(unfence(out));
   } catch {
     throw new StackAiError("invalid_output", "stackAI out-0 is not JSON");
   }
+}
+
+type Body = Awaited<ReturnType<typeof request>>["body"];
+
+/**
+ * The body as text, reading at most `limit` bytes: a larger body (announced or not)
+ * is abandoned — the stream destroyed, so the connection is dropped rather than drained.
+ */
+async function readCapped(
+  body: Body,
+  contentLength: string | string[] | undefined,
+  limit: number,
+): Promise<{ text: string; tooLarge: boolean }> {
+  const announced = Number(Array.isArray(contentLength) ? contentLength[0] : contentLength);
+  if (Number.isFinite(announced) && announced > limit) {
+    body.destroy();
+    return { text: "", tooLarge: true };
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    const buf = chunk as Buffer;
+    size += buf.length;
+    if (size > limit) {
+      body.destroy();
+      return { text: Buffer.concat(chunks).toString("utf8"), tooLarge: true };
+    }
+    chunks.push(buf);
+  }
+  return { text: Buffer.concat(chunks).toString("utf8"), tooLarge: false };
 }
 
 export function createStackAiClient(options: StackAiOptions) {
@@ -96,6 +151,7 @@ export function createStackAiClient(options: StackAiOptions) {
   const maxRetries = options.maxRetries ?? 2;
   const maxRetryAfterMs = options.maxRetryAfterMs ?? 5_000;
   const concurrency = options.concurrency ?? 8;
+  const maxResponseBytes = options.maxResponseBytes ?? DEFAULT_MAX_RESPONSE_BYTES;
   const breaker = createCircuitBreaker(
     options.breaker ?? { failureThreshold: 5, cooldownMs: 30_000 },
   );
@@ -142,9 +198,9 @@ export function createStackAiClient(options: StackAiOptions) {
         `stackAI request failed: ${(error as Error).message}`,
       );
     }
-    const read = await res.body.text().then(
-      (text) => ({ text, error: undefined }),
-      (error: Error) => ({ text: "", error }),
+    const read = await readCapped(res.body, res.headers["content-length"], maxResponseBytes).then(
+      (r) => ({ ...r, error: undefined }),
+      (error: Error) => ({ text: "", tooLarge: false, error }),
     );
     if (res.statusCode !== 200)
       throw new StackAiError(
@@ -159,6 +215,11 @@ export function createStackAiClient(options: StackAiOptions) {
       throw new StackAiError(
         /Timeout|Abort/i.test(read.error.name) ? "timeout" : "network",
         `stackAI response failed: ${read.error.message}`,
+      );
+    if (read.tooLarge)
+      throw new StackAiError(
+        "response_too_large",
+        `stackAI response is larger than ${maxResponseBytes} bytes; not read further`,
       );
     const text = read.text;
     let body: unknown;
