@@ -1,6 +1,7 @@
 // Every service in one process on the in-process bus and PGlite, started through the
 // same startX functions as their own processes: a signed Lightfield webhook goes in, an
 // outreach request for that lead comes out, and stopping leaves nothing running.
+import { createHook } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { signed } from "@pw/ingest/sign-request";
 import { createLogger } from "@pw/logger";
@@ -8,11 +9,21 @@ import { waitFor } from "@pw/testkit";
 import { describe, expect, it } from "vitest";
 import { startEmbedded } from "./start.ts";
 
+/** Resources that keep work going: timers, immediates, sockets, servers. */
+const TRACKED = /^(Timeout|Immediate|TCPWRAP|TCPSERVERWRAP|PIPEWRAP)$/;
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 
 describe("embedded mode", () => {
   it("turns a signed lead webhook into an outreach request, through ingest, scoring and the engine in one process", async () => {
-    const before = new Set(process.getActiveResourcesInfo());
+    const created = new Map<number, string>();
+    let tracking = true; // until the stack has stopped: the test's own waiting is not tracked
+    const hook = createHook({
+      init: (id, type) => {
+        if (tracking && TRACKED.test(type)) created.set(id, type);
+      },
+      destroy: (id) => void created.delete(id),
+    }).enable();
+    const alive = () => [...created.values()];
     const stack = await startEmbedded({
       env: { WEBHOOK_SECRET: secret, PORT: "0", EXPERIMENT_REVIEW_EVERY_MS: "500" },
       listen: false,
@@ -76,8 +87,16 @@ describe("embedded mode", () => {
 
     await tap.close();
     await stack.stop();
-    // No timers, sockets or handles left behind by any service.
-    const left = process.getActiveResourcesInfo().filter((r) => !before.has(r));
-    expect(left.filter((r) => r !== "TTYWrap")).toEqual([]);
+    tracking = false;
+    // Nothing any service started is still alive: every timer (unref'd ones too, which
+    // getActiveResourcesInfo does not list), immediate and socket created since the start
+    // has fired or been cleared. A one-shot callback queued while stopping may still be
+    // due; it runs and is gone — a leak is not.
+    await waitFor(() => alive().length === 0, {
+      timeoutMs: 3_000,
+      message: "every timer and handle the services created to be gone",
+    }).catch(() => {});
+    hook.disable();
+    expect(alive()).toEqual([]);
   });
 });
