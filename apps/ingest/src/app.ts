@@ -15,6 +15,8 @@ import sjson from "secure-json-parse";
 import type { z } from "zod";
 import { futureIssue, MAX_FUTURE_SKEW_MS } from "./clock-skew.ts";
 import { sendError, zodIssues } from "./errors.ts";
+import type { SelectLabels } from "./lightfield/record.ts";
+import type { SelectLabelCache } from "./lightfield/select-labels.ts";
 import type { Metrics } from "./metrics.ts";
 import {
   eventIdFor,
@@ -23,11 +25,18 @@ import {
   normalizeLightfield,
   normalizeOutcome,
   normalizeSignal,
+  objectTypeOfEvent,
 } from "./normalize.ts";
 import { docsPage, openApiDocument } from "./openapi.ts";
 import { deliveryKey, type Receipts, seenDelivery, type WebhookRoute } from "./receipts.ts";
 import type { createVerifier } from "./verify.ts";
-import { LightfieldWebhook, OutcomeWebhook, SignalWebhook } from "./wire.ts";
+import {
+  type Lifted,
+  LightfieldWebhook,
+  liftLightfieldBody,
+  OutcomeWebhook,
+  SignalWebhook,
+} from "./wire.ts";
 
 export type IngestDeps = {
   bus: Bus;
@@ -36,7 +45,12 @@ export type IngestDeps = {
   metrics: Metrics;
   logger: Logger;
   options: IngestOptions;
+  /** Lightfield's select labels, when ingest has an API key (shared with the poller). */
+  labels?: SelectLabelCache;
 };
+
+/** How long a webhook waits for Lightfield's field definitions before keeping option ids. */
+const LABELS_TIMEOUT_MS = 2_000;
 
 export type IngestOptions = {
   /** Largest accepted body in bytes. */
@@ -57,8 +71,10 @@ type Route = {
   path: string;
   name: WebhookRoute;
   schema: z.ZodType<{ occurredAt: string }>;
-  /** `id`: the event id, from the route and the webhook-id. */
-  normalize: (body: never, id: string) => Normalized;
+  /** Reshapes what senders post before validation (Lightfield: wrappers, `?type=`, `_diff`). */
+  lift?: (json: Record<string, unknown>, query: Record<string, unknown>) => Lifted;
+  /** `id`: the event id, from the route and the webhook-id; `raw`: the JSON as posted. */
+  normalize: (body: never, id: string, raw: unknown, labels?: SelectLabels) => Normalized;
 };
 
 const ROUTES: Route[] = [
@@ -66,7 +82,10 @@ const ROUTES: Route[] = [
     path: "/webhooks/lightfield",
     name: "lightfield",
     schema: LightfieldWebhook,
-    normalize: normalizeLightfield,
+    lift: (json, query) =>
+      liftLightfieldBody(json, typeof query.type === "string" ? query.type : undefined),
+    normalize: (body: LightfieldWebhook, id: string, raw: unknown, labels?: SelectLabels) =>
+      normalizeLightfield({ ...body, raw }, id, "lightfield_webhook", labels),
   },
   { path: "/webhooks/signals", name: "signals", schema: SignalWebhook, normalize: normalizeSignal },
   {
@@ -92,6 +111,27 @@ export async function registerWebhooks(root: FastifyInstance, deps: IngestDeps) 
 
 function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
   const opts = deps.options;
+  async function ensureLabels(body: unknown) {
+    const { type, object } = body as { type?: string; object?: { fields?: unknown } };
+    const objectType = type ? objectTypeOfEvent(type) : undefined;
+    if (!objectType || !object?.fields || typeof object.fields !== "object") return;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        deps.labels!.ensure(objectType, [object as { fields: Record<string, never> }]),
+        new Promise((resolve) => {
+          timer = setTimeout(resolve, LABELS_TIMEOUT_MS);
+        }),
+      ]);
+    } catch (error) {
+      deps.logger.warn(
+        { err: error, objectType },
+        "Lightfield definitions unavailable; option ids kept",
+      );
+    } finally {
+      clearTimeout(timer);
+    }
+  }
   const { bus, receipts, verify, metrics, logger } = deps;
 
   // JSON only (no text/plain), kept as raw bytes: the signature is over them, not
@@ -245,7 +285,20 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
       if (depth > opts.maxDepth) {
         return sendError(reply, 400, "too_deep", `body nests deeper than ${opts.maxDepth} levels`);
       }
-      const parsed = route.schema.safeParse(json);
+      let candidate: unknown = json;
+      if (route.lift) {
+        const lifted = route.lift(
+          json as Record<string, unknown>,
+          (req.query ?? {}) as Record<string, unknown>,
+        );
+        if (!lifted.ok) {
+          return sendError(reply, 400, "invalid_body", lifted.message, [
+            { path: lifted.path, message: lifted.message },
+          ]);
+        }
+        candidate = lifted.body;
+      }
+      const parsed = route.schema.safeParse(candidate);
       if (!parsed.success) {
         return sendError(
           reply,
@@ -263,9 +316,17 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
       if (ahead) {
         return sendError(reply, 400, "invalid_body", `occurredAt ${ahead.message}`, [ahead]);
       }
+      // Select option ids become labels when ingest can read Lightfield's definitions
+      // (LIGHTFIELD_API_KEY set); a slow or failing Lightfield never fails a webhook.
+      if (route.name === "lightfield" && deps.labels) await ensureLabels(parsed.data);
       let normalized: Normalized;
       try {
-        normalized = route.normalize(parsed.data as never, eventIdFor(route.name, webhookId));
+        normalized = route.normalize(
+          parsed.data as never,
+          eventIdFor(route.name, webhookId),
+          json,
+          deps.labels?.labels,
+        );
       } catch (error) {
         if (error instanceof NormalizeError) {
           return sendError(reply, 400, "invalid_body", error.message, [

@@ -7,16 +7,18 @@ import { createHash } from "node:crypto";
 import { domainToASCII } from "node:url";
 import {
   type AnyEnvelope,
-  EmailAddress,
   envelope,
-  fieldNumber,
-  fieldString,
   LeadId,
-  type LeadProfilePatch,
   type LightfieldObjectType,
   type LightfieldRecord,
   Topics,
 } from "@pw/events";
+import {
+  canonicalRecord,
+  profileFromRecord,
+  relatedIds,
+  type SelectLabels,
+} from "./lightfield/record.ts";
 import {
   KNOWN_LIGHTFIELD_TYPES,
   KNOWN_OUTCOME_TYPES,
@@ -25,6 +27,8 @@ import {
   type OutcomeWebhook,
   type SignalWebhook,
 } from "./wire.ts";
+
+export { profileFromRecord } from "./lightfield/record.ts";
 
 export const SOURCE = "pw://ingest";
 
@@ -85,6 +89,11 @@ export function leadIdForEmail(email: string): string {
   return LeadId.safeParse(plain).success ? plain : `email:sha256:${sha256(canonical)}`;
 }
 
+/** The API's plural object type of a Lightfield event type (`contact.updated` → `contacts`). */
+export function objectTypeOfEvent(type: string): string | undefined {
+  return OBJECT_TYPE_BY_NAME[type.split(".")[0] ?? ""];
+}
+
 const OBJECT_TYPE_BY_NAME: Record<string, LightfieldObjectType> = {
   account: "accounts",
   contact: "contacts",
@@ -97,64 +106,30 @@ const OBJECT_TYPE_BY_NAME: Record<string, LightfieldObjectType> = {
 /** A contact is a lead; other objects belong to the contact(s) they relate to. */
 function leadIdFor(objectType: string, record: LightfieldRecord): string | undefined {
   if (objectType === "contacts") return `lf_${record.id}`;
-  for (const rel of ["$contact", "$contacts", "$primaryContact", "$attendees"]) {
-    const id = record.relationships[rel]?.ids[0];
+  for (const rel of ["$contact", "$contacts", "$primaryContact", "$champion", "$attendees"]) {
+    const id = relatedIds(record, rel)[0];
     if (id) return `lf_${id}`;
   }
   if (objectType === "accounts") return `lf_account_${record.id}`;
   return undefined;
 }
 
-/** What a Lightfield record says about the lead, and nothing it does not say. */
-export function profileFromRecord(objectType: string, record: LightfieldRecord): LeadProfilePatch {
-  const p: LeadProfilePatch = {};
-  const set = <K extends keyof LeadProfilePatch>(k: K, v: LeadProfilePatch[K] | undefined) => {
-    if (v !== undefined) p[k] = v;
-  };
-  if (objectType === "contacts") {
-    const name = record.fields.$name?.value;
-    if (name && typeof name === "object" && !Array.isArray(name)) {
-      const n = name as Record<string, unknown>;
-      if (typeof n.firstName === "string") set("firstName", n.firstName);
-      if (typeof n.lastName === "string") set("lastName", n.lastName);
-    } else if (typeof name === "string") {
-      const [first, ...rest] = name.trim().split(/\s+/);
-      set("firstName", first);
-      if (rest.length) set("lastName", rest.join(" "));
-    }
-    // A CRM address the topic would refuse is left out, not a reason to drop the record.
-    const email = fieldString(record, "$email")?.toLowerCase();
-    if (email && EmailAddress.safeParse(email).success) set("email", email);
-    set("title", fieldString(record, "$title") ?? fieldString(record, "$jobTitle"));
-    set("timezone", fieldString(record, "$timezone"));
-    set("country", fieldString(record, "$country"));
-    set("stage", fieldString(record, "$lifecycleStage") ?? fieldString(record, "$stage"));
-    const consent = record.fields.$marketingConsent?.value;
-    if (typeof consent === "boolean") set("consent", consent);
-    set("accountId", record.relationships.$account?.ids[0]);
-  }
-  if (objectType === "accounts") {
-    set("company", fieldString(record, "$name"));
-    const domain = fieldString(record, "$domain") ?? fieldString(record, "$website");
-    set("domain", domain?.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
-    set("industry", fieldString(record, "$industry"));
-    const employees = fieldNumber(record, "$employeeCount") ?? fieldNumber(record, "$headcount");
-    if (employees !== undefined) set("employees", Math.round(employees));
-    set("country", fieldString(record, "$country"));
-    set("accountId", record.id);
-  }
-  if (objectType === "opportunities") {
-    set("stage", fieldString(record, "$stage"));
-    set("accountId", record.relationships.$account?.ids[0]);
-  }
-  return p;
-}
+/** What normalizeLightfield reads: the wire body, and (webhooks) the JSON exactly as posted. */
+export type LightfieldInput = LightfieldWebhook & {
+  /** The body as posted, forwarded whole when the type is unknown (defaults to `body`). */
+  raw?: unknown;
+};
 
-/** `id`: the event id (`eventIdFor` for a webhook, `pollerEventIdFor` for the poller). */
+/**
+ * `id`: the event id (`eventIdFor` for a webhook, `pollerEventIdFor` for the poller).
+ * `labels`: SINGLE/MULTI_SELECT option labels from the definitions (the poller has them;
+ * the webhook route does not, so its events keep option ids).
+ */
 export function normalizeLightfield(
-  body: LightfieldWebhook,
+  body: LightfieldInput,
   id: string,
   source: "lightfield_webhook" | "lightfield_poller" = "lightfield_webhook",
+  labels?: SelectLabels,
 ): Normalized {
   const [objectName, operation] = body.type.split(".");
   const known = KNOWN_LIGHTFIELD_TYPES.has(body.type);
@@ -163,6 +138,7 @@ export function normalizeLightfield(
     const leadId = body.object
       ? leadIdFor(OBJECT_TYPE_BY_NAME[objectName ?? ""] ?? "", body.object)
       : undefined;
+    const { raw, ...wire } = body;
     return {
       topic: Topics.leadEvents,
       event: envelope({
@@ -174,7 +150,7 @@ export function normalizeLightfield(
           source: "lightfield",
           originalType: body.type,
           occurredAt: body.occurredAt,
-          raw: body,
+          raw: raw ?? wire,
         },
       }),
     };
@@ -206,15 +182,17 @@ export function normalizeLightfield(
         objectId: body.object.id,
         operation: operation as "created" | "updated" | "deleted",
         occurredAt: body.occurredAt,
-        record: body.object,
+        record: canonicalRecord(objectType, body.object, labels),
         ...(body.diff ? { diff: body.diff } : {}),
-        profile: profileFromRecord(objectType, body.object),
+        ...(body.sourceEventId ? { sourceEventId: body.sourceEventId } : {}),
+        profile: profileFromRecord(objectType, body.object, labels),
       },
     }),
   };
 }
 
-export function normalizeSignal(body: SignalWebhook, id: string): Normalized {
+/** `raw`: the body as posted (an unknown type is forwarded with every field it came with). */
+export function normalizeSignal(body: SignalWebhook, id: string, raw: unknown = body): Normalized {
   const leadId = body.leadId ?? (body.email ? leadIdForEmail(body.email) : undefined);
   if (!leadId)
     throw new NormalizeError("leadId", "a signal needs leadId or email to know who it is about");
@@ -230,7 +208,7 @@ export function normalizeSignal(body: SignalWebhook, id: string): Normalized {
           source: "signals",
           originalType: body.type,
           occurredAt: body.occurredAt,
-          raw: body,
+          raw,
         },
       }),
     };
@@ -257,7 +235,12 @@ export function normalizeSignal(body: SignalWebhook, id: string): Normalized {
   };
 }
 
-export function normalizeOutcome(body: OutcomeWebhook, id: string): Normalized {
+/** `raw`: the body as posted (an unknown type is forwarded with every field it came with). */
+export function normalizeOutcome(
+  body: OutcomeWebhook,
+  id: string,
+  raw: unknown = body,
+): Normalized {
   if (!KNOWN_OUTCOME_TYPES.has(body.type)) {
     return {
       topic: Topics.outreachOutcomes,
@@ -266,7 +249,7 @@ export function normalizeOutcome(body: OutcomeWebhook, id: string): Normalized {
         type: "outreach.unknown_outcome.v1",
         source: SOURCE,
         subject: body.leadId,
-        data: { originalType: body.type, occurredAt: body.occurredAt, raw: body },
+        data: { originalType: body.type, occurredAt: body.occurredAt, raw },
       }),
     };
   }

@@ -37,7 +37,7 @@ const signed = [
   },
 ];
 
-function route(summary: string, schema: z.ZodType) {
+function route(summary: string, schema: z.ZodType, query: object[] = []) {
   const json = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
   const err = (description: string) => ({
     description,
@@ -46,7 +46,7 @@ function route(summary: string, schema: z.ZodType) {
   return {
     post: {
       summary,
-      parameters: signed,
+      parameters: [...signed, ...query],
       requestBody: { required: true, content: { "application/json": { schema: json(schema) } } },
       responses: {
         "202": { description: "Accepted: the event is on the broker (acks=all)." },
@@ -77,8 +77,18 @@ export function openApiDocument() {
     },
     paths: {
       "/webhooks/lightfield": route(
-        "Lightfield object-lifecycle event (contact/account/opportunity/meeting/task/note created|updated|deleted)",
+        "Lightfield object-lifecycle event (contact/account/opportunity/meeting/task/note created|updated|deleted). Also accepted as a workflow or relay posts it: the type from `type`, `trigger`, `objectType` + `change` or `?type=`; the object under `object`/`record` or the body itself, with `occurredAt`; `_diff`/`diff` as `{before, after}` (or `from`/`to`, per field or whole); one wrapper `data`/`payload`/`output` removed; a relationship as `{cardinality, objectType, values}`, an array of ids or one id. A body naming no type and no `?type=` is 400.",
         LightfieldWebhook,
+        [
+          {
+            name: "type",
+            in: "query",
+            required: false,
+            schema: { type: "string", maxLength: 100 },
+            description:
+              "The event type (e.g. `contact.updated`) when the body does not say it; the body wins when it does.",
+          },
+        ],
       ),
       "/webhooks/signals": route(
         "Intent signal (page_viewed, pricing_viewed, demo_requested, trial_started, form_submitted)",

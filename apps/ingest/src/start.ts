@@ -6,6 +6,7 @@
 import { runService, type SharedDeps } from "@pw/service";
 import { registerWebhooks } from "./app.ts";
 import { type IngestConfig, ingestConfig } from "./config.ts";
+import { createSelectLabelCache } from "./lightfield/select-labels.ts";
 import { createMetrics } from "./metrics.ts";
 import { createLightfieldClient } from "./poller/lightfield-client.ts";
 import { createPoller } from "./poller/poller.ts";
@@ -23,6 +24,12 @@ export async function startIngest(config: IngestConfig = ingestConfig(), deps: S
       requestIdHeader: false,
     },
     build: async (kit) => {
+      const { lightfield } = config;
+      // One Lightfield client and one definitions cache for the poller and the webhooks.
+      const client = lightfield.apiKey
+        ? createLightfieldClient({ baseUrl: lightfield.baseUrl, apiKey: lightfield.apiKey })
+        : undefined;
+      const labels = client ? createSelectLabelCache(client) : undefined;
       await registerWebhooks(kit.app, {
         bus: kit.bus,
         receipts: createReceipts(kit.db),
@@ -30,15 +37,13 @@ export async function startIngest(config: IngestConfig = ingestConfig(), deps: S
         metrics: createMetrics(kit.metrics),
         logger: kit.logger,
         options: config.webhooks,
+        ...(labels ? { labels } : {}),
       });
-      const { lightfield } = config;
       const poller =
-        lightfield.pollerEnabled && lightfield.apiKey
+        lightfield.pollerEnabled && client
           ? createPoller({
-              client: createLightfieldClient({
-                baseUrl: lightfield.baseUrl,
-                apiKey: lightfield.apiKey,
-              }),
+              client,
+              ...(labels ? { labels } : {}),
               db: kit.db,
               bus: kit.bus,
               logger: kit.logger.child({ component: "lightfield-poller" }),

@@ -24,8 +24,12 @@ const EventType = z
   .regex(/^[a-z][a-z0-9_.:-]*$/, "lowercase event name like contact.updated");
 
 /**
- * Lightfield's object-lifecycle workflow trigger: `<object>.<created|updated|deleted>`
+ * Lightfield's object-lifecycle event as ingest reads it: `<object>.<created|updated|deleted>`
  * with the object (`fields`, `relationships`), when it happened and the field diff.
+ * What workflows and relays actually post is lifted into this shape first
+ * (`liftLightfieldBody`): the type from `type`, `trigger`, `objectType` + `change` or
+ * `?type=`; the object under `object`/`record` or the body itself; `_diff`/`diff` with
+ * `before`/`after` or `from`/`to`; one wrapper (`data`, `payload`, `output`) removed.
  */
 export const LightfieldWebhook = z.object({
   type: EventType,
@@ -35,8 +39,146 @@ export const LightfieldWebhook = z.object({
   objectType: LightfieldObjectType.optional(),
   object: LightfieldRecord.optional(),
   diff: z.record(z.string().max(100), z.object({ from: z.unknown(), to: z.unknown() })).optional(),
+  /** The body's own id (workflow run, relay event), kept for tracing; dedupe is on `webhook-id`. */
+  sourceEventId: z.string().min(1).max(200).optional(),
 });
 export type LightfieldWebhook = z.infer<typeof LightfieldWebhook>;
+
+const WRAPPERS = ["data", "payload", "output"] as const;
+const RECORD_KEYS = [
+  "id",
+  "fields",
+  "relationships",
+  "createdAt",
+  "updatedAt",
+  "httpLink",
+  "externalId",
+];
+const OBJECT_NAMES: Record<string, string> = {
+  account: "account",
+  accounts: "account",
+  contact: "contact",
+  contacts: "contact",
+  opportunity: "opportunity",
+  opportunities: "opportunity",
+  meeting: "meeting",
+  meetings: "meeting",
+  task: "task",
+  tasks: "task",
+  note: "note",
+  notes: "note",
+};
+const PLURAL: Record<string, string> = {
+  account: "accounts",
+  contact: "contacts",
+  opportunity: "opportunities",
+  meeting: "meetings",
+  task: "tasks",
+  note: "notes",
+};
+const CHANGES: Record<string, string> = {
+  create: "created",
+  created: "created",
+  update: "updated",
+  updated: "updated",
+  delete: "deleted",
+  deleted: "deleted",
+};
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => !!v && typeof v === "object" && !Array.isArray(v);
+const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : undefined);
+
+/** `contact.updated`, `Contact Updated`, `contacts:update` … → `contact.updated`; else as sent. */
+function eventType(object: string, change: string): string | undefined {
+  const o = OBJECT_NAMES[object.toLowerCase()];
+  const c = CHANGES[change.toLowerCase()];
+  return o && c ? `${o}.${c}` : undefined;
+}
+function typeFromText(t: string): string {
+  const m = /^([a-z]+)[\s._:/-]+([a-z]+)$/i.exec(t);
+  return (m && eventType(m[1]!, m[2]!)) ?? t;
+}
+
+/** `_diff`/`diff`: `{ before: {…}, after: {…} }` or per field `{ key: { before, after } }`. */
+function liftDiff(d: unknown): Record<string, { from: unknown; to: unknown }> | undefined {
+  if (!isObject(d)) return undefined;
+  const before = d.before ?? d.from;
+  const after = d.after ?? d.to;
+  if (
+    (isObject(before) || isObject(after)) &&
+    Object.keys(d).every((k) => ["before", "after", "from", "to"].includes(k))
+  ) {
+    const b = isObject(before) ? before : {};
+    const a = isObject(after) ? after : {};
+    const out: Record<string, { from: unknown; to: unknown }> = {};
+    for (const k of new Set([...Object.keys(b), ...Object.keys(a)]))
+      out[k] = { from: b[k] ?? null, to: a[k] ?? null };
+    return out;
+  }
+  const out: Record<string, { from: unknown; to: unknown }> = {};
+  for (const [k, v] of Object.entries(d)) {
+    out[k] =
+      isObject(v) && ("before" in v || "after" in v || "from" in v || "to" in v)
+        ? { from: v.before ?? v.from ?? null, to: v.after ?? v.to ?? null }
+        : { from: null, to: v };
+  }
+  return out;
+}
+
+const hasObject = (b: Json) => isObject(b.object) || isObject(b.record) || isObject(b.fields);
+
+export type Lifted = { ok: true; body: Json } | { ok: false; path: string; message: string };
+
+/**
+ * What a workflow step or relay posted → the `LightfieldWebhook` shape (validated after).
+ * `queryType` is `?type=` from the URL, used when the body does not say.
+ */
+export function liftLightfieldBody(json: Json, queryType?: string): Lifted {
+  let outer: Json = {};
+  let b = json;
+  if (!hasObject(json)) {
+    const key = WRAPPERS.find((k) => isObject(json[k]) && hasObject(json[k] as Json));
+    if (key) {
+      outer = json;
+      b = json[key] as Json;
+    }
+  }
+  const pick = (k: string) => b[k] ?? outer[k];
+  const objectName = text(pick("objectType"));
+  const change = text(pick("change"));
+  const type =
+    (text(pick("type")) && typeFromText(text(pick("type"))!)) ??
+    (text(pick("trigger")) && typeFromText(text(pick("trigger"))!)) ??
+    (objectName && change ? eventType(objectName, change) : undefined) ??
+    (queryType ? typeFromText(queryType) : undefined);
+  if (!type) {
+    return {
+      ok: false,
+      path: "type",
+      message:
+        "the event type is missing: say it in the body (`type`, `trigger`, or `objectType` + `change`) or in the URL (`?type=contact.updated`)",
+    };
+  }
+  let object: unknown = isObject(b.object) ? b.object : isObject(b.record) ? b.record : undefined;
+  if (!object && isObject(b.fields)) {
+    object = Object.fromEntries(Object.entries(b).filter(([k]) => RECORD_KEYS.includes(k)));
+  }
+  const flat = object !== undefined && object !== b.object && object !== b.record;
+  const bodyId = text(pick("eventId")) ?? text(outer.id) ?? (flat ? undefined : text(b.id));
+  const objectType = objectName
+    ? (PLURAL[OBJECT_NAMES[objectName.toLowerCase()] ?? ""] ?? objectName)
+    : undefined;
+  const occurredAt = pick("occurredAt") ?? (isObject(object) ? object.occurredAt : undefined);
+  const diff = liftDiff(b._diff ?? b.diff ?? outer._diff ?? outer.diff);
+  const lifted: Json = { type, occurredAt };
+  if (pick("orgId") !== undefined) lifted.orgId = pick("orgId");
+  if (objectType !== undefined) lifted.objectType = objectType;
+  if (object !== undefined) lifted.object = object;
+  if (diff && Object.keys(diff).length) lifted.diff = diff;
+  if (bodyId) lifted.sourceEventId = bodyId.slice(0, 200);
+  return { ok: true, body: lifted };
+}
 
 export const KNOWN_LIGHTFIELD_TYPES = new Set(
   ["account", "contact", "opportunity", "meeting", "task", "note"].flatMap((o) =>

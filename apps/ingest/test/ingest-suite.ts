@@ -15,6 +15,38 @@ const contact = (id = "ct_1") => ({
   relationships: { $account: { objectType: "accounts", cardinality: "one", ids: ["acc_1"] } },
 });
 
+/**
+ * A contact as LIGHTFIELD.md documents a record (API 2026-03-01): `$email` an array,
+ * `$name` FULL_NAME, a SINGLE_SELECT read back as an option id, `$account` with `values`.
+ */
+const documentedContact = (id = "con_doc_1") => ({
+  id,
+  createdAt: "2026-11-20T09:00:00.000Z",
+  updatedAt: "2026-11-21T09:00:00.000Z",
+  httpLink: null,
+  externalId: null,
+  fields: {
+    $email: { value: ["Ada@Example.com", "ada@home.example"], valueType: "EMAIL" },
+    $name: { value: { firstName: "Ada", lastName: "Lovelace" }, valueType: "FULL_NAME" },
+    $phone: { value: ["+442071234567"], valueType: "TELEPHONE" },
+    lifecycleStage: { value: "opt_sql", valueType: "SINGLE_SELECT" },
+    $address: { value: { city: "London", country: "GB", street2: null }, valueType: "ADDRESS" },
+  },
+  relationships: {
+    $account: { cardinality: "HAS_ONE", objectType: "accounts", values: ["acc_doc_1"] },
+  },
+});
+
+/** A workflow's update-trigger output: the object, `occurredAt`, `_diff` with before/after. */
+const workflowOutput = (object: unknown = documentedContact()) => ({
+  object,
+  occurredAt: now(),
+  _diff: {
+    before: { $name: { firstName: "Ada", lastName: "Byron" } },
+    after: { $name: { firstName: "Ada", lastName: "Lovelace" } },
+  },
+});
+
 type Case = {
   name: string;
   path?: string;
@@ -420,6 +452,15 @@ export const BAD_INPUTS: Case[] = [
     field: "object.relationships",
   },
   {
+    name: "Lightfield body that names no type, and no ?type= in the URL",
+    path: "/webhooks/lightfield",
+    body: { data: workflowOutput() },
+    status: 400,
+    code: "invalid_body",
+    field: "type",
+    message: /`type`.*\?type=/,
+  },
+  {
     name: "Lightfield object id of the wrong type",
     path: "/webhooks/lightfield",
     body: lf({ object: { ...contact(), id: 42 } }),
@@ -793,6 +834,172 @@ export function ingestSuite(name: string, makeServices: () => Promise<Services>)
       expect(events.find((e) => e.type === "outreach.unknown_outcome.v1")?.data.originalType).toBe(
         "complained",
       );
+    });
+
+    /** A published event as JSON decodes it; the tests read it field by field. */
+    type Decoded = ReturnType<typeof JSON.parse>;
+
+    /** Posts each body to its path, then waits for and returns their events in order. */
+    async function publishedFor(posts: { path: string; body: unknown }[]) {
+      const ids: string[] = [];
+      for (const p of posts) {
+        const res = await send(p);
+        expect(res.statusCode, `${p.path} ${JSON.stringify(p.body)}: ${res.body}`).toBe(202);
+        ids.push(res.json().eventId);
+      }
+      const events = await waitFor(
+        (): Decoded[] | false => {
+          const byId = new Map(
+            topic.messages.map((m) => [JSON.parse(m.value).id, JSON.parse(m.value)]),
+          );
+          return ids.every((id) => byId.has(id)) && ids.map((id) => byId.get(id));
+        },
+        { timeoutMs: 20_000, message: "the events" },
+      );
+      if (!events) throw new Error("unreachable");
+      return events;
+    }
+
+    it("reads a documented contact posted as a workflow posts it (wrapped, ?type=, _diff) into a lead event", async () => {
+      const [event] = await publishedFor([
+        {
+          path: "/webhooks/lightfield?type=contact.updated",
+          body: { id: "run_42", data: workflowOutput() },
+        },
+      ]);
+      expect(event).toMatchObject({ type: "lead.crm_record_changed.v1", subject: "lf_con_doc_1" });
+      expect(event.data).toMatchObject({
+        source: "lightfield_webhook",
+        objectType: "contacts",
+        operation: "updated",
+        sourceEventId: "run_42",
+        diff: {
+          $name: {
+            from: { firstName: "Ada", lastName: "Byron" },
+            to: { firstName: "Ada", lastName: "Lovelace" },
+          },
+        },
+        profile: {
+          email: "ada@example.com",
+          emails: ["Ada@Example.com", "ada@home.example"],
+          phones: ["+442071234567"],
+          firstName: "Ada",
+          lastName: "Lovelace",
+          accountId: "acc_doc_1",
+          country: "GB",
+          timezone: "Europe/London",
+          // The webhook path has no definitions: the select keeps its option id.
+          stage: "opt_sql",
+        },
+      });
+      expect(event.data.record.relationships.$account).toEqual({
+        cardinality: "has_one",
+        objectType: "accounts",
+        values: ["acc_doc_1"],
+      });
+    });
+
+    it("tolerates each shape workflows and relays post", async () => {
+      const c = (id: string, relationships?: unknown) => ({
+        ...documentedContact(id),
+        ...(relationships ? { relationships } : {}),
+      });
+      const posts = [
+        {
+          path: "/webhooks/lightfield",
+          body: { type: "contact.updated", ...workflowOutput(c("con_t1")) },
+        },
+        {
+          path: "/webhooks/lightfield",
+          body: { trigger: "Contact Updated", ...workflowOutput(c("con_t2")) },
+        },
+        {
+          path: "/webhooks/lightfield",
+          body: { objectType: "contact", change: "update", ...workflowOutput(c("con_t3")) },
+        },
+        {
+          path: "/webhooks/lightfield?type=contact.updated",
+          body: { payload: workflowOutput(c("con_t4")) },
+        },
+        {
+          path: "/webhooks/lightfield?type=contact.updated",
+          body: { output: workflowOutput(c("con_t5")) },
+        },
+        // The body is the object itself, with occurredAt beside its fields; no diff at all.
+        {
+          path: "/webhooks/lightfield?type=contact.created",
+          body: { ...c("con_t6"), occurredAt: now() },
+        },
+        {
+          path: "/webhooks/lightfield?type=contact.updated",
+          body: { ...workflowOutput(c("con_t7", { $account: ["acc_doc_1"] })), _diff: null },
+        },
+        {
+          path: "/webhooks/lightfield?type=contact.updated",
+          body: {
+            ...workflowOutput(c("con_t8", { $account: "acc_doc_1" })),
+            _diff: undefined,
+            diff: { lifecycleStage: { from: "opt_mql", to: "opt_sql" } },
+          },
+        },
+        {
+          path: "/webhooks/lightfield",
+          body: {
+            type: "contact.updated",
+            ...workflowOutput(
+              c("con_t9", { $account: { objectType: "accounts", ids: ["acc_doc_1"] } }),
+            ),
+          },
+        },
+        // The body says the type: it wins over the query.
+        {
+          path: "/webhooks/lightfield?type=account.deleted",
+          body: { type: "contact.updated", ...workflowOutput(c("con_t10")) },
+        },
+      ];
+      const events = await publishedFor(posts);
+      expect(
+        events.map((e) => [
+          e.type,
+          e.subject,
+          e.data.operation,
+          e.data.profile.accountId,
+          e.data.profile.email,
+        ]),
+      ).toEqual(
+        events.map((_, i) => [
+          "lead.crm_record_changed.v1",
+          `lf_con_t${i + 1}`,
+          i === 5 ? "created" : "updated",
+          "acc_doc_1",
+          "ada@example.com",
+        ]),
+      );
+      expect(events[5].data.diff).toBeUndefined();
+      expect(events[6].data.diff).toBeUndefined();
+      expect(events[7].data.diff).toEqual({ lifecycleStage: { from: "opt_mql", to: "opt_sql" } });
+      for (const i of [6, 7, 8])
+        expect(events[i].data.record.relationships.$account.values).toEqual(["acc_doc_1"]);
+    });
+
+    it("forwards an unknown event type with every field it came with", async () => {
+      const body = {
+        type: "contact.merged",
+        occurredAt: now(),
+        object: documentedContact("con_merged"),
+        mergedInto: "con_doc_1",
+        actor: { memberId: "mem_1" },
+      };
+      const [lightfield, signal, outcome] = await publishedFor([
+        { path: "/webhooks/lightfield", body },
+        { path: "/webhooks/signals", body: sig({ type: "webinar_attended", webinarId: "w_7" }) },
+        { path: "/webhooks/outcomes", body: out({ type: "complained", feedbackLoop: "isp_1" }) },
+      ]);
+      expect(lightfield.type).toBe("lead.unknown_event.v1");
+      expect(lightfield.subject).toBe("lf_con_merged");
+      expect(lightfield.data.raw).toEqual(body);
+      expect(signal.data.raw).toMatchObject({ webinarId: "w_7" });
+      expect(outcome.data.raw).toMatchObject({ feedbackLoop: "isp_1" });
     });
 
     it("accepts any of several secrets while one is being rotated", async () => {

@@ -46,7 +46,7 @@ describe("events", () => {
       firstName: "Ada",
       lastName: "Lovelace",
     });
-    expect(parsed.data.record.relationships.$account?.ids).toEqual(["acc_9"]);
+    expect(parsed.data.record.relationships.$account).toMatchObject({ ids: ["acc_9"] });
   });
 
   it("rejects an event with a precise path and reason", () => {

@@ -10,6 +10,10 @@ import { LightfieldObjectType, LightfieldRecord } from "./lightfield.ts";
 /** The lead as the rest of the system sees it; every field optional (partial updates). */
 export const LeadProfilePatch = z.object({
   email: EmailAddress.optional(),
+  /** Every address the source gave, in its order (`email` is the first valid one). */
+  emails: z.array(z.string().max(320)).max(50).optional(),
+  /** Telephone numbers the source gave (E.164 from Lightfield), in its order. */
+  phones: z.array(z.string().max(64)).max(50).optional(),
   firstName: z.string().max(200).optional(),
   lastName: z.string().max(200).optional(),
   title: z.string().max(300).optional(),
@@ -40,6 +44,8 @@ export const CrmRecordChangedV1 = eventSchema(
     record: LightfieldRecord,
     /** Field-level changes `{ "$title": { from, to } }` when the CRM sent them. */
     diff: z.record(z.string(), z.object({ from: z.unknown(), to: z.unknown() })).optional(),
+    /** The id the sender put in the body (a workflow run or relay event), for tracing only: dedupe is on `webhook-id`. */
+    sourceEventId: z.string().min(1).max(200).optional(),
     /** The record mapped onto the lead profile (only what this record says). */
     profile: LeadProfilePatch,
   }),

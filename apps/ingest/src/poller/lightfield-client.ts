@@ -1,20 +1,75 @@
 /**
- * Lightfield REST client (undici) for the list endpoints the poller needs.
- * Contract (docs/integration-notes.md): `Authorization: Bearer sk_lf_…`,
- * `Lightfield-Version: 2026-03-01`, `limit` ≤ 25 with `offset`, `$field`
- * filters, 25 requests/s per org, 429 with Retry-After, errors as
- * `{"error":{type,message,code,param}}`. Network errors, 429 and 5xx are retried
- * (`retrying` from @pw/resilience), waiting what Retry-After asks when it is sent.
+ * Lightfield REST client (undici) for what the poller reads: lists, one record,
+ * field definitions. Contract: /work/shared/LIGHTFIELD.md, choices in
+ * docs/integration-notes.md. Every request carries the bearer key and
+ * `Lightfield-Version: 2026-03-01`. Pacing follows the `X-RateLimit-*` headers
+ * (Remaining 0 → wait until Reset) under a 25 req/s ceiling; 429 waits
+ * Retry-After; network errors, 429 and 5xx are retried (@pw/resilience).
  */
-import { type LightfieldRecord, LightfieldRecord as RecordSchema } from "@pw/events";
 import { retryAfterMs, retrying } from "@pw/resilience";
 import { request } from "undici";
 import { z } from "zod";
 
 export const LIGHTFIELD_VERSION = "2026-03-01";
 export const MAX_PAGE = 25;
+/** Lightfield's documented ceiling per category (read, write, search). */
+export const MAX_RATE = 25;
 /** Between retries without a Retry-After: full jitter under 1 s, 2 s, 4 s, … at most 30 s. */
 const BACKOFF = { initialMs: 1_000, maxMs: 30_000 };
+
+/** A record as the API returns it (documented shape; unknown keys kept). */
+export const ApiRecord = z.looseObject({
+  id: z.string().min(1),
+  createdAt: z.string().nullish(),
+  updatedAt: z.string().nullish(),
+  httpLink: z.string().nullish(),
+  externalId: z.string().nullish(),
+  fields: z.record(z.string(), z.looseObject({ value: z.unknown(), valueType: z.string() })),
+  relationships: z
+    .record(
+      z.string(),
+      z.looseObject({
+        cardinality: z.string().nullish(),
+        objectType: z.string().nullish(),
+        values: z.array(z.string()).default([]),
+      }),
+    )
+    .default({}),
+});
+export type ApiRecord = z.infer<typeof ApiRecord>;
+
+const ListResponse = z.object({
+  data: z.array(ApiRecord),
+  object: z.string().optional(),
+  totalCount: z.number().int().nonnegative().optional(),
+});
+export type ListResponse = z.infer<typeof ListResponse>;
+
+const Option = z.looseObject({ id: z.string(), label: z.string() });
+const Definition = z.looseObject({
+  valueType: z.string().optional(),
+  typeConfiguration: z.looseObject({ options: z.array(Option).optional() }).nullish(),
+});
+/** Field key → its definition. The container's name is not documented: accept the likely ones. */
+const DefinitionsResponse = z
+  .looseObject({
+    fieldDefinitions: z.record(z.string(), Definition).optional(),
+    fields: z.record(z.string(), Definition).optional(),
+  })
+  .transform((b) => b.fieldDefinitions ?? b.fields ?? {});
+export type FieldDefinitions = z.output<typeof DefinitionsResponse>;
+
+/** Wrapped `{error:{…}}` (documented) or unwrapped `{type, message}` (the docs' 429 example). */
+const ErrorBody = z.object({
+  type: z.string().optional(),
+  message: z.string().optional(),
+  code: z.string().optional(),
+  param: z.string().optional(),
+});
+const ErrorResponse = z.union([
+  z.object({ error: ErrorBody }).transform((b) => b.error),
+  ErrorBody,
+]);
 
 export class LightfieldApiError extends Error {
   readonly status: number;
@@ -23,13 +78,9 @@ export class LightfieldApiError extends Error {
   readonly param?: string;
   /** From Retry-After on a 429/503: how long Lightfield asked us to wait. */
   readonly retryAfterMs?: number;
-  constructor(
-    status: number,
-    body: { type?: string; message?: string; code?: string; param?: string } | undefined,
-    retryAfterMs?: number,
-  ) {
+  constructor(status: number, body: z.infer<typeof ErrorBody> | undefined, retryAfterMs?: number) {
     super(
-      `Lightfield ${status}${body?.type ? ` ${body.type}` : ""}: ${body?.message ?? "no message"}${body?.param ? ` (param ${body.param})` : ""}`,
+      `Lightfield ${status}${body?.type ? ` ${body.type}` : ""}${body?.code ? ` (${body.code})` : ""}: ${body?.message ?? "no message"}${body?.param ? ` (param ${body.param})` : ""}`,
     );
     this.name = "LightfieldApiError";
     this.status = status;
@@ -40,57 +91,55 @@ export class LightfieldApiError extends Error {
   }
 }
 
-const ListResponse = z.object({
-  data: z.array(RecordSchema),
-  /** Some responses say whether more pages exist; when absent a short page means the end. */
-  hasMore: z.boolean().optional(),
-});
-
-const ErrorResponse = z.object({
-  error: z.object({
-    type: z.string().optional(),
-    message: z.string().optional(),
-    code: z.string().optional(),
-    param: z.string().optional(),
-  }),
-});
-
-export type ListParams = { limit: number; offset: number; updatedSince?: string };
-
 export type LightfieldClientOptions = {
   baseUrl: string;
   apiKey: string;
-  /** Requests per second (Lightfield allows 25 per org per class). */
+  /** Requests per second at most (default and ceiling 25); the headers may lower it. */
   ratePerSecond?: number;
   /** Retries after the first attempt on network errors, 429 and 5xx. Default 5. */
   maxRetries?: number;
   timeoutMs?: number;
-  /** For tests: how to wait for a rate-limit slot. */
+  /** For tests: how to wait. */
   sleep?: (ms: number) => Promise<void>;
+  /** Sent instead of the supported version (tests of the version check). */
+  version?: string;
 };
 
 export type LightfieldClient = {
-  list(
-    objectType: string,
-    params: ListParams,
-  ): Promise<{ records: LightfieldRecord[]; hasMore: boolean }>;
+  list(objectType: string, params: { limit: number; offset: number }): Promise<ListResponse>;
+  get(objectType: string, id: string): Promise<ApiRecord>;
+  definitions(objectType: string): Promise<FieldDefinitions>;
 };
 
 export function createLightfieldClient(options: LightfieldClientOptions): LightfieldClient {
-  const rate = options.ratePerSecond ?? 25;
   const maxRetries = options.maxRetries ?? 5;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
-  // Token spacing: at most `rate` requests per second, evenly spaced.
+  let rate = Math.min(MAX_RATE, options.ratePerSecond ?? MAX_RATE);
+  // Even spacing under the rate, plus a hold until Reset when the server says none remain.
   let nextSlot = 0;
+  let holdUntil = 0;
   async function slot() {
-    const now = Date.now();
-    const at = Math.max(now, nextSlot);
+    for (;;) {
+      const now = Date.now();
+      const at = Math.max(now, nextSlot, holdUntil);
+      if (at <= now) break;
+      await sleep(at - now);
+    }
     // 5% headroom: timer and network jitter must not push a window over the limit.
-    nextSlot = at + 1050 / rate;
-    if (at > now) await sleep(at - now);
+    nextSlot = Date.now() + 1050 / rate;
+  }
+  function pace(headers: Record<string, string | string[] | undefined>) {
+    const limit = Number(headers["x-ratelimit-limit"]);
+    if (Number.isFinite(limit) && limit > 0)
+      rate = Math.min(MAX_RATE, options.ratePerSecond ?? MAX_RATE, limit);
+    const remaining = Number(headers["x-ratelimit-remaining"]);
+    const reset = Number(headers["x-ratelimit-reset"]);
+    if (headers["x-ratelimit-remaining"] !== undefined && remaining <= 0 && Number.isFinite(reset))
+      // Reset is unix seconds; a value far off (clock skew) is capped at a minute.
+      holdUntil = Math.max(holdUntil, Math.min(reset * 1000, Date.now() + 60_000));
   }
 
-  async function get(path: string, query: Record<string, string>): Promise<unknown> {
+  async function get(path: string, query: Record<string, string> = {}): Promise<unknown> {
     const url = new URL(path, options.baseUrl);
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
     const text = await retrying(
@@ -100,18 +149,19 @@ export function createLightfieldClient(options: LightfieldClientOptions): Lightf
           method: "GET",
           headers: {
             authorization: `Bearer ${options.apiKey}`,
-            "lightfield-version": LIGHTFIELD_VERSION,
+            "lightfield-version": options.version ?? LIGHTFIELD_VERSION,
             accept: "application/json",
           },
           headersTimeout: options.timeoutMs ?? 15_000,
           bodyTimeout: options.timeoutMs ?? 15_000,
         });
+        pace(res.headers);
         const body = await res.body.text();
         if (res.statusCode >= 200 && res.statusCode < 300) return body;
         const parsed = ErrorResponse.safeParse(safeJson(body));
         throw new LightfieldApiError(
           res.statusCode,
-          parsed.success ? parsed.data.error : { message: body.slice(0, 200) },
+          parsed.success ? parsed.data : { message: body.slice(0, 200) },
           res.statusCode === 429 || res.statusCode === 503
             ? retryAfterMs(res.headers["retry-after"])
             : undefined,
@@ -122,19 +172,22 @@ export function createLightfieldClient(options: LightfieldClientOptions): Lightf
     return JSON.parse(text);
   }
 
+  const seg = encodeURIComponent;
   return {
     async list(objectType, params) {
-      const query: Record<string, string> = {
-        limit: String(Math.min(MAX_PAGE, params.limit)),
-        offset: String(params.offset),
-        sort: "$updatedAt",
-      };
-      if (params.updatedSince) query["$updatedAt[gte]"] = params.updatedSince;
-      const body = ListResponse.parse(await get(`/v1/${objectType}`, query));
-      return {
-        records: body.data,
-        hasMore: body.hasMore ?? body.data.length >= Math.min(MAX_PAGE, params.limit),
-      };
+      const limit = Math.max(1, Math.min(MAX_PAGE, params.limit));
+      return ListResponse.parse(
+        await get(`/v1/${seg(objectType)}`, {
+          limit: String(limit),
+          offset: String(params.offset),
+        }),
+      );
+    },
+    async get(objectType, id) {
+      return ApiRecord.parse(await get(`/v1/${seg(objectType)}/${seg(id)}`));
+    },
+    async definitions(objectType) {
+      return DefinitionsResponse.parse(await get(`/v1/${seg(objectType)}/definitions`));
     },
   };
 }

@@ -1,20 +1,24 @@
 /**
- * Lightfield poller for orgs without a workflow webhook: lists contacts,
- * accounts, opportunities and meetings updated since a persisted cursor, pages
- * through `limit`/`offset`, and emits the same normalised events as the
- * webhook. The cursor advances only after a page's events are on the broker;
- * re-reading the boundary is harmless because each (record, updatedAt) maps to
- * one dedupe key, persisted like webhook ids — no duplicates across restarts.
+ * Lightfield poller for orgs without a workflow webhook. Lightfield lists can be
+ * neither sorted nor filtered by `updatedAt`, so each scan pages through every
+ * record of each type (limit 25, offset, until a short page) and emits only the
+ * records that changed against `ingest.lightfield_records` (newer `updatedAt`, or a
+ * new content hash when `updatedAt` is null or unchanged; an older copy from a lagging
+ * index is ignored). After each page: publish its changes (acks=all), then in one
+ * transaction record what was emitted and the next offset, so a restart resumes
+ * mid-scan. A crash between the two re-publishes the same event ids, which consumers'
+ * inboxes drop.
  */
+import { createHash } from "node:crypto";
 import { type Bus, toMessage } from "@pw/bus";
 import type { Db } from "@pw/db";
 import * as schema from "@pw/db/ingest";
 import type { LightfieldRecord } from "@pw/events";
 import type { Logger } from "@pw/logger";
-import { eq } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
+import { createSelectLabelCache, type SelectLabelCache } from "../lightfield/select-labels.ts";
 import { normalizeLightfield, pollerEventIdFor } from "../normalize.ts";
-import { createReceipts } from "../receipts.ts";
-import { type LightfieldClient, MAX_PAGE } from "./lightfield-client.ts";
+import { type ApiRecord, type LightfieldClient, MAX_PAGE, MAX_RATE } from "./lightfield-client.ts";
 
 export const POLLED_TYPES = ["contacts", "accounts", "opportunities", "meetings"] as const;
 const SINGULAR: Record<string, string> = {
@@ -24,26 +28,69 @@ const SINGULAR: Record<string, string> = {
   meetings: "meeting",
 };
 
-type Cursor = schema.PollerCursor;
-
 export type PollerOptions = {
+  /** Select labels shared with the webhook route (one definitions cache per process). */
+  labels?: SelectLabelCache;
   client: LightfieldClient;
   db: Db;
   bus: Bus;
   logger?: Logger;
+  /** Pause between the end of one full scan and the next. */
   intervalMs?: number;
   types?: readonly string[];
+  /** For tests: stop after this many pages (simulates a kill mid-scan). */
+  maxPages?: number;
 };
+
+export type ScanResult = { published: number; records: number; pages: number; complete: boolean };
+
+/** Canonical JSON (sorted keys) of what the record says, for change detection. */
+export function contentHash(record: Pick<ApiRecord, "fields" | "relationships">): string {
+  const canon = (v: unknown): unknown =>
+    Array.isArray(v)
+      ? v.map(canon)
+      : v && typeof v === "object"
+        ? Object.fromEntries(
+            Object.keys(v)
+              .sort()
+              .map((k) => [k, canon((v as Record<string, unknown>)[k])]),
+          )
+        : v;
+  return createHash("sha256")
+    .update(JSON.stringify(canon({ f: record.fields, r: record.relationships })))
+    .digest("hex");
+}
+
+type Seen = { updatedAt: Date | null; contentHash: string };
+
+/** Whether `record` is news against what we last emitted of it. */
+export function isChange(record: ApiRecord, hash: string, seen: Seen | undefined): boolean {
+  if (!seen) return true;
+  const incoming = record.updatedAt ? Date.parse(record.updatedAt) : Number.NaN;
+  const held = seen.updatedAt?.getTime() ?? Number.NaN;
+  if (Number.isFinite(incoming) && Number.isFinite(held)) {
+    if (incoming > held) return true;
+    if (incoming < held) return false; // a lagging index's older copy
+  }
+  return hash !== seen.contentHash;
+}
+
+/** Seconds a full scan of `n` records takes at 25 per page and `rate` requests/s. */
+export const scanSeconds = (n: number, rate = MAX_RATE) => (Math.floor(n / MAX_PAGE) + 1) / rate;
 
 export function createPoller(options: PollerOptions) {
   const { client, db, bus, logger } = options;
-  const receipts = createReceipts(db);
   const types = options.types ?? POLLED_TYPES;
   let running = false;
   let loop: Promise<void> | undefined;
   let wake: (() => void) | undefined;
+  let pagesLeft = options.maxPages ?? Number.POSITIVE_INFINITY;
 
-  async function loadCursor(type: string): Promise<Cursor> {
+  const labelCache = options.labels ?? createSelectLabelCache(client);
+  const { labels } = labelCache;
+  const ensureLabels = (type: string, records: ApiRecord[]) => labelCache.ensure(type, records);
+
+  async function loadCursor(type: string): Promise<schema.PollerCursor> {
     const [row] = await db
       .select()
       .from(schema.pollerCursors)
@@ -51,81 +98,157 @@ export function createPoller(options: PollerOptions) {
     return row?.cursor ?? {};
   }
 
-  async function saveCursor(type: string, cursor: Cursor) {
-    await db
-      .insert(schema.pollerCursors)
-      .values({ name: `lightfield:${type}`, cursor })
-      .onConflictDoUpdate({
-        target: schema.pollerCursors.name,
-        set: { cursor, updatedAt: new Date() },
-      });
-  }
-
-  /** Emits one record unless this version of it was emitted before. Returns true if published. */
-  async function emit(type: string, record: LightfieldRecord): Promise<boolean> {
-    const version = record.updatedAt ?? record.createdAt ?? "unknown";
-    const dedupeKey = `lfpoll_${type}_${record.id}_${version}`;
-    if (await receipts.seen("lightfield_poller", dedupeKey)) return false;
+  function toEvent(type: string, record: ApiRecord, hash: string) {
+    const version = record.updatedAt ?? "null";
+    const dedupeKey = `lfpoll_${type}_${record.id}_${version}_${hash.slice(0, 16)}`;
     const operation =
       record.createdAt && record.createdAt === record.updatedAt ? "created" : "updated";
-    const normalized = normalizeLightfield(
+    return normalizeLightfield(
       {
-        type: `${SINGULAR[type]}.${operation}`,
-        occurredAt: version === "unknown" ? new Date().toISOString() : version,
-        object: record,
+        type: `${SINGULAR[type] ?? type}.${operation}`,
+        occurredAt: record.updatedAt ?? record.createdAt ?? new Date().toISOString(),
+        // The documented record shape; @pw/events' LightfieldRecord is aligned to it in
+        // the same issue (relationships' `values`, nullable `updatedAt`).
+        object: record as unknown as LightfieldRecord,
       },
       pollerEventIdFor(dedupeKey),
       "lightfield_poller",
+      labels,
     );
-    await bus.publish(normalized.topic, [toMessage(normalized.event)]);
-    await receipts.record({
-      webhookId: dedupeKey,
-      source: "lightfield_poller",
-      eventId: normalized.event.id,
-    });
-    return true;
   }
 
-  /** One pass over one object type; returns how many events it published. */
-  async function pollType(type: string): Promise<number> {
-    const cursor = await loadCursor(type);
-    let offset = 0;
-    let published = 0;
-    let maxSeen = cursor.updatedSince;
-    for (;;) {
-      const page = await client.list(type, {
-        limit: MAX_PAGE,
-        offset,
-        updatedSince: cursor.updatedSince,
-      });
-      for (const record of page.records) {
-        try {
-          if (await emit(type, record)) published++;
-        } catch (error) {
-          // A record we cannot map (e.g. a meeting with no contact) is logged, not retried forever.
-          if ((error as Error).name === "NormalizeError") {
-            logger?.warn(
-              { type, id: record.id, err: error },
-              "skipping a record that is not about a lead",
-            );
-            continue;
-          }
-          throw error;
-        }
-        if (record.updatedAt && (!maxSeen || record.updatedAt > maxSeen))
-          maxSeen = record.updatedAt;
+  /** One page: emit what changed, then persist the rows and the next offset together. */
+  async function processPage(
+    type: string,
+    records: ApiRecord[],
+    cursor: schema.PollerCursor,
+    nextOffset: number,
+  ) {
+    const ids = records.map((r) => r.id);
+    const seenRows = ids.length
+      ? await db
+          .select()
+          .from(schema.lightfieldRecords)
+          .where(
+            and(
+              eq(schema.lightfieldRecords.objectType, type),
+              inArray(schema.lightfieldRecords.recordId, ids),
+            ),
+          )
+      : [];
+    const seen = new Map(seenRows.map((r) => [r.recordId, r]));
+    const changed = records
+      .map((r) => ({ r, hash: contentHash(r) }))
+      .filter(({ r, hash }) => isChange(r, hash, seen.get(r.id)));
+    if (changed.length)
+      await ensureLabels(
+        type,
+        changed.map((c) => c.r),
+      );
+    const messages = [];
+    const emitted: (typeof schema.lightfieldRecords.$inferInsert)[] = [];
+    for (const { r, hash } of changed) {
+      try {
+        const n = toEvent(type, r, hash);
+        messages.push({ topic: n.topic, message: toMessage(n.event) });
+      } catch (error) {
+        // A record we cannot map (e.g. a meeting with no contact) is recorded, not retried forever.
+        if ((error as Error).name !== "NormalizeError") throw error;
+        logger?.warn({ type, id: r.id, err: error }, "skipping a record that is not about a lead");
       }
-      if (maxSeen && maxSeen !== cursor.updatedSince)
-        await saveCursor(type, { updatedSince: maxSeen });
-      if (!page.hasMore || page.records.length === 0) break;
-      offset += page.records.length;
+      emitted.push({
+        objectType: type,
+        recordId: r.id,
+        updatedAt: r.updatedAt ? new Date(r.updatedAt) : null,
+        contentHash: hash,
+      });
     }
-    return published;
+    const byTopic = new Map<string, ReturnType<typeof toMessage>[]>();
+    for (const m of messages) byTopic.set(m.topic, [...(byTopic.get(m.topic) ?? []), m.message]);
+    for (const [topic, list] of byTopic) await bus.publish(topic, list);
+    await db.transaction(async (tx) => {
+      if (emitted.length)
+        await tx
+          .insert(schema.lightfieldRecords)
+          .values(emitted)
+          .onConflictDoUpdate({
+            target: [schema.lightfieldRecords.objectType, schema.lightfieldRecords.recordId],
+            set: {
+              updatedAt: sql`excluded.updated_at`,
+              contentHash: sql`excluded.content_hash`,
+              seenAt: sql`now()`,
+            },
+          });
+      const next = { ...cursor, offset: nextOffset };
+      await tx
+        .insert(schema.pollerCursors)
+        .values({ name: `lightfield:${type}`, cursor: next })
+        .onConflictDoUpdate({
+          target: schema.pollerCursors.name,
+          set: { cursor: next, updatedAt: new Date() },
+        });
+    });
+    return messages.length;
   }
 
-  async function pollOnce(): Promise<number> {
-    let total = 0;
-    for (const type of types) total += await pollType(type);
+  /** Scans one type from where the last scan stopped (or from 0). */
+  async function scanType(type: string): Promise<ScanResult> {
+    const stored = await loadCursor(type);
+    const resuming = typeof stored.offset === "number";
+    const cursor: schema.PollerCursor = {
+      scanStartedAt:
+        resuming && stored.scanStartedAt ? stored.scanStartedAt : new Date().toISOString(),
+      ...(stored.lastScanAt ? { lastScanAt: stored.lastScanAt } : {}),
+    };
+    let offset = resuming ? stored.offset! : 0;
+    if (resuming) logger?.info({ type, offset }, "resuming a lightfield scan");
+    const started = Date.now();
+    const result: ScanResult = { published: 0, records: 0, pages: 0, complete: false };
+    let total: number | undefined;
+    while (pagesLeft > 0) {
+      pagesLeft--;
+      const page = await client.list(type, { limit: MAX_PAGE, offset });
+      total = page.totalCount ?? total;
+      result.pages++;
+      result.records += page.data.length;
+      const done = page.data.length < MAX_PAGE;
+      result.published += await processPage(type, page.data, cursor, offset + page.data.length);
+      offset += page.data.length;
+      if (done) {
+        result.complete = true;
+        // Scan finished: no offset, so the next one starts again from 0.
+        await db
+          .update(schema.pollerCursors)
+          .set({ cursor: { lastScanAt: cursor.scanStartedAt }, updatedAt: new Date() })
+          .where(eq(schema.pollerCursors.name, `lightfield:${type}`));
+        const n = total ?? offset;
+        logger?.info(
+          {
+            type,
+            records: n,
+            pages: result.pages,
+            published: result.published,
+            tookMs: Date.now() - started,
+            expectedMs: Math.round(scanSeconds(n) * 1000),
+          },
+          `lightfield full scan of ${n} ${type}: ${result.pages} pages; at 25 records/page and 25 req/s a full scan takes ≥ ${scanSeconds(n).toFixed(1)} s`,
+        );
+        break;
+      }
+    }
+    return result;
+  }
+
+  /** One full scan of every type (or as far as `maxPages` allows). */
+  async function pollOnce(): Promise<ScanResult> {
+    const total: ScanResult = { published: 0, records: 0, pages: 0, complete: true };
+    for (const type of types) {
+      const r = await scanType(type);
+      total.published += r.published;
+      total.records += r.records;
+      total.pages += r.pages;
+      total.complete &&= r.complete;
+    }
     return total;
   }
 
@@ -133,17 +256,16 @@ export function createPoller(options: PollerOptions) {
     let failures = 0;
     while (running) {
       try {
-        const n = await pollOnce();
+        const r = await pollOnce();
         failures = 0;
-        if (n > 0) logger?.info({ published: n }, "lightfield poll");
+        if (r.published > 0) logger?.info({ ...r }, "lightfield poll");
       } catch (error) {
         failures++;
-        logger?.error({ err: error, failures }, "lightfield poll failed; will retry");
+        logger?.error({ err: error, failures }, "lightfield poll failed; will resume");
       }
-      const delay =
-        failures > 0
-          ? Math.min(300_000, (options.intervalMs ?? 30_000) * 2 ** Math.min(failures, 4))
-          : (options.intervalMs ?? 30_000);
+      if (!running) break;
+      const base = options.intervalMs ?? 30_000;
+      const delay = failures > 0 ? Math.min(300_000, base * 2 ** Math.min(failures, 4)) : base;
       await new Promise<void>((resolve) => {
         const t = setTimeout(resolve, delay);
         wake = () => {
@@ -163,6 +285,7 @@ export function createPoller(options: PollerOptions) {
     },
     async stop() {
       running = false;
+      pagesLeft = 0;
       wake?.();
       await loop;
     },

@@ -1,0 +1,56 @@
+/**
+ * Select labels from Lightfield's field definitions (`GET /v1/{type}/definitions`): a
+ * SINGLE_SELECT reads back as an option id, its label lives in the definitions. One cache
+ * per ingest process, shared by the poller and the webhook route; a type's definitions are
+ * fetched once and again only when a record carries an option id they do not know.
+ */
+import type { FieldDefinitions } from "../poller/lightfield-client.ts";
+import type { SelectLabels } from "./record.ts";
+
+type Fields = Record<string, { valueType?: string; value?: unknown }>;
+
+export type SelectLabelCache = {
+  labels: SelectLabels;
+  /** Loads (or refreshes) the definitions `records` need; never throws on their account. */
+  ensure(objectType: string, records: { fields: Fields }[]): Promise<void>;
+};
+
+export function createSelectLabelCache(client: {
+  definitions(objectType: string): Promise<FieldDefinitions>;
+}): SelectLabelCache {
+  const definitions = new Map<string, FieldDefinitions>();
+  const known = new Map<string, Set<string>>(); // `${type}.${field}` → option ids and labels
+
+  const labels: SelectLabels = (objectType, fieldKey, optionId) =>
+    definitions
+      .get(objectType)
+      ?.[fieldKey]?.typeConfiguration?.options?.find(
+        (o) => o.id === optionId || o.label === optionId,
+      )?.label;
+
+  async function load(type: string) {
+    const defs = await client.definitions(type);
+    definitions.set(type, defs);
+    for (const [field, d] of Object.entries(defs))
+      known.set(
+        `${type}.${field}`,
+        new Set((d.typeConfiguration?.options ?? []).flatMap((o) => [o.id, o.label])),
+      );
+  }
+
+  return {
+    labels,
+    async ensure(type, records) {
+      if (!definitions.has(type)) return load(type);
+      const unknown = records.some((r) =>
+        Object.entries(r.fields).some(([k, f]) => {
+          if (f.valueType !== "SINGLE_SELECT" && f.valueType !== "MULTI_SELECT") return false;
+          const ids = ([] as unknown[]).concat(f.value ?? []);
+          const set = known.get(`${type}.${k}`);
+          return ids.some((id) => typeof id === "string" && !set?.has(id));
+        }),
+      );
+      if (unknown) await load(type);
+    },
+  };
+}
