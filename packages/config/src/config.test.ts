@@ -67,6 +67,12 @@ describe("config", () => {
     expect(cfg.database).toEqual({ driver: "pglite", dir: "/tmp/x" });
   });
 
+  it("refuses a DATABASE_URL the driver could not parse, naming it", () => {
+    expect(() => parseConfig(DatabaseConfig, { DATABASE_URL: "postgres://pw:pw@[bad/db" })).toThrow(
+      /DATABASE_URL: is not a valid URL/,
+    );
+  });
+
   it("names every bad variable and why", () => {
     let error: unknown;
     try {

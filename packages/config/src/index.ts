@@ -183,6 +183,8 @@ export const DatabaseConfig = z
     DATABASE_URL: z
       .string()
       .regex(/^postgres(ql)?:\/\//, "must be a postgres:// or postgresql:// URL")
+      // The driver parses it only at the first query, where a bad one is a stack trace.
+      .refine((url) => URL.canParse(url), "is not a valid URL (check the host and any %-encoding)")
       .optional(),
     /** Directory for embedded PGlite data; used when DATABASE_URL is unset. */
     PGLITE_DIR: z.string().default(".data/pglite"),

@@ -13,11 +13,12 @@ import { createMemoryBus } from "@pw/bus";
 import { parseConfig, ServiceBaseConfig } from "@pw/config";
 import { createDb, type Db, migrate, queryRows, SchemaNotCurrentError } from "@pw/db";
 import * as scoring from "@pw/db/scoring";
-import { envelope, type LeadScored, Topics } from "@pw/events";
+import { Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { type PrivatePostgres, privatePostgres, requireServices, waitFor } from "@pw/testkit";
 import { type SQL, sql } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { scoredEvent } from "./fixtures/events.ts";
 import { runService } from "./index.ts";
 
 const server = await privatePostgres();
@@ -50,23 +51,6 @@ function capture() {
   });
   return { lines, logger: createLogger({ service: "faults", level: "info", destination: stream }) };
 }
-
-const scored = (n: number): LeadScored =>
-  envelope({
-    type: "lead.scored.v1",
-    source: "pw://faults",
-    subject: `lead-${n % 5}`,
-    data: {
-      score: 50,
-      tier: "warm",
-      segment: "exec-mid",
-      reasons: [],
-      facts: {},
-      model: { scorer: "builtin", version: "builtin-v1" },
-      contactable: true,
-      scoredAt: new Date().toISOString(),
-    },
-  }) as LeadScored;
 
 describe.runIf(server)("faults on a private PostgreSQL", () => {
   const pgServer = server!;
@@ -291,7 +275,7 @@ describe.runIf(server)("faults on a private PostgreSQL", () => {
       });
       for (let n = 0; n < 20; n++)
         await service.handle.db.transaction((tx) =>
-          service.outbox.enqueue(tx, Topics.leadScored, [scored(n)]),
+          service.outbox.enqueue(tx, Topics.leadScored, [scoredEvent(`lead-${n % 5}`)]),
         );
       let resume = async () => {};
       if (fault === "killed") await pgServer.kill();

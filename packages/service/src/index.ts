@@ -14,20 +14,13 @@ export {
   type SharedDeps,
 } from "./lifecycle.ts";
 export { runMain } from "./main.ts";
-export { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
-export {
-  type Check,
-  type CheckResult,
-  type CheckStatus,
-  type Readiness,
-  readiness,
-} from "./ops.ts";
+export type { ServiceMetrics } from "./metrics.ts";
+export type { Check, CheckResult, CheckStatus, Readiness } from "./ops.ts";
 export {
   createRelay,
   DEFAULT_MAX_MESSAGE_BYTES,
   EventTooLargeError,
   InvalidEventError,
-  messageBytes,
   type OutboxRelay,
   type TypedOutbox,
   typedOutbox,
@@ -40,6 +33,5 @@ export {
   continueTrace,
   isTraceparent,
   newTraceparent,
-  traceIdOf,
   withTrace,
 } from "./trace.ts";

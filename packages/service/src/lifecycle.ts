@@ -150,9 +150,7 @@ export async function runService<T extends object>(spec: {
 
   try {
     const waiting = { waitMs: config.startupWaitMs, logger };
-    const handle =
-      deps.db ??
-      (await whenReachable("database", () => openDatabase(config.database, logger), waiting));
+    const handle = deps.db ?? (await openDatabase(config.database, logger, waiting));
     if (!deps.db) steps.push({ name: "database", run: () => handle.close() });
     const bus = deps.bus ?? createBus(config.bus, logger.child({ component: "bus" }));
     if (!deps.bus) steps.push({ name: "bus", run: () => bus.close() });
@@ -378,12 +376,23 @@ export async function runService<T extends object>(spec: {
   }
 }
 
-/** Embedded (PGlite) migrates at start; PostgreSQL must already be current (`pnpm db:migrate`). */
-export async function openDatabase(options: DbOptions, logger?: Logger): Promise<DbHandle> {
+/**
+ * Embedded (PGlite) migrates at start; PostgreSQL must already be current (`pnpm db:migrate`).
+ * With `wait`, an unreachable PostgreSQL is retried first (one connection probe per attempt),
+ * so that only reaching it is retried, never the schema check.
+ */
+export async function openDatabase(
+  options: DbOptions,
+  logger?: Logger,
+  wait?: { waitMs: number; logger: Logger },
+): Promise<DbHandle> {
   const handle = await createDb(options, { logger: logger?.child({ component: "db" }) });
   try {
     if (handle.driver === "pglite") await migrate(handle);
-    else await assertSchemaCurrent(handle);
+    else {
+      if (wait) await whenReachable("database", () => handle.db.execute(sql`select 1`), wait);
+      await assertSchemaCurrent(handle);
+    }
   } catch (error) {
     await handle.close();
     throw error;

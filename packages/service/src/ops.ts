@@ -42,7 +42,7 @@ async function runCheck(check: Check): Promise<CheckResult> {
   }
 }
 
-export async function readiness(service: string, checks: Check[]): Promise<Readiness> {
+async function readiness(service: string, checks: Check[]): Promise<Readiness> {
   const results = await Promise.all(checks.map(runCheck));
   const out: Readiness["checks"] = {};
   let ready = true;

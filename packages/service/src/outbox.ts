@@ -287,6 +287,8 @@ export function createRelay(options: {
 
   async function drainOnce(): Promise<number> {
     await flushMarks();
+    // Kept by a drain whose mark failed (below); the rows are marked now.
+    await lock.release();
     // Cheap look first: an idle relay costs one query per poll, not a lock round trip.
     const [next] = await db.select({ id: table.id }).from(table).where(unsettled).limit(1);
     if (!next) return 0;
@@ -313,7 +315,9 @@ export function createRelay(options: {
       if (failure !== undefined) throw failure;
       return published.length + quarantined.length;
     } finally {
-      await lock.release().catch(() => {});
+      // Rows published but not marked keep the lock: another instance would read them as
+      // unpublished and send them again. The next drain marks them first, then releases.
+      if (toMark.size === 0 && toQuarantine.size === 0) await lock.release();
     }
   }
 

@@ -12,7 +12,7 @@ import { type DbHandle, enqueue, queryRows } from "@pw/db";
 import { leads, scoringOutbox } from "@pw/db/scoring";
 import { waitFor } from "@pw/testkit";
 import { eq, isNull, sql } from "drizzle-orm";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from "vitest";
 import { createServiceMetrics } from "./metrics.ts";
 import { createRelay, type OutboxRelay } from "./outbox.ts";
 
@@ -207,6 +207,30 @@ export function relaySuite(
         inversions: inversions(published),
       };
       expect(figures).toEqual({ published: total, distinct: total, inversions: 0 });
+    });
+
+    it("rows published but not yet marked stay with their relay: no other instance sends them again", async () => {
+      await handle.db.transaction((tx) =>
+        enqueue(tx, scoringOutbox, [row("lead-m", 1), row("lead-m", 2), row("lead-m", 3)]),
+      );
+      const published: OutgoingMessage[] = [];
+      const bus = recordingBus(async (_t, m) => void published.push(...m));
+      const a = relay({ table: scoringOutbox, bus });
+      const b = relay({ table: scoringOutbox, bus });
+      // The mark's connection fails (the database went away for the pool, not for the lock).
+      const markFails = vi.spyOn(handle.db, "update").mockImplementation(() => {
+        throw brokerDown();
+      });
+      try {
+        await expect(a.drainOnce()).rejects.toThrow("ECONNREFUSED");
+        expect(await b.drainOnce()).toBe(0);
+      } finally {
+        markFails.mockRestore();
+      }
+      expect(await a.drainOnce()).toBe(0);
+      expect(await handle.db.$count(scoringOutbox, isNull(scoringOutbox.publishedAt))).toBe(0);
+      expect(await b.drainOnce()).toBe(0);
+      expect(numbers(published)).toEqual([1, 2, 3]);
     });
 
     it("when the relay that is publishing stops, another instance takes over", async () => {

@@ -6,10 +6,11 @@ import { type Bus, createMemoryBus, type IncomingMessage, toMessage } from "@pw/
 import { parseConfig, ServiceBaseConfig } from "@pw/config";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/scoring";
-import { ALL_TOPICS, envelope, type LeadScored, Topics } from "@pw/events";
+import { ALL_TOPICS, type LeadScored, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { waitFor } from "@pw/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { scoredEvent } from "./fixtures/events.ts";
 import {
   EventTooLargeError,
   InvalidEventError,
@@ -21,27 +22,6 @@ import {
 const KitConfig = ServiceBaseConfig(0);
 const config = (env: Record<string, string> = {}) => parseConfig(KitConfig, { PORT: "0", ...env });
 const silent = createLogger({ service: "test", level: "silent" });
-
-function scoredEvent(leadId: string, extra: Partial<LeadScored> = {}): LeadScored {
-  return {
-    ...envelope({
-      type: "lead.scored.v1",
-      source: "pw://scoring",
-      subject: leadId,
-      data: {
-        score: 72,
-        tier: "warm",
-        segment: "exec-mid",
-        reasons: [{ code: "seniority", label: "VP", contribution: 20 }],
-        model: { scorer: "builtin", version: "builtin-v1" },
-        facts: { firstName: "Ada" },
-        contactable: true,
-        scoredAt: new Date().toISOString(),
-      },
-    }),
-    ...extra,
-  } as LeadScored;
-}
 
 describe("service kit", () => {
   let handle: DbHandle;

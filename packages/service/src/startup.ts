@@ -8,13 +8,19 @@ import type { Logger } from "@pw/logger";
 import { isTransient, retrying } from "@pw/resilience";
 import { reasonOf } from "./reason.ts";
 
-/** A dependency still unreachable when the start gave up waiting (runMain: one line, exit 1). */
+/**
+ * A dependency the service could not use at start (runMain: one line, exit 1): still
+ * unreachable after STARTUP_WAIT_MS, or refusing it for good (bad credentials, a database
+ * that does not exist, a denied ACL), which no wait would fix.
+ */
 export class DependencyUnavailableError extends Error {
   readonly dependency: string;
   readonly waitedMs: number;
   constructor(dependency: string, waitedMs: number, cause: unknown) {
     super(
-      `${dependency} still unreachable after ${Math.round(waitedMs / 1000)} s (STARTUP_WAIT_MS): ${reasonOf(cause)}`,
+      isTransient(cause)
+        ? `${dependency} still unreachable after ${Math.round(waitedMs / 1000)} s (STARTUP_WAIT_MS): ${reasonOf(cause)}`
+        : `${dependency} refuses this service: ${reasonOf(cause)}`,
       { cause },
     );
     this.name = "DependencyUnavailableError";
@@ -23,6 +29,7 @@ export class DependencyUnavailableError extends Error {
   }
 }
 
+/** `connect` only reaches the dependency: every failure of it is the dependency's. */
 export async function whenReachable<T>(
   dependency: string,
   connect: () => Promise<T>,
@@ -41,8 +48,6 @@ export async function whenReachable<T>(
         ),
     });
   } catch (error) {
-    if (isTransient(error))
-      throw new DependencyUnavailableError(dependency, Date.now() - started, error);
-    throw error;
+    throw new DependencyUnavailableError(dependency, Date.now() - started, error);
   }
 }

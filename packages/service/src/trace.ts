@@ -29,10 +29,6 @@ export function childTraceparent(parent: string): string {
   return `00-${m[2]}-${randomBytes(8).toString("hex")}-${m[4]}`;
 }
 
-export function traceIdOf(traceparent: string | undefined): string | undefined {
-  return traceparent ? TRACEPARENT.exec(traceparent)?.[2] : undefined;
-}
-
 /** Runs `fn` inside the trace `traceparent` (a new root when it is missing or invalid). */
 export function withTrace<T>(traceparent: string | undefined, fn: () => T): T {
   return storage.run(
