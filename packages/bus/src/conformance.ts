@@ -42,6 +42,19 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       return { t, bus, topic };
     }
 
+    /** Collects what lands in `<topic>.dlq`, through a group of its own. */
+    async function watchDlq(t: ConformanceTarget, bus: Bus, topic: string) {
+      const dead: IncomingMessage[] = [];
+      const dlq = await bus.subscribe({
+        groupId: t.unique("dlq"),
+        topic: `${topic}.dlq`,
+        format: "raw",
+        decode: (v) => v,
+        handler: async (_e, ctx) => void dead.push(ctx.message),
+      });
+      return { dead, dlq };
+    }
+
     it("keeps per-key order and delivers every message once to a stable group", async () => {
       const { t, bus, topic } = await setup();
       const seen = new Map<string, number[]>();
@@ -165,14 +178,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
           handled.push(seq);
         },
       });
-      const dead: IncomingMessage[] = [];
-      const dlq = await bus.subscribe({
-        groupId: t.unique("dlq"),
-        topic: `${topic}.dlq`,
-        format: "raw",
-        decode: (v) => v,
-        handler: async (_e, ctx) => void dead.push(ctx.message),
-      });
+      const { dead, dlq } = await watchDlq(t, bus, topic);
       await bus.publish(topic, seqMessages(["k"], 3));
       await waitFor(() => handled.length === 2 && dead.length === 1, {
         timeoutMs: t.timeoutMs,
@@ -221,14 +227,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
             handled.push(seq);
           },
         });
-      const dead: IncomingMessage[] = [];
-      const dlq = await bus.subscribe({
-        groupId: t.unique("dlq"),
-        topic: `${topic}.dlq`,
-        format: "raw",
-        decode: (v) => v,
-        handler: async (_e, ctx) => void dead.push(ctx.message),
-      });
+      const { dead, dlq } = await watchDlq(t, bus, topic);
       const byA: number[] = [];
       const a = await member(byA);
       await a.ready;
@@ -288,14 +287,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
           handled.push(e.seq);
         },
       });
-      const dead: IncomingMessage[] = [];
-      const dlq = await bus.subscribe({
-        groupId: t.unique("dlq"),
-        topic: `${topic}.dlq`,
-        format: "raw",
-        decode: (v) => v,
-        handler: async (_e, ctx) => void dead.push(ctx.message),
-      });
+      const { dead, dlq } = await watchDlq(t, bus, topic);
       await bus.publish(topic, [
         { key: "p", value: JSON.stringify({ seq: 1 }) },
         { key: "p", value: JSON.stringify({ seq: "two" }) },
@@ -335,14 +327,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
           handled.push(e.seq as number);
         },
       });
-      const dead: IncomingMessage[] = [];
-      const dlq = await bus.subscribe({
-        groupId: t.unique("dlq"),
-        topic: `${topic}.dlq`,
-        format: "raw",
-        decode: (v) => v,
-        handler: async (_e, ctx) => void dead.push(ctx.message),
-      });
+      const { dead, dlq } = await watchDlq(t, bus, topic);
       await bus.publish(topic, [
         { key: "v", value: JSON.stringify({ seq: 1, email: "not-an-email" }) },
         { key: "v", value: JSON.stringify({ seq: 2, email: "ada@example.com" }) },
@@ -442,7 +427,7 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
       const { t, bus, topic } = await setup(1);
       const batches: number[][] = [];
       const single: number[] = [];
-      const dead: IncomingMessage[] = [];
+      const { dead, dlq } = await watchDlq(t, bus, topic);
       const sub = await bus.subscribe({
         groupId: t.unique("g"),
         topic,
@@ -461,13 +446,6 @@ export function busConformance(adapter: string, target: () => ConformanceTarget)
           if (e.seq === 13) throw new Error("still bad");
           single.push(e.seq as number);
         },
-      });
-      const dlq = await bus.subscribe({
-        groupId: t.unique("dlq"),
-        topic: `${topic}.dlq`,
-        format: "raw",
-        decode: (v) => v,
-        handler: async (_e, ctx) => void dead.push(ctx.message),
       });
       const messages = seqMessages(["k"], 30);
       messages.splice(20, 0, { key: "k", value: "{poison" });

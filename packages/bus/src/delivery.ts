@@ -8,7 +8,14 @@
  */
 import { dlqTopic } from "@pw/events";
 import { type Logger, redactText } from "@pw/logger";
-import { type Backoff, backoffDelay, errorChain, isTransient } from "@pw/resilience";
+import {
+  type Backoff,
+  backoffDelay,
+  DEFAULT_BACKOFF,
+  errorChain,
+  isTransient,
+  sleep,
+} from "@pw/resilience";
 import { ZodError } from "zod";
 import {
   type Headers,
@@ -21,7 +28,6 @@ import {
 } from "./types.ts";
 
 export const DEFAULT_MAX_ATTEMPTS = 5;
-export const DEFAULT_BACKOFF: Backoff = { initialMs: 100, maxMs: 5_000 };
 /** A stalled partition logs its first failure, then one line per this many attempts. */
 const STALL_LOG_EVERY = 20;
 
@@ -263,10 +269,6 @@ async function deadLetter<T>(
 
 function truncate(s: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
-}
-
-export function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /**

@@ -4,7 +4,8 @@
 import { BusConfig, ConfigError, parseConfig } from "@pw/config";
 import { createDlqTool, type DlqActionResult, type DlqDepth, type ParkedMessage } from "./dlq.ts";
 import { parseDlqArgs, USAGE, UsageError } from "./dlq-args.ts";
-import { createKafkaBus } from "./kafka.ts";
+import { createBus } from "./index.ts";
+import { kafkaClientConfig } from "./kafka.ts";
 
 async function main(argv: string[]): Promise<number> {
   let args: ReturnType<typeof parseDlqArgs>;
@@ -32,14 +33,20 @@ async function main(argv: string[]): Promise<number> {
     throw error;
   }
 
-  const kafka = {
-    brokers: bus.brokers,
-    clientId: `${bus.clientId}-dlq`,
-    topicPrefix: bus.topicPrefix,
-    replicationFactor: bus.replicationFactor,
-  };
-  const kafkaBus = createKafkaBus({ ...kafka, partitions: bus.partitions });
-  const tool = createDlqTool(kafkaBus, { kafka });
+  // The bus exactly as the services connect (TLS and SASL included), under its own client id.
+  const settings = { ...bus, clientId: `${bus.clientId}-dlq` };
+  const { ssl, sasl } = kafkaClientConfig(settings);
+  const kafkaBus = createBus(settings);
+  const tool = createDlqTool(kafkaBus, {
+    kafka: {
+      brokers: settings.brokers,
+      clientId: settings.clientId,
+      topicPrefix: settings.topicPrefix,
+      replicationFactor: settings.replicationFactor,
+      ssl,
+      sasl,
+    },
+  });
   try {
     switch (args.command) {
       case "depth": {

@@ -8,8 +8,9 @@
  * Publishing (redrive, drop records, re-parking) always goes through the port.
  */
 import { randomUUID } from "node:crypto";
-import { type Admin, type IHeaders, Kafka, type KafkaConfig, logLevel } from "kafkajs";
-import { type Bus, type Headers, type IncomingMessage, UnknownTopicError } from "./types.ts";
+import { type Admin, Kafka, type KafkaConfig } from "kafkajs";
+import { decodeHeaders, kafkaClientConfig, waitForLeaders } from "./kafka.ts";
+import { type Bus, type IncomingMessage, UnknownTopicError } from "./types.ts";
 
 export const DLQ_TOOL_GROUP = "pw-dlq-tool";
 
@@ -42,12 +43,13 @@ export type KafkaDlqOptions = {
 const READ_TIMEOUT_MS = 60_000;
 
 export function kafkaDlqLog(options: KafkaDlqOptions): DlqLog {
+  // The bus's client settings (no logger: kafkajs's own lines would only repeat the
+  // error the tool reports), with the TLS and SASL the caller resolved.
   const kafka = new Kafka({
-    clientId: options.clientId ?? DLQ_TOOL_GROUP,
-    brokers: options.brokers,
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3_000,
-    retry: { retries: 5, initialRetryTime: 100, maxRetryTime: 2_000 },
+    ...kafkaClientConfig({
+      brokers: options.brokers,
+      clientId: options.clientId ?? DLQ_TOOL_GROUP,
+    }),
     ...(options.ssl ? { ssl: options.ssl } : {}),
     ...(options.sasl ? { sasl: options.sasl } : {}),
   });
@@ -182,15 +184,7 @@ export function kafkaDlqLog(options: KafkaDlqOptions): DlqLog {
       } catch (error) {
         if ((error as { type?: string }).type !== "TOPIC_ALREADY_EXISTS") throw error;
       }
-      // KRaft can lag a moment before the new partitions have leaders (as in kafka.ts).
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        const meta = await a.fetchTopicMetadata({ topics: [physical(topic)] }).catch(() => null);
-        const ps = meta?.topics[0]?.partitions ?? [];
-        if (ps.length > 0 && ps.every((p) => p.leader >= 0)) return;
-        if (Date.now() > deadline) throw new Error(`topic ${topic} has no leaders after 30 s`);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      await waitForLeaders(a, [physical(topic)]);
     },
 
     async close() {
@@ -285,14 +279,4 @@ export function memoryDlqLog(bus: Bus): DlqLog {
 
 function byPosition(a: IncomingMessage, b: IncomingMessage): number {
   return a.partition - b.partition || Number(a.offset) - Number(b.offset);
-}
-
-function decodeHeaders(headers: IHeaders | undefined): Headers {
-  const out: Headers = {};
-  if (!headers) return out;
-  for (const [k, v] of Object.entries(headers)) {
-    if (v === undefined) continue;
-    out[k] = Array.isArray(v) ? v.map(String).join(",") : v.toString();
-  }
-  return out;
 }

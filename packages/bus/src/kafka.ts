@@ -512,7 +512,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   };
 
   async function createTopics(a: Admin, wanted: (TopicSpec & { name: string })[]) {
-    // kafkajs's own waitForLeaders fails on the KRaft metadata lag; we wait below.
+    // kafkajs's own waitForLeaders fails on the KRaft metadata lag; ours tolerates it.
     await a.createTopics({
       waitForLeaders: false,
       topics: wanted.map((s) => ({
@@ -522,24 +522,10 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
         configEntries: Object.entries(s.config ?? {}).map(([name, value]) => ({ name, value })),
       })),
     });
-    // KRaft brokers can answer "does not host this topic-partition" for a moment
-    // after creation: wait until metadata shows a leader for every partition.
-    const names = wanted.map((w) => w.name);
-    const deadline = Date.now() + 30_000;
-    for (;;) {
-      try {
-        const { topics } = await a.fetchTopicMetadata({ topics: names });
-        if (
-          topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0))
-        )
-          break;
-      } catch (error) {
-        if (Date.now() > deadline) throw error;
-      }
-      if (Date.now() > deadline)
-        throw new Error(`topics ${names.join(", ")} have no leaders after 30 s`);
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await waitForLeaders(
+      a,
+      wanted.map((w) => w.name),
+    );
   }
 
   /**
@@ -569,6 +555,26 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
   }
 }
 
+/**
+ * KRaft brokers can answer "does not host this topic-partition" for a moment after a
+ * topic is created: waits until metadata shows a leader for every partition of `names`.
+ */
+export async function waitForLeaders(a: Admin, names: string[]): Promise<void> {
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    try {
+      const { topics } = await a.fetchTopicMetadata({ topics: names });
+      if (topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0)))
+        return;
+    } catch (error) {
+      if (Date.now() > deadline) throw error;
+    }
+    if (Date.now() > deadline)
+      throw new Error(`topics ${names.join(", ")} have no leaders after 30 s`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
 /** The broker could not be reached at all (so nothing in the request was refused). */
 function unreachable(error: unknown): boolean {
   return errorChain(error).some((e) => e instanceof Error && UNREACHABLE.has(e.name));
@@ -584,7 +590,8 @@ function recordsRefused(error: unknown): string | undefined {
   return undefined;
 }
 
-function decodeHeaders(headers: IHeaders | undefined): Headers {
+/** kafkajs headers as the port's string map (a repeated header joined with commas). */
+export function decodeHeaders(headers: IHeaders | undefined): Headers {
   const out: Headers = {};
   if (!headers) return out;
   for (const [k, v] of Object.entries(headers)) {

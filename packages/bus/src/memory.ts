@@ -8,7 +8,8 @@
  * what must survive).
  */
 import type { Logger } from "@pw/logger";
-import { deliverMany, sleep, stallTracker } from "./delivery.ts";
+import { sleep } from "@pw/resilience";
+import { deliverMany, stallTracker } from "./delivery.ts";
 import { partitionForKey } from "./partitioner.ts";
 import {
   type Bus,
