@@ -5,14 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { domainToASCII } from "node:url";
-import {
-  type AnyEnvelope,
-  envelope,
-  LeadId,
-  type LightfieldObjectType,
-  type LightfieldRecord,
-  Topics,
-} from "@pw/events";
+import { type AnyEnvelope, envelope, LeadId, type LightfieldRecord, Topics } from "@pw/events";
 import {
   canonicalRecord,
   profileFromRecord,
@@ -24,11 +17,10 @@ import {
   KNOWN_OUTCOME_TYPES,
   KNOWN_SIGNAL_TYPES,
   type LightfieldWebhook,
+  OBJECT_TYPE_BY_NAME,
   type OutcomeWebhook,
   type SignalWebhook,
 } from "./wire.ts";
-
-export { profileFromRecord } from "./lightfield/record.ts";
 
 export const SOURCE = "pw://ingest";
 
@@ -94,15 +86,6 @@ export function objectTypeOfEvent(type: string): string | undefined {
   return OBJECT_TYPE_BY_NAME[type.split(".")[0] ?? ""];
 }
 
-const OBJECT_TYPE_BY_NAME: Record<string, LightfieldObjectType> = {
-  account: "accounts",
-  contact: "contacts",
-  opportunity: "opportunities",
-  meeting: "meetings",
-  task: "tasks",
-  note: "notes",
-};
-
 /** A contact is a lead; other objects belong to the contact(s) they relate to. */
 function leadIdFor(objectType: string, record: LightfieldRecord): string | undefined {
   if (objectType === "contacts") return `lf_${record.id}`;
@@ -122,8 +105,8 @@ export type LightfieldInput = LightfieldWebhook & {
 
 /**
  * `id`: the event id (`eventIdFor` for a webhook, `pollerEventIdFor` for the poller).
- * `labels`: SINGLE/MULTI_SELECT option labels from the definitions (the poller has them;
- * the webhook route does not, so its events keep option ids).
+ * `labels`: SINGLE/MULTI_SELECT option labels from the definitions (the poller's, and the
+ * webhook route's when ingest has a Lightfield key); without them option ids are kept.
  */
 export function normalizeLightfield(
   body: LightfieldInput,

@@ -54,21 +54,8 @@ const RECORD_KEYS = [
   "httpLink",
   "externalId",
 ];
-const OBJECT_NAMES: Record<string, string> = {
-  account: "account",
-  accounts: "account",
-  contact: "contact",
-  contacts: "contact",
-  opportunity: "opportunity",
-  opportunities: "opportunity",
-  meeting: "meeting",
-  meetings: "meeting",
-  task: "task",
-  tasks: "task",
-  note: "note",
-  notes: "note",
-};
-const PLURAL: Record<string, string> = {
+/** Lightfield's object names, as event types spell them, → the API's plural object types. */
+export const OBJECT_TYPE_BY_NAME: Record<string, LightfieldObjectType> = {
   account: "accounts",
   contact: "contacts",
   opportunity: "opportunities",
@@ -76,6 +63,16 @@ const PLURAL: Record<string, string> = {
   task: "tasks",
   note: "notes",
 };
+/** Singular or plural (`contact`, `contacts`) → the object name of event types (`contact`). */
+const OBJECT_NAMES: Record<string, string> = Object.fromEntries(
+  Object.entries(OBJECT_TYPE_BY_NAME).flatMap(([name, type]) => [
+    [name, name],
+    [type, name],
+  ]),
+);
+/** `contacts` (or `Contact`) → `contact`; undefined for a name Lightfield does not have. */
+export const objectNameOf = (objectType: string): string | undefined =>
+  OBJECT_NAMES[objectType.toLowerCase()];
 const CHANGES: Record<string, string> = {
   create: "created",
   created: "created",
@@ -91,7 +88,7 @@ const text = (v: unknown) => (typeof v === "string" && v.trim() ? v.trim() : und
 
 /** `contact.updated`, `Contact Updated`, `contacts:update` … → `contact.updated`; else as sent. */
 function eventType(object: string, change: string): string | undefined {
-  const o = OBJECT_NAMES[object.toLowerCase()];
+  const o = objectNameOf(object);
   const c = CHANGES[change.toLowerCase()];
   return o && c ? `${o}.${c}` : undefined;
 }
@@ -167,7 +164,7 @@ export function liftLightfieldBody(json: Json, queryType?: string): Lifted {
   const flat = object !== undefined && object !== b.object && object !== b.record;
   const bodyId = text(pick("eventId")) ?? text(outer.id) ?? (flat ? undefined : text(b.id));
   const objectType = objectName
-    ? (PLURAL[OBJECT_NAMES[objectName.toLowerCase()] ?? ""] ?? objectName)
+    ? (OBJECT_TYPE_BY_NAME[objectNameOf(objectName) ?? ""] ?? objectName)
     : undefined;
   const occurredAt = pick("occurredAt") ?? (isObject(object) ? object.occurredAt : undefined);
   const diff = liftDiff(b._diff ?? b.diff ?? outer._diff ?? outer.diff);
@@ -181,7 +178,7 @@ export function liftLightfieldBody(json: Json, queryType?: string): Lifted {
 }
 
 export const KNOWN_LIGHTFIELD_TYPES = new Set(
-  ["account", "contact", "opportunity", "meeting", "task", "note"].flatMap((o) =>
+  Object.keys(OBJECT_TYPE_BY_NAME).flatMap((o) =>
     ["created", "updated", "deleted"].map((op) => `${o}.${op}`),
   ),
 );

@@ -102,20 +102,3 @@ export function relationshipIds(rel: LightfieldRelationship | undefined | null):
   if (Array.isArray(rel)) return rel;
   return rel.values ?? rel.ids ?? [];
 }
-
-/** Reads a field's value when it is a non-empty string; undefined otherwise. */
-export function fieldString(
-  record: Pick<LightfieldRecord, "fields">,
-  name: string,
-): string | undefined {
-  const v = record.fields[name]?.value;
-  return typeof v === "string" && v.length > 0 ? v : undefined;
-}
-
-export function fieldNumber(
-  record: Pick<LightfieldRecord, "fields">,
-  name: string,
-): number | undefined {
-  const v = record.fields[name]?.value;
-  return typeof v === "number" && Number.isFinite(v) ? v : undefined;
-}

@@ -91,11 +91,6 @@ export function selectValues(
     .filter((s): s is string => s !== undefined);
 }
 
-/** Every string address in `$email` (an array per the docs; one string tolerated), in order. */
-export function readEmails(value: unknown): string[] {
-  return strings(value);
-}
-
 /** The contact's address: the first valid one, lower-cased. */
 export function primaryEmail(emails: readonly string[]): string | undefined {
   return emails.map((e) => e.toLowerCase()).find((e) => EmailAddress.safeParse(e).success);
@@ -262,7 +257,8 @@ export function profileFromRecord(
     const name = readName(f.$name?.value);
     set("firstName", name.firstName);
     set("lastName", name.lastName);
-    const emails = readEmails((firstField(f, ["$email"]) ?? firstOfType(f, "EMAIL"))?.[1].value);
+    // `$email` is an array per the docs; one string is tolerated.
+    const emails = strings((firstField(f, ["$email"]) ?? firstOfType(f, "EMAIL"))?.[1].value);
     // A CRM address the topic would refuse is left out, not a reason to drop the record.
     set("email", primaryEmail(emails));
     if (emails.length) set("emails", emails.slice(0, 50));

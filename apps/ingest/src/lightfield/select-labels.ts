@@ -3,6 +3,10 @@
  * SINGLE_SELECT reads back as an option id, its label lives in the definitions. One cache
  * per ingest process, shared by the poller and the webhook route; a type's definitions are
  * fetched once and again only when a record carries an option id they do not know.
+ * One fetch per type at a time (concurrent webhooks share it), and at most one started per
+ * `refreshMs` per type: an option id the definitions never learn (a deleted option still on
+ * records), or a Lightfield that is down, must not cost a Lightfield request — and a wait —
+ * per webhook.
  */
 import type { FieldDefinitions } from "../poller/lightfield-client.ts";
 import type { SelectLabels } from "./record.ts";
@@ -15,10 +19,18 @@ export type SelectLabelCache = {
   ensure(objectType: string, records: { fields: Fields }[]): Promise<void>;
 };
 
-export function createSelectLabelCache(client: {
-  definitions(objectType: string): Promise<FieldDefinitions>;
-}): SelectLabelCache {
+/** Default least time between two definitions fetches of one type. */
+const REFRESH_MS = 10_000;
+
+export function createSelectLabelCache(
+  client: { definitions(objectType: string): Promise<FieldDefinitions> },
+  options: { refreshMs?: number; now?: () => number } = {},
+): SelectLabelCache {
+  const refreshMs = options.refreshMs ?? REFRESH_MS;
+  const now = options.now ?? Date.now;
   const definitions = new Map<string, FieldDefinitions>();
+  const loading = new Map<string, Promise<void>>();
+  const lastFetch = new Map<string, number>();
   const known = new Map<string, Set<string>>(); // `${type}.${field}` → option ids and labels
 
   const labels: SelectLabels = (objectType, fieldKey, optionId) =>
@@ -28,7 +40,7 @@ export function createSelectLabelCache(client: {
         (o) => o.id === optionId || o.label === optionId,
       )?.label;
 
-  async function load(type: string) {
+  async function fetchDefinitions(type: string) {
     const defs = await client.definitions(type);
     definitions.set(type, defs);
     for (const [field, d] of Object.entries(defs))
@@ -38,9 +50,20 @@ export function createSelectLabelCache(client: {
       );
   }
 
+  function load(type: string): Promise<void> {
+    lastFetch.set(type, now());
+    const pending = fetchDefinitions(type).finally(() => loading.delete(type));
+    loading.set(type, pending);
+    return pending;
+  }
+
   return {
     labels,
     async ensure(type, records) {
+      const pending = loading.get(type);
+      if (pending) return pending;
+      const last = lastFetch.get(type);
+      if (last !== undefined && now() - last < refreshMs) return;
       if (!definitions.has(type)) return load(type);
       const unknown = records.some((r) =>
         Object.entries(r.fields).some(([k, f]) => {

@@ -18,15 +18,10 @@ import type { Logger } from "@pw/logger";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { createSelectLabelCache, type SelectLabelCache } from "../lightfield/select-labels.ts";
 import { normalizeLightfield, pollerEventIdFor } from "../normalize.ts";
+import { objectNameOf } from "../wire.ts";
 import { type ApiRecord, type LightfieldClient, MAX_PAGE, MAX_RATE } from "./lightfield-client.ts";
 
 export const POLLED_TYPES = ["contacts", "accounts", "opportunities", "meetings"] as const;
-const SINGULAR: Record<string, string> = {
-  contacts: "contact",
-  accounts: "account",
-  opportunities: "opportunity",
-  meetings: "meeting",
-};
 
 export type PollerOptions = {
   /** Select labels shared with the webhook route (one definitions cache per process). */
@@ -105,7 +100,7 @@ export function createPoller(options: PollerOptions) {
       record.createdAt && record.createdAt === record.updatedAt ? "created" : "updated";
     return normalizeLightfield(
       {
-        type: `${SINGULAR[type] ?? type}.${operation}`,
+        type: `${objectNameOf(type) ?? type}.${operation}`,
         occurredAt: record.updatedAt ?? record.createdAt ?? new Date().toISOString(),
         // The documented record shape; @pw/events' LightfieldRecord is aligned to it in
         // the same issue (relationships' `values`, nullable `updatedAt`).
@@ -117,13 +112,8 @@ export function createPoller(options: PollerOptions) {
     );
   }
 
-  /** One page: emit what changed, then persist the rows and the next offset together. */
-  async function processPage(
-    type: string,
-    records: ApiRecord[],
-    cursor: schema.PollerCursor,
-    nextOffset: number,
-  ) {
+  /** One page: emit what changed, then persist the rows and the cursor (`next`) together. */
+  async function processPage(type: string, records: ApiRecord[], next: schema.PollerCursor) {
     const ids = records.map((r) => r.id);
     const seenRows = ids.length
       ? await db
@@ -179,7 +169,6 @@ export function createPoller(options: PollerOptions) {
               seenAt: sql`now()`,
             },
           });
-      const next = { ...cursor, offset: nextOffset };
       await tx
         .insert(schema.pollerCursors)
         .values({ name: `lightfield:${type}`, cursor: next })
@@ -212,15 +201,12 @@ export function createPoller(options: PollerOptions) {
       result.pages++;
       result.records += page.data.length;
       const done = page.data.length < MAX_PAGE;
-      result.published += await processPage(type, page.data, cursor, offset + page.data.length);
       offset += page.data.length;
+      // The last page saves a cursor without an offset, so the next scan starts from 0.
+      const next = done ? { lastScanAt: cursor.scanStartedAt } : { ...cursor, offset };
+      result.published += await processPage(type, page.data, next);
       if (done) {
         result.complete = true;
-        // Scan finished: no offset, so the next one starts again from 0.
-        await db
-          .update(schema.pollerCursors)
-          .set({ cursor: { lastScanAt: cursor.scanStartedAt }, updatedAt: new Date() })
-          .where(eq(schema.pollerCursors.name, `lightfield:${type}`));
         const n = total ?? offset;
         logger?.info(
           {
