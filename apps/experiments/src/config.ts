@@ -3,7 +3,6 @@ import type { KeyObject } from "node:crypto";
 import {
   AllowInsecureVendorUrls,
   checkVendorUrls,
-  loadConfig,
   parseConfig,
   ServiceBaseConfig,
 } from "@pw/config";
@@ -11,6 +10,9 @@ import { parseCommandPublicKeys } from "@pw/events";
 import { z } from "zod";
 
 const rate = z.coerce.number().min(0).max(1);
+
+/** Operator-command age limits when unset (ADR 0009); operator.ts falls back to them too. */
+export const OPERATOR_COMMAND_DEFAULTS = { maxAgeMs: 86_400_000, maxSkewMs: 300_000 } as const;
 
 export const ExperimentsConfig = ServiceBaseConfig(4300)
   .and(
@@ -73,14 +75,18 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
          * remembers it, so this may not exceed INBOX_RETENTION_DAYS. Default one day: a
          * command sent while the engine was down still applies when it comes back.
          */
-        OPERATOR_COMMAND_MAX_AGE_MS: z.coerce.number().int().min(1_000).default(86_400_000),
+        OPERATOR_COMMAND_MAX_AGE_MS: z.coerce
+          .number()
+          .int()
+          .min(1_000)
+          .default(OPERATOR_COMMAND_DEFAULTS.maxAgeMs),
         /** How far ahead of this clock an operator command may be dated (clock skew). */
         OPERATOR_COMMAND_MAX_SKEW_MS: z.coerce
           .number()
           .int()
           .min(0)
           .max(3_600_000)
-          .default(300_000),
+          .default(OPERATOR_COMMAND_DEFAULTS.maxSkewMs),
         /**
          * stackAI: base, key and org set plus a flow id → that flow is used; otherwise built-ins.
          * The base URL carries the key: https only (see ALLOW_INSECURE_VENDOR_URLS).
@@ -151,8 +157,4 @@ export type ExperimentsConfig = z.infer<typeof ExperimentsConfig>;
 /** Parses `env` (default: the process's); throws a ConfigError naming each bad variable. */
 export function experimentsConfig(env: Record<string, string | undefined> = process.env) {
   return parseConfig(ExperimentsConfig, env);
-}
-
-export function loadExperimentsConfig(env = process.env) {
-  return loadConfig(ExperimentsConfig, env);
 }

@@ -5,7 +5,7 @@ import * as schema from "@pw/db/experiments";
 import { envelope, type OutreachDispatched } from "@pw/events";
 import { and, asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { outcome, scored } from "../test/fixtures.ts";
+import { ONE_CLEAR_WINNER, outcome, scored, settleEvidence } from "../test/fixtures.ts";
 import {
   defaultEngineSettings,
   type EngineOptions,
@@ -430,23 +430,7 @@ describe("experiment engine", () => {
     const forgetting = build({ settings: { evidenceHalfLifeDays: 365 }, suppression });
     await forgetting.handleScored(scored("f0"));
     await forgetting.drain();
-    const rates: Record<string, number> = {
-      pain_point: 0.01,
-      social_proof: 0.04,
-      roi: 0.04,
-      short_question: 0.04,
-      case_study: 0.09,
-    };
-    for (const [variantId, rate] of Object.entries(rates))
-      await handle.db
-        .update(schema.arms)
-        .set({
-          exposures: 400,
-          successes: 400 * rate,
-          failures: 400 * (1 - rate),
-          decayedAt: clock,
-        })
-        .where(eq(schema.arms.variantId, variantId));
+    await settleEvidence(handle.db, ONE_CLEAR_WINNER, { decayedAt: clock });
     for (let i = 0; i < 3; i++) expect(await forgetting.review()).toEqual([]);
     expect((await arms()).every((a) => a.status === "active")).toBe(true);
     // The same evidence in a campaign that keeps it: the loser is suppressed.

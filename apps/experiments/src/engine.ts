@@ -10,32 +10,15 @@ import { learningBuilder } from "./learning.ts";
 import { queueBuilder } from "./queue.ts";
 import { reviewBuilder } from "./review.ts";
 
-export type { Copywriter, EngineOptions, IntentClassifier } from "./context.ts";
-export { followUpsFor, requestIdFor } from "./decide.ts";
-export { posteriorSummary } from "./explain.ts";
-export {
-  type CapacitySettings,
-  defaultEngineSettings,
-  type EngineSettings,
-  type Guardrails,
-  type Reward,
-} from "./settings.ts";
-export { CONSUMER, consumeCapacity, countExposure, onDoNotContact, seedPlaybook } from "./store.ts";
+export type { EngineOptions } from "./context.ts";
+export { defaultEngineSettings, type EngineSettings } from "./settings.ts";
+export { seedPlaybook } from "./store.ts";
 
 export function engineBuilder(options: EngineOptions) {
   const ctx = engineContext(options);
   const { handleScored, drain } = queueBuilder(ctx);
   const { handleOutcome, handleDispatched, settleExpired } = learningBuilder(ctx);
   const { review } = reviewBuilder(ctx);
-  return {
-    handleScored,
-    drain,
-    handleOutcome,
-    handleDispatched,
-    settleExpired,
-    review,
-    capacity: ctx.settings.capacity,
-    policy: ctx.policy,
-  };
+  return { handleScored, drain, handleOutcome, handleDispatched, settleExpired, review };
 }
 export type Engine = ReturnType<typeof engineBuilder>;

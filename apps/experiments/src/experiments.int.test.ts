@@ -5,36 +5,17 @@ import { seededRng } from "@pw/bandit";
 import { createKafkaBus, publishEvents } from "@pw/bus";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import {
-  ALL_TOPICS,
-  commandKeyPair,
-  envelope,
-  formatCommandPublicKeys,
-  type OperatorCommand,
-  signCommand,
-  Topics,
-} from "@pw/events";
+import { ALL_TOPICS, commandKeyPair, formatCommandPublicKeys, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
 import { eq, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { outcome, scored } from "../test/fixtures.ts";
+import { killSwitch, outcome, scored } from "../test/fixtures.ts";
 import { experimentsConfig } from "./config.ts";
 import { startExperiments } from "./start.ts";
 
 const kafka = await kafkaFixture();
 const gateway = commandKeyPair("gw-int");
-const killSwitch = (engaged: boolean) =>
-  signCommand(
-    envelope({
-      type: "operator.kill_switch.v1",
-      source: "pw://gateway",
-      subject: "operator:global",
-      data: { engaged, operator: "ops@acme.io" },
-    }) as OperatorCommand,
-    gateway.privateKey,
-    gateway.keyId,
-  );
 const pg = await postgresFixture();
 
 describe.runIf(kafka && pg)("experiments on real services", () => {
@@ -112,20 +93,14 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
       { timeoutMs: 30_000, intervalMs: 100, message: "10 successes" },
     );
 
-    await publishEvents(bus, Topics.operatorCommands, [killSwitch(true)]);
+    await publishEvents(bus, Topics.operatorCommands, [killSwitch(true, gateway)]);
     await waitFor(async () => (await db.db.select().from(schema.settings)).some((s) => s.enabled), {
       timeoutMs: 30_000,
       intervalMs: 100,
       message: "the kill switch",
     });
-    // Anyone who can produce to the broker can send this; it is refused and counted.
-    const forgedRelease = envelope({
-      type: "operator.kill_switch.v1",
-      source: "pw://gateway",
-      subject: "operator:global",
-      data: { engaged: false, operator: "ops@acme.io" },
-    }) as OperatorCommand;
-    await publishEvents(bus, Topics.operatorCommands, [forgedRelease]);
+    // An unsigned release, as anyone who can produce to the broker could send: refused and counted.
+    await publishEvents(bus, Topics.operatorCommands, [killSwitch(false)]);
     await waitFor(
       async () =>
         /pw_events_handled_total\{[^}]*result="unauthenticated"[^}]*\} 1\b/.test(
@@ -157,7 +132,7 @@ describe.runIf(kafka && pg)("experiments on real services", () => {
     expect(held?.status).toBe("queued");
     expect(requested.some((r) => r.key === "after-kill")).toBe(false);
     // Released: the lead that waited goes out — it was never dropped.
-    await publishEvents(bus, Topics.operatorCommands, [killSwitch(false)]);
+    await publishEvents(bus, Topics.operatorCommands, [killSwitch(false, gateway)]);
     await waitFor(() => requested.some((r) => r.key === "after-kill"), {
       timeoutMs: 30_000,
       intervalMs: 100,

@@ -4,18 +4,12 @@
 import { Writable } from "node:stream";
 import { createMemoryBus, publishEvents } from "@pw/bus";
 import * as schema from "@pw/db/experiments";
-import {
-  commandKeyPair,
-  envelope,
-  formatCommandPublicKeys,
-  type OperatorCommand,
-  signCommand,
-  Topics,
-} from "@pw/events";
+import { commandKeyPair, formatCommandPublicKeys, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { openDatabase } from "@pw/service";
 import { waitFor } from "@pw/testkit";
 import { describe, expect, it } from "vitest";
+import { killSwitch } from "../test/fixtures.ts";
 import { experimentsConfig } from "./config.ts";
 import { startExperiments } from "./start.ts";
 
@@ -66,14 +60,6 @@ async function start(env: Record<string, string>) {
   };
 }
 
-const kill = (engaged: boolean) =>
-  envelope({
-    type: "operator.kill_switch.v1",
-    source: "pw://gateway",
-    subject: "operator:global",
-    data: { engaged, operator: "ops@acme.io" },
-  }) as OperatorCommand;
-
 describe("operator commands on the topic", () => {
   it("refuses an unsigned command (logged with the reason, counted as unauthenticated) and applies a signed one", async () => {
     const gw = commandKeyPair("gw-1");
@@ -83,7 +69,7 @@ describe("operator commands on the topic", () => {
         (await s.db.db.select().from(schema.settings)).some(
           (r) => r.key === "kill_switch" && r.enabled,
         );
-      const forged = kill(true);
+      const forged = killSwitch(true);
       await publishEvents(s.bus, Topics.operatorCommands, [forged]);
       await waitFor(async () => (await s.counted("unauthenticated")) === 1, {
         timeoutMs: 10_000,
@@ -99,9 +85,7 @@ describe("operator commands on the topic", () => {
         reason: "unsigned",
         claimedOperator: "ops@acme.io",
       });
-      await publishEvents(s.bus, Topics.operatorCommands, [
-        signCommand(kill(true), gw.privateKey, gw.keyId),
-      ]);
+      await publishEvents(s.bus, Topics.operatorCommands, [killSwitch(true, gw)]);
       await waitFor(engaged, { timeoutMs: 10_000, message: "the signed kill switch" });
       expect(await s.counted("applied")).toBe(1);
       // No startup warning: keys are configured.
@@ -119,8 +103,8 @@ describe("operator commands on the topic", () => {
       const hints = s.lines.filter((l) => String(l.msg).includes("OPERATOR_COMMAND_PUBLIC_KEYS"));
       expect(hints).toHaveLength(1);
       expect(hints[0]).toMatchObject({ level: "warn" });
-      const signed = signCommand(kill(true), commandKeyPair("gw").privateKey, "gw");
-      await publishEvents(s.bus, Topics.operatorCommands, [signed, kill(true)]);
+      const signed = killSwitch(true, commandKeyPair("gw"));
+      await publishEvents(s.bus, Topics.operatorCommands, [signed, killSwitch(true)]);
       await waitFor(async () => (await s.counted("unauthenticated")) === 2, {
         timeoutMs: 10_000,
         message: "both refusals",

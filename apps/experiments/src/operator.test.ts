@@ -4,10 +4,10 @@
 import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
-import { commandKeyPair, envelope, OperatorCommand, signCommand } from "@pw/events";
+import { commandKeyPair, OperatorCommand, signCommand } from "@pw/events";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { scored } from "../test/fixtures.ts";
+import { ONE_CLEAR_WINNER, operatorCommand, scored, settleEvidence } from "../test/fixtures.ts";
 import { defaultEngineSettings, engineBuilder, seedPlaybook } from "./engine.ts";
 import { operatorBuilder } from "./operator.ts";
 
@@ -15,26 +15,13 @@ let handle: DbHandle;
 const gateway = commandKeyPair("gw-test");
 /** What the experiments service is configured to trust. */
 const auth = { keys: new Map([[gateway.keyId, gateway.publicKey]]) };
-const unsigned = (
-  type: string,
-  data: Record<string, unknown>,
-  subject = "operator:global",
-  o: { id?: string; time?: string } = {},
-) =>
-  envelope({
-    type,
-    source: "pw://gateway",
-    subject,
-    data: { operator: "ops@acme.io", ...data },
-    ...o,
-  }) as OperatorCommand;
 /** A command as the gateway sends it: signed with its key. */
 const command = (
   type: string,
   data: Record<string, unknown>,
   subject = "operator:global",
   o: { id?: string; time?: string } = {},
-) => signCommand(unsigned(type, data, subject, o), gateway.privateKey, gateway.keyId);
+) => signCommand(operatorCommand(type, data, subject, o), gateway.privateKey, gateway.keyId);
 const run = async (ops: ReturnType<typeof operatorBuilder>, c: OperatorCommand) =>
   (await ops.handleCommand(c)).result;
 const killSwitch = async () =>
@@ -280,19 +267,7 @@ describe("operator commands and suppression", () => {
     await engine.handleScored(scored("s0"));
     await engine.drain();
     // Evidence as if 400 sends each had been settled: case_study converts far better.
-    const rates: Record<string, number> = {
-      pain_point: 0.01,
-      social_proof: 0.04,
-      roi: 0.04,
-      short_question: 0.04,
-      case_study: 0.09,
-    };
-    for (const [variantId, rate] of Object.entries(rates)) {
-      await handle.db
-        .update(schema.arms)
-        .set({ exposures: 400, successes: 400 * rate, failures: 400 * (1 - rate) })
-        .where(eq(schema.arms.variantId, variantId));
-    }
+    await settleEvidence(handle.db, ONE_CLEAR_WINNER);
     const suppressedAll: string[] = [];
     for (let i = 0; i < 3; i++) suppressedAll.push(...(await engine.review()));
     expect(suppressedAll).toContain("exec-mid/pain_point");
@@ -340,7 +315,7 @@ describe("operator command authentication", () => {
   it("refuses an unsigned command as sent by anyone who can reach the broker: nothing changes", async () => {
     const ops = operatorBuilder({ db: handle.db, auth });
     const outcome = await ops.handleCommand(
-      unsigned("operator.kill_switch.v1", { engaged: true, operator: "ceo@acme.io" }),
+      operatorCommand("operator.kill_switch.v1", { engaged: true, operator: "ceo@acme.io" }),
     );
     expect(outcome).toMatchObject({ result: "unauthenticated", reason: "unsigned" });
     expect(await killSwitch()).toBe(false);
@@ -369,13 +344,13 @@ describe("operator command authentication", () => {
     const ops = operatorBuilder({ db: handle.db, auth });
     const stranger = commandKeyPair("gw-test"); // same key id, different key
     const bySomeoneElse = signCommand(
-      unsigned("operator.kill_switch.v1", { engaged: true }),
+      operatorCommand("operator.kill_switch.v1", { engaged: true }),
       stranger.privateKey,
       "gw-test",
     );
     expect((await ops.handleCommand(bySomeoneElse)).reason).toBe("bad_signature");
     const unknownKey = signCommand(
-      unsigned("operator.kill_switch.v1", { engaged: true }),
+      operatorCommand("operator.kill_switch.v1", { engaged: true }),
       stranger.privateKey,
       "gw-old",
     );
@@ -422,7 +397,7 @@ describe("operator command authentication", () => {
     });
     expect(await run(ops, engage())).toBe("applied");
     const byNext = signCommand(
-      unsigned("operator.kill_switch.v1", { engaged: false }),
+      operatorCommand("operator.kill_switch.v1", { engaged: false }),
       next.privateKey,
       next.keyId,
     );
@@ -433,9 +408,14 @@ describe("operator command authentication", () => {
   it("a refused command does not use up its id: the genuine one with that id still applies", async () => {
     const ops = operatorBuilder({ db: handle.db, auth });
     const genuine = engage({ id: "cmd-42" });
-    const early = unsigned("operator.kill_switch.v1", { engaged: false }, "operator:global", {
-      id: "cmd-42",
-    });
+    const early = operatorCommand(
+      "operator.kill_switch.v1",
+      { engaged: false },
+      "operator:global",
+      {
+        id: "cmd-42",
+      },
+    );
     expect(await run(ops, early)).toBe("unauthenticated");
     expect(await run(ops, genuine)).toBe("applied");
     expect(await run(ops, genuine)).toBe("duplicate");
@@ -446,7 +426,7 @@ describe("operator command authentication", () => {
     const ops = operatorBuilder({ db: handle.db, auth });
     // cadenceStep and delayDays are left to their defaults.
     const upsert = signCommand(
-      unsigned("operator.playbook_upsert.v1", {
+      operatorCommand("operator.playbook_upsert.v1", {
         variantId: "short_bump",
         channel: "email",
         angle: "bump",

@@ -22,7 +22,7 @@ import {
   verifyCommand,
 } from "@pw/events";
 import { and, eq, like } from "drizzle-orm";
-import { experimentsConfig } from "./config.ts";
+import { OPERATOR_COMMAND_DEFAULTS } from "./config.ts";
 import { approvedSummary } from "./explain.ts";
 import { templateProblem } from "./playbook.ts";
 import { playbookChanged, publishRequests, statusChanged } from "./publish.ts";
@@ -82,11 +82,10 @@ export function operatorBuilder(o: {
 }) {
   const now = o.now ?? (() => new Date());
   const perDay = o.capacityPerDay ?? defaultEngineSettings().capacity.perDay;
-  const defaults = experimentsConfig({}).operatorCommands;
   const policy = {
     keys: o.auth?.keys ?? new Map<string, KeyObject>(),
-    maxAgeMs: o.auth?.maxAgeMs ?? defaults.maxAgeMs,
-    maxSkewMs: o.auth?.maxSkewMs ?? defaults.maxSkewMs,
+    maxAgeMs: o.auth?.maxAgeMs ?? OPERATOR_COMMAND_DEFAULTS.maxAgeMs,
+    maxSkewMs: o.auth?.maxSkewMs ?? OPERATOR_COMMAND_DEFAULTS.maxSkewMs,
   };
   const clock = o.auth?.clock ?? (() => new Date());
 

@@ -1,4 +1,14 @@
-import { envelope, type LeadScored, type OutreachOutcome } from "@pw/events";
+// Events as the other services publish them, for the engine's tests.
+import type { Executor } from "@pw/db";
+import * as schema from "@pw/db/experiments";
+import {
+  envelope,
+  type LeadScored,
+  type OperatorCommand,
+  type OutreachOutcome,
+  signCommand,
+} from "@pw/events";
+import { eq } from "drizzle-orm";
 
 export function scored(
   leadId: string,
@@ -56,3 +66,59 @@ export function outcome(
     },
   }) as OutreachOutcome;
 }
+
+/** An operator command as the gateway would send it, before signing. */
+export function operatorCommand(
+  type: string,
+  data: Record<string, unknown>,
+  subject = "operator:global",
+  o: { id?: string; time?: string } = {},
+): OperatorCommand {
+  return envelope({
+    type,
+    source: "pw://gateway",
+    subject,
+    data: { operator: "ops@acme.io", ...data },
+    ...o,
+  }) as OperatorCommand;
+}
+
+/** The kill switch, signed with `key` when one is given (unsigned otherwise). */
+export function killSwitch(
+  engaged: boolean,
+  key?: { privateKey: Parameters<typeof signCommand>[1]; keyId: string },
+): OperatorCommand {
+  const command = operatorCommand("operator.kill_switch.v1", { engaged });
+  return key ? signCommand(command, key.privateKey, key.keyId) : command;
+}
+
+/**
+ * Evidence as if `exposures` sends of each variant had settled at the given conversion
+ * rates (every segment), for the suppression tests.
+ */
+export async function settleEvidence(
+  db: Executor,
+  rates: Record<string, number>,
+  o: { exposures?: number; decayedAt?: Date } = {},
+): Promise<void> {
+  const n = o.exposures ?? 400;
+  for (const [variantId, rate] of Object.entries(rates))
+    await db
+      .update(schema.arms)
+      .set({
+        exposures: n,
+        successes: n * rate,
+        failures: n * (1 - rate),
+        ...(o.decayedAt ? { decayedAt: o.decayedAt } : {}),
+      })
+      .where(eq(schema.arms.variantId, variantId));
+}
+
+/** case_study converts far better than the rest; pain_point far worse. */
+export const ONE_CLEAR_WINNER: Record<string, number> = {
+  pain_point: 0.01,
+  social_proof: 0.04,
+  roi: 0.04,
+  short_question: 0.04,
+  case_study: 0.09,
+};

@@ -2,7 +2,6 @@
 import {
   AllowInsecureVendorUrls,
   checkVendorUrls,
-  loadConfig,
   parseConfig,
   ServiceBaseConfig,
 } from "@pw/config";
@@ -45,9 +44,4 @@ export type ScoringConfig = z.infer<typeof ScoringConfig>;
  */
 export function scoringConfig(env: Record<string, string | undefined> = process.env) {
   return parseConfig(ScoringConfig, env);
-}
-
-/** For scripts that want the exit-with-message behaviour. */
-export function loadScoringConfig(env = process.env) {
-  return loadConfig(ScoringConfig, env);
 }

@@ -44,7 +44,7 @@ import {
 import type { StackAiScorer } from "./stackai-scorer.ts";
 import { type VendorView, vendorViews } from "./vendor.ts";
 
-export const CONSUMER = "scoring";
+const CONSUMER = "scoring";
 
 export type ScoringDeps = {
   db: Db;
@@ -199,8 +199,3 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
   return { handleLeadEvent, handleLeadEvents, handleOutcome };
 }
 export type ScoringService = ReturnType<typeof scoringServiceBuilder>;
-
-// Kept for callers of the old single-file module.
-export { MATERIAL_DELTA } from "./decision.ts";
-export { tierOf } from "./model/builtin.ts";
-export { flatten, mergeProfile } from "./profile.ts";
