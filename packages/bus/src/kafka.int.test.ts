@@ -2,7 +2,7 @@
 // broker can show: a consumer process killed with SIGKILL mid-batch.
 import { spawn } from "node:child_process";
 import { join } from "node:path";
-import { kafkaFixture, waitFor } from "@pw/testkit";
+import { kafkaFixture, topicMessageCount, waitFor } from "@pw/testkit";
 import { afterAll, describe, expect, it } from "vitest";
 import { busConformance } from "./conformance.ts";
 import { createKafkaBus } from "./kafka.ts";
@@ -114,5 +114,66 @@ describe.runIf(kafka)("kafka adapter", () => {
     expect(new Set([...byChild, ...bySurvivor]).size).toBe(total);
     // Redelivery is bounded by what was uncommitted when the child died.
     expect(bySurvivor.length).toBeLessThan(total);
+  });
+
+  it("a consumer killed with SIGKILL while stalled on a transient failure loses nothing and parks nothing", async () => {
+    const bus = createKafkaBus({ brokers: kafka!.brokers, sessionTimeout: 6_000 });
+    buses.push(bus);
+    const topic = kafka!.uniqueName("stallkill");
+    const groupId = kafka!.uniqueName("g");
+    await bus.ensureTopics([{ name: topic, partitions: 1 }]);
+    const total = 20;
+    await bus.publish(
+      topic,
+      Array.from({ length: total }, (_, i) => ({
+        key: "lead-1",
+        value: JSON.stringify({ seq: i }),
+      })),
+    );
+
+    const child = spawn(
+      process.execPath,
+      [join(import.meta.dirname, "../test/stalled-consumer.ts")],
+      {
+        env: {
+          ...process.env,
+          KAFKA_BROKERS: kafka!.brokers.join(","),
+          TOPIC: topic,
+          GROUP_ID: groupId,
+        },
+        stdio: ["ignore", "pipe", "inherit"],
+      },
+    );
+    const attempts: number[] = [];
+    child.stdout.on("data", (chunk: Buffer) => {
+      for (const line of chunk.toString().split("\n"))
+        if (line.startsWith("attempt ")) attempts.push(Number(line.slice(8)));
+    });
+    const exited = new Promise((resolve) => child.on("exit", resolve));
+    // Stalled: the first message retried again and again (more than maxAttempts' 5),
+    // nothing after it tried.
+    await waitFor(() => attempts.length >= 7, {
+      timeoutMs: 60_000,
+      message: "the child to retry its first message past maxAttempts",
+    });
+    child.kill("SIGKILL");
+    await exited;
+    expect(new Set(attempts)).toEqual(new Set([0]));
+
+    // The dependency is back: a new member of the group gets every message, in order.
+    const handled: number[] = [];
+    const survivor = await bus.subscribe({
+      groupId,
+      topic,
+      decode: (v) => v as { seq: number },
+      handler: async (e) => void handled.push(e.seq),
+    });
+    await waitFor(() => new Set(handled).size === total, {
+      timeoutMs: 60_000,
+      message: "every message handled by the survivor",
+    });
+    await survivor.close();
+    expect(handled.slice(0, total)).toEqual(Array.from({ length: total }, (_, i) => i));
+    expect(await topicMessageCount(kafka!.brokers, `${topic}.dlq`)).toBe(0);
   });
 });
