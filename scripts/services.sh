@@ -8,6 +8,9 @@
 # `env` prints the variables tests and services read:
 #   eval "$(bash scripts/services.sh env)"
 set -euo pipefail
+# PostgreSQL's tools (runuser, pg_ctlcluster) live in sbin, which a minimal PATH (cron, CI
+# runners, `env -i`) can lack.
+export PATH="$PATH:/usr/local/sbin:/usr/sbin:/sbin"
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 DIR="${PW_SERVICES_DIR:-$ROOT/.services}"

@@ -207,10 +207,16 @@ export function createRelay(options: {
     headers: r.headers,
   });
 
+  /** A row with its message serialised once (sizing, chunking and sending all need it). */
+  type Prepared = { row: Row; message: OutgoingMessage; bytes: number };
+
   /** Undefined when the broker acknowledged; the error otherwise. */
-  async function send(topic: string, rows: Row[]): Promise<unknown> {
+  async function send(topic: string, rows: Prepared[]): Promise<unknown> {
     try {
-      await bus.publish(topic, rows.map(message));
+      await bus.publish(
+        topic,
+        rows.map((p) => p.message),
+      );
       options.metrics?.outboxPublished.inc({ topic }, rows.length);
       return undefined;
     } catch (error) {
@@ -219,18 +225,17 @@ export function createRelay(options: {
   }
 
   /** Rows of one topic in id order, in requests of at most the message limit in total. */
-  function* chunks(rows: Row[]): Generator<Row[]> {
-    let chunk: Row[] = [];
+  function* chunks(rows: Prepared[]): Generator<Prepared[]> {
+    let chunk: Prepared[] = [];
     let bytes = 0;
-    for (const r of rows) {
-      const b = messageBytes(message(r));
-      if (chunk.length > 0 && bytes + b > limit()) {
+    for (const p of rows) {
+      if (chunk.length > 0 && bytes + p.bytes > limit()) {
         yield chunk;
         chunk = [];
         bytes = 0;
       }
-      chunk.push(r);
-      bytes += b;
+      chunk.push(p);
+      bytes += p.bytes;
     }
     if (chunk.length > 0) yield chunk;
   }
@@ -241,9 +246,10 @@ export function createRelay(options: {
     let failure: unknown;
     // A row the broker can never take is not sent: one oversized message would fail the
     // whole request it travels in, its neighbours included.
-    const byTopic = new Map<string, Row[]>();
+    const byTopic = new Map<string, Prepared[]>();
     for (const r of rows) {
-      const bytes = messageBytes(message(r));
+      const m = message(r);
+      const bytes = messageBytes(m);
       if (bytes > limit()) {
         quarantined.push({
           row: r,
@@ -251,7 +257,9 @@ export function createRelay(options: {
         });
         continue;
       }
-      byTopic.set(r.topic, [...(byTopic.get(r.topic) ?? []), r]);
+      const list = byTopic.get(r.topic);
+      if (list) list.push({ row: r, message: m, bytes });
+      else byTopic.set(r.topic, [{ row: r, message: m, bytes }]);
     }
     // A failure the environment will get over (or a stop) ends this topic's part of the
     // drain: its later rows must not overtake the ones that failed.
@@ -265,19 +273,19 @@ export function createRelay(options: {
         for (const chunk of chunks(topicRows)) {
           const error = await send(topic, chunk);
           if (error === undefined) {
-            published.push(...chunk);
+            for (const p of chunk) published.push(p.row);
             continue;
           }
           if (giveUp(error)) return;
           // Refused for good: find which row, sending each alone, in order.
-          for (const r of chunk) {
-            const alone = chunk.length === 1 ? error : await send(topic, [r]);
+          for (const p of chunk) {
+            const alone = chunk.length === 1 ? error : await send(topic, [p]);
             if (alone === undefined) {
-              published.push(r);
+              published.push(p.row);
               continue;
             }
             if (giveUp(alone)) return;
-            quarantined.push({ row: r, reason: reasonOf(alone) });
+            quarantined.push({ row: p.row, reason: reasonOf(alone) });
           }
         }
       }),

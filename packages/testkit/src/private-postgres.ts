@@ -10,6 +10,8 @@ import { promisify } from "node:util";
 import { freePort } from "./free-port.ts";
 
 const run = promisify(execFile);
+// In sbin, which a minimal PATH can lack.
+const RUNUSER = ["/usr/sbin/runuser", "/sbin/runuser"].find((p) => existsSync(p)) ?? "runuser";
 
 export type PrivatePostgres = {
   /** `postgres://pw@127.0.0.1:<port>/postgres` (trust auth, loopback only). */
@@ -46,7 +48,7 @@ export async function privatePostgres(): Promise<PrivatePostgres | null> {
   }
   const pg = (tool: string, args: string[]) =>
     asPostgres
-      ? run("runuser", ["-u", "postgres", "--", join(bin, tool), ...args], { timeout: 120_000 })
+      ? run(RUNUSER, ["-u", "postgres", "--", join(bin, tool), ...args], { timeout: 120_000 })
       : run(join(bin, tool), args, { timeout: 120_000 });
   await pg("initdb", ["-D", data, "-A", "trust", "-U", "pw", "--no-sync"]);
   const ctl = (...args: string[]) => pg("pg_ctl", ["-D", data, "-w", "-t", "60", ...args]);
