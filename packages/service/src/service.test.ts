@@ -2,7 +2,13 @@
 // service, the typed outbox (schema-checked, size-limited, headers as a direct publish,
 // trace carried), outbox lag and stalled consumers in readiness and metrics, and a stop
 // that runs in reverse order and never hangs past its grace period.
-import { type Bus, createMemoryBus, type IncomingMessage, toMessage } from "@pw/bus";
+import {
+  type Bus,
+  createMemoryBus,
+  type IncomingMessage,
+  NonRetryableError,
+  toMessage,
+} from "@pw/bus";
 import { parseConfig, ServiceBaseConfig } from "@pw/config";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/scoring";
@@ -112,6 +118,39 @@ describe("service kit", () => {
     expect(text).toMatch(/pw_process_cpu_seconds_total\{service="alpha"\}/);
     await a.stop();
     await b.stop();
+  });
+
+  it("exports the DLQ depth of the topics it consumes: a parked message shows as waiting", async () => {
+    const service = await runService({
+      name: "dlq-probe",
+      config: config(),
+      deps: { db: handle, bus, listen: false, logger: silent },
+      build: async (kit) => {
+        await kit.subscribe({
+          topic: Topics.leadScored,
+          handler: async (event) => {
+            if (event.subject === "lead-poison") throw new NonRetryableError("refused for good");
+            return "ok";
+          },
+        });
+        return {};
+      },
+    });
+    const metrics = async () => (await service.app.inject({ url: "/metrics" })).body;
+    expect(await metrics()).not.toMatch(/pw_dlq_waiting\{[^}]*\} [1-9]/);
+    await bus.publish(Topics.leadScored, [
+      toMessage(scoredEvent("lead-poison")),
+      toMessage(scoredEvent("lead-fine")),
+    ]);
+    await waitFor(async () => (await metrics()).includes('result="ok"'), {
+      message: "the good event to be handled",
+    });
+    await waitFor(
+      async () =>
+        /pw_dlq_waiting\{topic="lead.scored.v1",service="dlq-probe"\} 1\n/.test(await metrics()),
+      { message: "the parked message to show in pw_dlq_waiting" },
+    );
+    await service.stop();
   });
 
   it("refuses an event that breaks its topic's schema, naming the field, and stores nothing", async () => {
