@@ -105,12 +105,29 @@ describe.runIf(server)("faults on a private PostgreSQL", () => {
         throw new Error(`the service exited: ${JSON.stringify(exits)}\n${output.join("\n")}`);
       });
       died.catch(() => {});
+      // A stall says where it stood: commits, failures, the slowest enqueue, the last error,
+      // and what the service logged.
       const committedAtLeast = (n: number, what: string) =>
         Promise.race([
           died,
           waitFor(async () => (await load()).committed.length >= n, {
             timeoutMs: 30_000,
             message: what,
+          }).catch(async (e: Error) => {
+            const l = (await load().catch(() => undefined)) as
+              | (Load & { slowestMs?: number; lastError?: string })
+              | undefined;
+            const state = l
+              ? {
+                  committed: l.committed.length,
+                  failed: l.failed,
+                  slowestMs: l.slowestMs,
+                  lastError: l.lastError,
+                }
+              : "the fixture does not answer";
+            throw new Error(
+              `${e.message}; ${JSON.stringify(state)}\n${output.slice(-40).join("\n")}`,
+            );
           }),
         ]);
       await committedAtLeast(200, "a steady load");
