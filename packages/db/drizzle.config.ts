@@ -5,5 +5,5 @@ export default defineConfig({
   schema: "./src/schema/index.ts",
   out: "./drizzle",
   casing: "snake_case",
-  schemaFilter: ["ingest", "scoring", "experiments", "dispatch", "gateway"],
+  schemaFilter: ["ingest", "scoring", "experiments", "dispatch", "gateway", "agent"],
 });

@@ -59,7 +59,7 @@ export function dbSuite(name: string, target: () => DbTarget) {
       );
       const schemas = rows.map((r) => r.schema_name);
       expect(schemas).toEqual(
-        expect.arrayContaining(["dispatch", "experiments", "gateway", "ingest", "scoring"]),
+        expect.arrayContaining(["agent", "dispatch", "experiments", "gateway", "ingest", "scoring"]),
       );
       const applied = await queryRows<{ n: number }>(
         handle.db,

@@ -1,5 +1,6 @@
 /** Contracts of every topic: envelope, event schemas, topic names. */
 export * from "./command-auth.ts";
+export * from "./consent.ts";
 export * from "./envelope.ts";
 export * from "./experiments.ts";
 export * from "./lead-events.ts";
@@ -8,3 +9,4 @@ export * from "./lightfield.ts";
 export * from "./operator-commands.ts";
 export * from "./outreach.ts";
 export * from "./topics.ts";
+export * from "./unsubscribe-token.ts";

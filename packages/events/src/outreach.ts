@@ -64,6 +64,8 @@ export const OutreachRequestedV1 = eventSchema(
     track: z.enum(["experiment", "nurture"]).optional(),
     /** The rest of the cadence, rendered for this lead (dispatch schedules them). */
     followUps: z.array(FollowUpStep).max(10).optional(),
+    /** The lead's IANA time zone, for quiet hours (absent: dispatch's default zone). */
+    timeZone: z.string().min(1).max(64).optional(),
     /** Who wrote the copy: the stackAI rewrite or the template (with why it fell back). */
     copy: z
       .object({

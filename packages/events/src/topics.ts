@@ -3,6 +3,7 @@
  * A consumer never guesses: it gets the topic's schema from here.
  */
 import type { z } from "zod";
+import { LeadConsent } from "./consent.ts";
 import { ExperimentUpdate } from "./experiments.ts";
 import { LeadEvent } from "./lead-events.ts";
 import { LeadScored } from "./lead-scored.ts";
@@ -17,6 +18,7 @@ export const Topics = {
   outreachOutcomes: "outreach.outcomes.v1",
   experimentUpdates: "experiment.updates.v1",
   operatorCommands: "operator.commands.v1",
+  leadConsent: "lead.consent.v1",
 } as const;
 export type TopicName = (typeof Topics)[keyof typeof Topics];
 
@@ -28,6 +30,7 @@ export const TopicSchemas = {
   "outreach.outcomes.v1": OutreachOutcome,
   "experiment.updates.v1": ExperimentUpdate,
   "operator.commands.v1": OperatorCommand,
+  "lead.consent.v1": LeadConsent,
 } as const satisfies Record<TopicName, z.ZodType>;
 
 export type TopicEvent<T extends TopicName> = z.infer<(typeof TopicSchemas)[T]>;

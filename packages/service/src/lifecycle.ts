@@ -125,6 +125,11 @@ export async function runService<T extends object>(spec: {
   config: KitConfig;
   deps?: SharedDeps;
   fastify?: FastifyServerOptions;
+  /**
+   * false: a service that talks HTTP only (the outreach agent): no bus is opened, no
+   * broker check, and `subscribe` / `messaging` throw.
+   */
+  bus?: false;
   build: (kit: ServiceKit) => Promise<T> | T;
 }): Promise<RunningService & T> {
   const { config } = spec;
@@ -152,13 +157,17 @@ export async function runService<T extends object>(spec: {
     const waiting = { waitMs: config.startupWaitMs, logger };
     const handle = deps.db ?? (await openDatabase(config.database, logger, waiting));
     if (!deps.db) steps.push({ name: "database", run: () => handle.close() });
-    const bus = deps.bus ?? createBus(config.bus, logger.child({ component: "bus" }));
-    if (!deps.bus) steps.push({ name: "bus", run: () => bus.close() });
-    await whenReachable(
-      "broker",
-      () => bus.ensureTopics(ALL_TOPICS.map((topic) => ({ name: topic }))),
-      waiting,
-    );
+    const usesBus = spec.bus !== false;
+    const bus = usesBus
+      ? (deps.bus ?? createBus(config.bus, logger.child({ component: "bus" })))
+      : noBus(name);
+    if (usesBus && !deps.bus) steps.push({ name: "bus", run: () => bus.close() });
+    if (usesBus)
+      await whenReachable(
+        "broker",
+        () => bus.ensureTopics(ALL_TOPICS.map((topic) => ({ name: topic }))),
+        waiting,
+      );
 
     const metrics = createServiceMetrics(name);
     const checks: Check[] = [
@@ -170,15 +179,16 @@ export async function runService<T extends object>(spec: {
           return { status: "ok" };
         },
       },
-      {
+    ];
+    if (usesBus)
+      checks.push({
         name: "broker",
         required: true,
         run: async () =>
           (await bus.healthy())
             ? { status: "ok" }
             : { status: "down", reason: `${bus.driver} bus unreachable` },
-      },
-    ];
+      });
     const scrapers: (() => Promise<void>)[] = [];
     const app = Fastify({
       loggerInstance: logger,
@@ -399,6 +409,16 @@ export async function openDatabase(
   }
   logger?.debug({ driver: handle.driver }, "database open");
   return handle;
+}
+
+/** The bus of a service started with `bus: false`: any use is a programming error. */
+function noBus(service: string): Bus {
+  return new Proxy({} as Bus, {
+    get(_target, prop) {
+      if (prop === "then") return undefined;
+      throw new Error(`${service} was started without a bus (bus: false); it cannot use bus.${String(prop)}`);
+    },
+  });
 }
 
 async function withDeadline(
