@@ -1,15 +1,15 @@
 // The webhook path labels selects as the poller does, when ingest can read Lightfield's
 // definitions; a Lightfield that is down never fails a webhook (option ids are kept).
 import type { IncomingMessage } from "@pw/bus";
-import { createLogger } from "@pw/logger";
-import { waitFor } from "@pw/testkit";
-import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { embeddedServices, newSecret, type Services, signed, tap } from "../test/harness.ts";
 import {
   contactDefinitions,
   contactFixture,
   startLightfieldServer,
-} from "../test/lightfield-server.ts";
+} from "@pw/lightfield/test-server";
+import { createLogger } from "@pw/logger";
+import { waitFor } from "@pw/testkit";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { embeddedServices, newSecret, type Services, signed, tap } from "../test/harness.ts";
 import { ingestConfig } from "./config.ts";
 import { startIngest } from "./start.ts";
 

@@ -1,7 +1,7 @@
 // The definitions cache on the webhook hot path: one Lightfield request per type however
 // many webhooks arrive at once, and none per webhook for an option id it never learns.
+import type { FieldDefinitions } from "@pw/lightfield";
 import { describe, expect, it } from "vitest";
-import type { FieldDefinitions } from "../poller/lightfield-client.ts";
 import { createSelectLabelCache } from "./select-labels.ts";
 
 const DEFS: FieldDefinitions = {

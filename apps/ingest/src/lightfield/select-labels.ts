@@ -8,7 +8,7 @@
  * records), or a Lightfield that is down, must not cost a Lightfield request — and a wait —
  * per webhook.
  */
-import type { FieldDefinitions } from "../poller/lightfield-client.ts";
+import type { FieldDefinitions } from "@pw/lightfield";
 import type { SelectLabels } from "./record.ts";
 
 type Fields = Record<string, { valueType?: string; value?: unknown }>;

@@ -3,6 +3,15 @@
 import { createKafkaBus, type IncomingMessage } from "@pw/bus";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import { ALL_TOPICS } from "@pw/events";
+import { createLightfieldClient } from "@pw/lightfield";
+import {
+  accountDefinitions,
+  accountFixture,
+  contactDefinitions,
+  contactFixture,
+  type LightfieldServer,
+  startLightfieldServer,
+} from "@pw/lightfield/test-server";
 import {
   kafkaFixture,
   postgresFixture,
@@ -11,15 +20,6 @@ import {
   waitFor,
 } from "@pw/testkit";
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import {
-  accountDefinitions,
-  accountFixture,
-  contactDefinitions,
-  contactFixture,
-  type LightfieldServer,
-  startLightfieldServer,
-} from "../../test/lightfield-server.ts";
-import { createLightfieldClient } from "./lightfield-client.ts";
 import { createPoller } from "./poller.ts";
 
 const kafka = await kafkaFixture();

@@ -14,12 +14,12 @@ import { type Bus, toMessage } from "@pw/bus";
 import type { Db } from "@pw/db";
 import * as schema from "@pw/db/ingest";
 import type { LightfieldRecord } from "@pw/events";
+import { type ApiRecord, type LightfieldClient, MAX_PAGE, MAX_RATE } from "@pw/lightfield";
 import type { Logger } from "@pw/logger";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { createSelectLabelCache, type SelectLabelCache } from "../lightfield/select-labels.ts";
 import { normalizeLightfield, pollerEventIdFor } from "../normalize.ts";
 import { objectNameOf } from "../wire.ts";
-import { type ApiRecord, type LightfieldClient, MAX_PAGE, MAX_RATE } from "./lightfield-client.ts";
 
 export const POLLED_TYPES = ["contacts", "accounts", "opportunities", "meetings"] as const;
 

@@ -1,12 +1,13 @@
-// The Lightfield client against the local contract server: headers, errors, pacing.
+// The Lightfield client's reads against the local contract server: headers, errors, pacing.
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { createLightfieldClient } from "./client.ts";
+import { LightfieldApiError } from "./errors.ts";
 import {
   accountDefinitions,
   accountFixture,
   type LightfieldServer,
   startLightfieldServer,
-} from "../../test/lightfield-server.ts";
-import { createLightfieldClient, LightfieldApiError } from "./lightfield-client.ts";
+} from "./test-server.ts";
 
 const KEY = "sk_lf_test_123";
 
@@ -23,7 +24,7 @@ describe("Lightfield client", () => {
     server.settings.rateLimit = 25;
   });
   const client = (extra = {}) =>
-    createLightfieldClient({ baseUrl: server.url, apiKey: KEY, maxRetries: 2, ...extra });
+    createLightfieldClient({ baseUrl: server.url, apiKey: KEY, attempts: 3, ...extra });
 
   it("lists a page with totalCount, the end being a short page; gets one; reads definitions", async () => {
     const first = await client().list("accounts", { limit: 100, offset: 0 });
