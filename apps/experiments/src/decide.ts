@@ -61,6 +61,24 @@ async function checked<R extends OutreachRequested>(
   return request;
 }
 
+/**
+ * The lead's IANA time zone for dispatch's quiet hours, when scoring found one this runtime
+ * knows, in its canonical spelling (`america/new_york` → `America/New_York`); undefined
+ * otherwise — a misspelt zone, or a bare UTC offset (not a zone: no daylight saving) — and
+ * dispatch uses its default zone.
+ */
+export function timeZoneOf(facts: PersonalisationFacts): { timeZone: string } | undefined {
+  const zone = facts.timezone?.trim();
+  if (!zone || /^[+-]/.test(zone)) return undefined;
+  try {
+    return {
+      timeZone: new Intl.DateTimeFormat(undefined, { timeZone: zone }).resolvedOptions().timeZone,
+    };
+  } catch {
+    return undefined;
+  }
+}
+
 /** Deterministic: the same scored event can never yield a second, different request. */
 export const requestIdFor = (prefix: "req" | "nur", leadId: string, eventId: string) =>
   `${prefix}_${createHash("sha256").update(`${leadId}:${eventId}`).digest("hex").slice(0, 24)}`;
@@ -148,6 +166,7 @@ async function writeRequest(
     priority: Math.round(Math.min(100, lead.score)),
     cadenceStep: 0,
     track: "experiment",
+    ...timeZoneOf(facts),
     followUps: followUpsFor(playbook, variant.variantId, facts),
     copy: {
       writer: copy.writer,
@@ -185,6 +204,7 @@ function writeNurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) 
     priority: 0,
     cadenceStep: 0,
     track: "nurture",
+    ...timeZoneOf(facts),
     explanation: {
       summary: nurtureSummary(waitedH, lead.score),
       policy: "fixed",

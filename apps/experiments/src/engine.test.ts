@@ -5,7 +5,7 @@ import * as schema from "@pw/db/experiments";
 import { envelope, type OutreachDispatched } from "@pw/events";
 import { and, asc, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ONE_CLEAR_WINNER, outcome, scored, settleEvidence } from "../test/fixtures.ts";
+import { ONE_CLEAR_WINNER, optOuts, outcome, scored, settleEvidence } from "../test/fixtures.ts";
 import {
   defaultEngineSettings,
   type EngineOptions,
@@ -27,6 +27,7 @@ type Request = {
     body: string;
     priority: number;
     track?: string;
+    timeZone?: string;
     followUps?: { step: number; delayDays: number; subject: string; body: string }[];
     explanation: { summary: string; propensity: number; policy: string };
   };
@@ -348,6 +349,86 @@ describe("experiment engine", () => {
     expect(later).toHaveLength(40);
     expect(later).not.toContain("roi");
     expect(later).not.toContain("short_question");
+  });
+
+  it("announces each opt-out on lead.consent.v1 once, with its source and request, never the reply's words", async () => {
+    const engine = build();
+    for (const id of ["r", "u"]) await engine.handleScored(scored(id));
+    await engine.drain();
+    const byLead = Object.fromEntries((await requests()).map((r) => [r.subject, r.data.requestId]));
+    const words = "Please remove me from your list";
+    const asked = outcome("r", "replied", clock, byLead.r, undefined, { replyText: words });
+    expect(await engine.handleOutcome(asked)).toBe("guardrail");
+    expect(await engine.handleOutcome(asked)).toBe("duplicate"); // redelivered
+    // The same wish in a second reply, and a later unsubscribe: the lead is already listed.
+    await engine.handleOutcome(
+      outcome("r", "replied", clock, byLead.r, undefined, { replyText: words }),
+    );
+    await engine.handleOutcome(outcome("r", "unsubscribed", clock, byLead.r));
+    let events = await optOuts(handle.db);
+    expect(events).toHaveLength(1);
+    expect(events[0]).toMatchObject({
+      type: "lead.opted_out.v1",
+      source: "pw://experiments",
+      subject: "r",
+      data: {
+        source: "reply_text",
+        reason: "asked in a reply",
+        requestId: byLead.r,
+        at: clock.toISOString(),
+      },
+    });
+    expect(events[0]!.data.channel).toBeUndefined(); // every channel, like the engine's list
+    expect(JSON.stringify(events)).not.toMatch(/remove me/i);
+
+    const unsubscribed = outcome("u", "unsubscribed", clock, byLead.u);
+    await engine.handleOutcome(unsubscribed);
+    await engine.handleOutcome(unsubscribed);
+    events = await optOuts(handle.db);
+    expect(events.map((e) => [e.subject, e.data.source, e.data.requestId])).toEqual([
+      ["r", "reply_text", byLead.r],
+      ["u", "unsubscribe_link", byLead.u],
+    ]);
+    // Written in the same transaction as the list row: both leads are listed.
+    expect(
+      (await handle.db.select().from(schema.doNotContact)).map((d) => d.leadId).sort(),
+    ).toEqual(["r", "u"]);
+    // An unsubscribe with no request known (a link from an old mail) is announced too.
+    await engine.handleOutcome(outcome("stranger", "unsubscribed", clock));
+    const last = (await optOuts(handle.db)).at(-1)!;
+    expect(last.subject).toBe("stranger");
+    expect(last.data.requestId).toBeUndefined();
+  });
+
+  it("requests carry the lead's time zone when it is a real IANA zone, and none otherwise", async () => {
+    const engine = build({
+      settings: {
+        capacity: { ...defaultEngineSettings().capacity, perDay: 6, nurtureAfterHours: 1 },
+      },
+    });
+    const zones: Record<string, string | undefined> = {
+      ny: "America/New_York",
+      lower: "europe/london",
+      mars: "Mars/Olympus",
+      offset: "+05:00",
+      blank: "",
+      none: undefined,
+    };
+    for (const [id, timezone] of Object.entries(zones))
+      await engine.handleScored(scored(id, timezone === undefined ? {} : { timezone }));
+    await engine.drain();
+    const byLead = Object.fromEntries((await requests()).map((r) => [r.subject, r.data]));
+    expect(Object.keys(byLead).sort()).toEqual(Object.keys(zones).sort());
+    expect(byLead.ny!.timeZone).toBe("America/New_York");
+    expect(byLead.lower!.timeZone).toBe("Europe/London"); // canonical spelling
+    for (const id of ["mars", "offset", "blank", "none"])
+      expect(byLead[id]!, id).not.toHaveProperty("timeZone");
+    // The nurture track carries it too.
+    await engine.handleScored(scored("late", { timezone: "Asia/Tokyo", score: 30, tier: "warm" }));
+    clock = new Date(clock.getTime() + 2 * 3_600_000);
+    expect(await engine.drain()).toMatchObject({ nurtured: 1 });
+    const nurtured = (await requests()).find((r) => r.subject === "late")!;
+    expect(nurtured.data).toMatchObject({ track: "nurture", timeZone: "Asia/Tokyo" });
   });
 
   it("reward can be a positive reply: intent decides, and an out-of-office keeps the window open", async () => {

@@ -4,7 +4,8 @@
  * whose window closed without it as failures, once; a request dispatch skipped or
  * failed is withdrawn (never seen, so neither a send nor a failure); bounces,
  * opt-outs and objections are guardrail evidence, and an opt-out puts the lead on
- * the do-not-contact list. Every posterior change is an atomic SQL increment.
+ * the do-not-contact list and announces it on `lead.consent.v1` (same transaction).
+ * Every posterior change is an atomic SQL increment.
  */
 import { markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
@@ -12,6 +13,7 @@ import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";
 import type { ReplyIntent } from "./intent.ts";
+import { publishOptOut } from "./publish.ts";
 import type { Reward } from "./settings.ts";
 import { CONSUMER } from "./store.ts";
 
@@ -41,14 +43,21 @@ export function learningBuilder(ctx: EngineContext) {
       const kind = event.data.outcome;
       const optOut = kind === "unsubscribed" || intent === "unsubscribe_request";
       if (optOut) {
-        await tx
+        const reason = kind === "unsubscribed" ? "unsubscribed" : "asked in a reply";
+        const listed = await tx
           .insert(schema.doNotContact)
-          .values({
-            leadId: event.subject,
-            reason: kind === "unsubscribed" ? "unsubscribed" : "asked in a reply",
-            at: now(),
-          })
-          .onConflictDoNothing();
+          .values({ leadId: event.subject, reason, at: now() })
+          .onConflictDoNothing()
+          .returning({ leadId: schema.doNotContact.leadId });
+        // Announced once, when the lead joins the list: dispatch must stop every send.
+        if (listed.length > 0)
+          await publishOptOut(tx, event.subject, {
+            source: kind === "unsubscribed" ? "unsubscribe_link" : "reply_text",
+            reason,
+            requestId: event.data.requestId,
+            at: new Date(event.data.occurredAt),
+            causeId: event.id,
+          });
         // A decision still waiting for approval must not be sent after an opt-out.
         await tx
           .update(schema.decisions)

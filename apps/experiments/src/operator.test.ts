@@ -7,7 +7,14 @@ import * as schema from "@pw/db/experiments";
 import { commandKeyPair, OperatorCommand, signCommand } from "@pw/events";
 import { and, eq } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { ONE_CLEAR_WINNER, operatorCommand, scored, settleEvidence } from "../test/fixtures.ts";
+import {
+  ONE_CLEAR_WINNER,
+  operatorCommand,
+  optOuts,
+  outcome,
+  scored,
+  settleEvidence,
+} from "../test/fixtures.ts";
 import { defaultEngineSettings, engineBuilder, seedPlaybook } from "./engine.ts";
 import { operatorBuilder } from "./operator.ts";
 
@@ -166,6 +173,47 @@ describe("operator commands and suppression", () => {
     ).toBe("applied");
     await engine.drain();
     expect((await requests()).map((r) => r.subject)).toEqual(["s1"]);
+  });
+
+  it("a do-not-contact is announced on lead.consent.v1 once; a suppression is not an opt-out", async () => {
+    const engine = engineBuilder({
+      db: handle.db,
+      settings: defaultEngineSettings(),
+      rng: seededRng(10),
+    });
+    const ops = operatorBuilder({ db: handle.db, auth });
+    const dnc = (lead: string, reason?: string) =>
+      command(
+        "operator.lead_command.v1",
+        { action: "do_not_contact", ...(reason ? { reason } : {}) },
+        lead,
+      );
+    const first = dnc("o1", "asked by phone");
+    expect(await run(ops, first)).toBe("applied");
+    expect(await run(ops, first)).toBe("duplicate");
+    await run(ops, dnc("o1")); // already on the list
+    await run(ops, dnc("o2"));
+    // A suppression is the engine's own and reversible: not announced — until it becomes a do-not-contact.
+    await run(ops, command("operator.lead_command.v1", { action: "suppress" }, "o3"));
+    expect((await optOuts(handle.db)).map((e) => e.subject)).toEqual(["o1", "o2"]);
+    await run(ops, dnc("o3"));
+    // A lead who opted out in a reply is announced by the engine, not again by the operator.
+    await engine.handleScored(scored("o4"));
+    await engine.drain();
+    const [req] = await requests();
+    await engine.handleOutcome(
+      outcome("o4", "replied", new Date(), undefined, undefined, { replyText: "Unsubscribe me" }),
+    );
+    await run(ops, dnc("o4"));
+    const events = await optOuts(handle.db);
+    expect(events.map((e) => [e.subject, e.data.source, e.data.reason])).toEqual([
+      ["o1", "operator", "asked by phone"],
+      ["o2", "operator", "operator: do not contact"],
+      ["o3", "operator", "operator: do not contact"],
+      ["o4", "reply_text", "asked in a reply"],
+    ]);
+    expect(req!.subject).toBe("o4");
+    expect(events[0]!.data.requestId).toBeUndefined();
   });
 
   it("playbook edits by command: a new variant joins the experiment, a retired one leaves it, both announced", async () => {

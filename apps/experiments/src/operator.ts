@@ -4,7 +4,8 @@
  * approval mode (decisions wait for an operator) and approving or rejecting a
  * held decision, lead commands (suppress, unsuppress, do-not-contact,
  * prioritise), and playbook edits (upsert, retire). Every change of a variant's
- * status or of the playbook is announced on `experiment.updates.v1`.
+ * status or of the playbook is announced on `experiment.updates.v1`; a new
+ * do-not-contact on `lead.consent.v1`.
  *
  * Nothing is applied unless the gateway signed it (ADR 0009): a command that is
  * unsigned, badly signed, signed by an unknown key or too old is refused before it
@@ -25,7 +26,7 @@ import { and, eq, like } from "drizzle-orm";
 import { OPERATOR_COMMAND_DEFAULTS } from "./config.ts";
 import { approvedSummary } from "./explain.ts";
 import { templateProblem } from "./playbook.ts";
-import { playbookChanged, publishRequests, statusChanged } from "./publish.ts";
+import { playbookChanged, publishOptOut, publishRequests, statusChanged } from "./publish.ts";
 import { defaultEngineSettings } from "./settings.ts";
 import { CONSUMER, consumeCapacity, countExposure, onDoNotContact, utcDay } from "./store.ts";
 import { APPROVAL_MODE, KILL_SWITCH, setSwitch } from "./switches.ts";
@@ -227,7 +228,7 @@ export function operatorBuilder(o: {
           return lifted.length > 0 ? "applied" : "ignored";
         }
         const reason = `${action === "suppress" ? "suppressed" : "do_not_contact"} by ${operator}`;
-        await tx
+        const written = await tx
           .insert(schema.doNotContact)
           .values({ leadId, reason, at: now() })
           .onConflictDoUpdate({
@@ -235,6 +236,17 @@ export function operatorBuilder(o: {
             set: { reason, at: now() },
             // A suppression never softens an existing opt-out or do-not-contact.
             setWhere: like(schema.doNotContact.reason, "suppressed by %"),
+          })
+          .returning({ leadId: schema.doNotContact.leadId });
+        // A do-not-contact is an opt-out every service must honour (a suppression is the
+        // engine's own, and reversible): announced when the lead was not on the list, or
+        // only suppressed — not again for a lead already opted out.
+        if (action === "do_not_contact" && written.length > 0)
+          await publishOptOut(tx, leadId, {
+            source: "operator",
+            reason: command.data.reason ?? "operator: do not contact",
+            at: now(),
+            causeId: command.id,
           });
         // Held decisions for the lead are withdrawn.
         await tx

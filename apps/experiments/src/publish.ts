@@ -1,14 +1,16 @@
 /**
  * The events the experiments service publishes, built here and written to its
- * outbox inside the caller's transaction (no dual writes): outreach requests, and
- * on `experiment.updates.v1` variant status changes, playbook changes and
- * posterior snapshots.
+ * outbox inside the caller's transaction (no dual writes): outreach requests, opt-outs
+ * on `lead.consent.v1`, and on `experiment.updates.v1` variant status changes, playbook
+ * changes and posterior snapshots.
  */
+import { createHash } from "node:crypto";
 import type { Executor } from "@pw/db";
 import {
   type Channel,
   type ExperimentUpdate,
   envelope,
+  type LeadOptedOutV1,
   type OutreachRequested,
   type OutreachRequestedV1,
   Topics,
@@ -35,6 +37,41 @@ export function outreachRequest(
 /** Enqueues outreach requests (keyed by lead, like every outreach topic). */
 export async function publishRequests(tx: Executor, requests: OutreachRequested[]) {
   await outbox.enqueue(tx, Topics.outreachRequested, requests);
+}
+
+/**
+ * Enqueues a `lead.opted_out.v1` on `lead.consent.v1` (keyed by lead): the engine put the
+ * lead on its do-not-contact list, and dispatch — the last line before a send — must know.
+ * Call it only when the list row was newly written, so a redelivery does not announce twice.
+ * No channel: the engine's list covers every channel, so the opt-out does too. The id is
+ * derived from the event or command that caused it (`causeId`).
+ */
+export async function publishOptOut(
+  tx: Executor,
+  leadId: string,
+  optOut: {
+    source: LeadOptedOutV1["data"]["source"];
+    /** Plain words for operators — never a reply's text. */
+    reason: string;
+    requestId?: string | undefined;
+    at: Date;
+    causeId: string;
+  },
+) {
+  await outbox.enqueue(tx, Topics.leadConsent, [
+    envelope({
+      id: `optout_${createHash("sha256").update(`${leadId}\u0000${optOut.causeId}`).digest("hex").slice(0, 32)}`,
+      type: "lead.opted_out.v1",
+      source: SOURCE,
+      subject: leadId,
+      data: {
+        source: optOut.source,
+        reason: optOut.reason.slice(0, 500),
+        ...(optOut.requestId ? { requestId: optOut.requestId } : {}),
+        at: optOut.at.toISOString(),
+      },
+    }),
+  ]);
 }
 
 /** Enqueues an event on `experiment.updates.v1`, keyed by its subject. */

@@ -3,12 +3,14 @@ import type { Executor } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import {
   envelope,
+  type LeadOptedOutV1,
   type LeadScored,
   type OperatorCommand,
   type OutreachOutcome,
   signCommand,
+  Topics,
 } from "@pw/events";
-import { eq } from "drizzle-orm";
+import { asc, eq } from "drizzle-orm";
 
 export function scored(
   leadId: string,
@@ -18,6 +20,8 @@ export function scored(
     contactable?: boolean;
     id?: string;
     score?: number;
+    /** The lead's time zone as scoring found it (any string: the engine checks it). */
+    timezone?: string;
   } = {},
 ): LeadScored {
   return envelope({
@@ -37,6 +41,7 @@ export function scored(
         industry: "SaaS",
         trigger: "viewed pricing",
         painPoint: "slow follow-up",
+        ...(o.timezone !== undefined ? { timezone: o.timezone } : {}),
       },
       model: { scorer: "builtin", version: "builtin-v1" },
       contactable: o.contactable ?? true,
@@ -65,6 +70,15 @@ export function outcome(
       ...extra,
     },
   }) as OutreachOutcome;
+}
+
+/** The `lead.opted_out.v1` events in the engine's outbox, oldest first. */
+export async function optOuts(db: Executor) {
+  return (
+    await db.select().from(schema.experimentsOutbox).orderBy(asc(schema.experimentsOutbox.id))
+  )
+    .filter((r) => r.topic === Topics.leadConsent)
+    .map((r) => r.payload as LeadOptedOutV1);
 }
 
 /** An operator command as the gateway would send it, before signing. */

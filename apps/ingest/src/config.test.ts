@@ -24,4 +24,21 @@ describe("ingest config", () => {
       "http://127.0.0.1:4011",
     );
   });
+
+  it("reads the unsubscribe secrets from the list and the singular variable; none is not configured", () => {
+    const [a, b, c] = ["a".repeat(16), "b".repeat(20), "c,with-a-comma-0123"];
+    expect(ingestConfig({ WEBHOOK_SECRET }).unsubscribeSecrets).toEqual([]);
+    expect(
+      ingestConfig({ WEBHOOK_SECRET, UNSUBSCRIBE_SECRETS: ` ${a}, ${b},`, UNSUBSCRIBE_SECRET: a })
+        .unsubscribeSecrets,
+    ).toEqual([a, b]);
+    // The singular one is dispatch's variable, taken verbatim.
+    expect(ingestConfig({ WEBHOOK_SECRET, UNSUBSCRIBE_SECRET: c }).unsubscribeSecrets).toEqual([c]);
+    expect(() => ingestConfig({ WEBHOOK_SECRET, UNSUBSCRIBE_SECRETS: `${a},short` })).toThrow(
+      /UNSUBSCRIBE_SECRETS: each secret must be at least 16 characters/,
+    );
+    expect(() => ingestConfig({ WEBHOOK_SECRET, UNSUBSCRIBE_SECRET: "short" })).toThrow(
+      /UNSUBSCRIBE_SECRET: at least 16 characters/,
+    );
+  });
 });

@@ -8,6 +8,20 @@ import {
 } from "@pw/config";
 import { z } from "zod";
 
+/** A comma-separated list of unsubscribe-link secrets, blanks dropped. */
+const UnsubscribeSecrets = z
+  .string()
+  .transform((s) =>
+    s
+      .split(",")
+      .map((x) => x.trim())
+      .filter(Boolean),
+  )
+  .refine(
+    (list) => list.every((x) => x.length >= 16),
+    "each secret must be at least 16 characters (comma-separated while rotating)",
+  );
+
 export const IngestConfig = ServiceBaseConfig(4100).and(
   z
     .object({
@@ -45,11 +59,29 @@ export const IngestConfig = ServiceBaseConfig(4100).and(
       LIGHTFIELD_BASE_URL: z.url().default("https://api.lightfield.app"),
       LIGHTFIELD_POLL_INTERVAL_MS: z.coerce.number().int().min(1_000).default(30_000),
       LIGHTFIELD_WEBHOOKS: z.enum(["on", "off"]).default("on"),
+      /**
+       * The secret(s) dispatch signs one-click unsubscribe links with (HMAC-SHA256, at least
+       * 16 characters each); comma-separated while rotating — the new one first at dispatch,
+       * the old one kept here until its mails are old. Unset: `/unsubscribe/*` answers 503.
+       */
+      UNSUBSCRIBE_SECRETS: UnsubscribeSecrets.optional(),
+      /**
+       * One secret, taken verbatim (dispatch's variable of the same name); verified beside
+       * UNSUBSCRIBE_SECRETS when both are set.
+       */
+      UNSUBSCRIBE_SECRET: z.string().min(16, "at least 16 characters").optional(),
       ...AllowInsecureVendorUrls,
     })
     .superRefine(checkVendorUrls(["LIGHTFIELD_BASE_URL"]))
     .transform((e) => ({
       webhookSecrets: e.WEBHOOK_SECRET,
+      /** Empty: one-click unsubscribe is not configured. */
+      unsubscribeSecrets: [
+        ...new Set([
+          ...(e.UNSUBSCRIBE_SECRETS ?? []),
+          ...(e.UNSUBSCRIBE_SECRET ? [e.UNSUBSCRIBE_SECRET] : []),
+        ]),
+      ],
       webhooks: {
         rateLimitPerSecond: e.INGEST_RATE_LIMIT,
         bodyLimit: e.INGEST_BODY_LIMIT,

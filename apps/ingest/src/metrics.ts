@@ -29,6 +29,12 @@ export function createMetrics({ registry }: Pick<ServiceMetrics, "registry">) {
       labelNames: ["dependency"] as const,
       registers: [registry],
     }),
+    unsubscribes: new Counter({
+      name: "pw_ingest_unsubscribes_total",
+      help: "One-click unsubscribe POSTs by result: unsubscribed, duplicate, invalid_token, unavailable, not_configured",
+      labelNames: ["result"] as const,
+      registers: [registry],
+    }),
   };
 }
 export type Metrics = ReturnType<typeof createMetrics>;

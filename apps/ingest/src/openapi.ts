@@ -66,6 +66,68 @@ function route(summary: string, schema: z.ZodType, query: object[] = []) {
   };
 }
 
+const tokenParam = {
+  name: "token",
+  in: "path",
+  required: true,
+  schema: { type: "string", maxLength: 2048 },
+  description:
+    "The signed token from the e-mail's List-Unsubscribe link (`<payload>.<signature>`, HMAC-SHA256 under UNSUBSCRIBE_SECRETS).",
+};
+
+const unsubscribeErrors = (json: (s: z.ZodType) => unknown) => {
+  const err = (description: string) => ({
+    description,
+    content: { "application/json": { schema: json(ErrorBody) }, "text/html": {} },
+  });
+  return {
+    "400": err("`invalid_token`: forged, truncated, or signed with a secret ingest does not hold."),
+    "503": err(
+      "`not_configured` (UNSUBSCRIBE_SECRETS unset), or the broker or database cannot take it; retry after Retry-After seconds.",
+    ),
+  };
+};
+
+function unsubscribeRoute() {
+  const json = (s: z.ZodType) => z.toJSONSchema(s, { io: "input", unrepresentable: "any" });
+  return {
+    post: {
+      summary:
+        "RFC 8058 one-click unsubscribe: the token in the path is the authority (no login, no confirmation). Publishes an `unsubscribed` outcome on `outreach.outcomes.v1` (event id derived from the token, so a repeat is the same event).",
+      parameters: [tokenParam],
+      requestBody: {
+        required: false,
+        description:
+          "Ignored: `List-Unsubscribe=One-Click` as mail providers send it, a form, multipart, or nothing.",
+        content: {
+          "application/x-www-form-urlencoded": {
+            schema: {
+              type: "object",
+              properties: { "List-Unsubscribe": { type: "string", const: "One-Click" } },
+            },
+          },
+        },
+      },
+      responses: {
+        "200": {
+          description:
+            "Unsubscribed: the outcome is on the broker (acks=all). `{unsubscribed: true}`, with `duplicate: true` for a link already used; a page when the client accepts text/html.",
+        },
+        ...unsubscribeErrors(json),
+      },
+    },
+    get: {
+      summary:
+        "A plain page (no scripts) asking to confirm, whose button POSTs to the same URL. A GET never unsubscribes: link scanners prefetch them.",
+      parameters: [tokenParam],
+      responses: {
+        "200": { description: "The confirmation page (text/html)." },
+        ...unsubscribeErrors(json),
+      },
+    },
+  };
+}
+
 export function openApiDocument() {
   return {
     openapi: "3.1.0",
@@ -73,7 +135,7 @@ export function openApiDocument() {
       title: "Pipeline Whisperer ingest",
       version: "1",
       description:
-        "Signed webhooks (Standard Webhooks) from Lightfield, product/site signals and outreach events.",
+        "Signed webhooks (Standard Webhooks) from Lightfield, product/site signals and outreach events; one-click unsubscribe links (RFC 8058).",
     },
     paths: {
       "/webhooks/lightfield": route(
@@ -98,6 +160,7 @@ export function openApiDocument() {
         "Outreach outcome (delivered, opened, clicked, replied, meeting_booked, converted, bounced, unsubscribed)",
         OutcomeWebhook,
       ),
+      "/unsubscribe/{token}": unsubscribeRoute(),
       "/healthz": { get: { summary: "Alive", responses: { "200": { description: "ok" } } } },
       "/readyz": {
         get: {
@@ -128,8 +191,9 @@ export function docsPage(doc: ReturnType<typeof openApiDocument>): string {
             requestBody?: { content: Record<string, { schema: unknown }> };
             responses: Record<string, { description: string }>;
           };
-          const schema = o.requestBody
-            ? `<details><summary>Request body schema</summary><pre>${escapeHtml(JSON.stringify(o.requestBody.content["application/json"]?.schema, null, 2))}</pre></details>`
+          const [type, body] = Object.entries(o.requestBody?.content ?? {})[0] ?? [];
+          const schema = body
+            ? `<details><summary>Request body schema (${escapeHtml(type!)})</summary><pre>${escapeHtml(JSON.stringify(body.schema, null, 2))}</pre></details>`
             : "";
           const responses = Object.entries(o.responses)
             .map(([code, r]) => `<li><code>${code}</code> ${escapeHtml(r.description)}</li>`)

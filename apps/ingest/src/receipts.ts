@@ -13,7 +13,9 @@
  * Dedupe is per route: a webhook-id names a message of one sender, and the same
  * id on another route is another message. The table's key is one text column,
  * so a delivery's receipt key is `<route>:<webhook-id>` (`deliveryKey`); the
- * poller's keys (`lfpoll_…`) cannot take that form.
+ * poller's keys (`lfpoll_…`) cannot take that form. One-click unsubscribes
+ * (unsubscribe.ts) are kept under source `outcomes` (their topic) with keys
+ * `unsubscribe:<hash>`, which no `outcomes:<webhook-id>` can be.
  */
 import type { Db } from "@pw/db";
 import * as schema from "@pw/db/ingest";

@@ -1,16 +1,18 @@
 /**
- * `startIngest(config, deps?)`: signed webhooks and the Lightfield poller onto the bus.
+ * `startIngest(config, deps?)`: signed webhooks, one-click unsubscribes and the Lightfield
+ * poller onto the bus.
  * `main.ts`, the replay command, the tests, the benchmark and the one-process demo all
  * start it here.
  */
+import { createLightfieldClient } from "@pw/lightfield";
 import { runService, type SharedDeps } from "@pw/service";
 import { registerWebhooks } from "./app.ts";
 import { type IngestConfig, ingestConfig } from "./config.ts";
 import { createSelectLabelCache } from "./lightfield/select-labels.ts";
 import { createMetrics } from "./metrics.ts";
-import { createLightfieldClient } from "./poller/lightfield-client.ts";
 import { createPoller } from "./poller/poller.ts";
 import { createReceipts } from "./receipts.ts";
+import { registerUnsubscribe } from "./unsubscribe.ts";
 import { createVerifier } from "./verify.ts";
 
 export async function startIngest(config: IngestConfig = ingestConfig(), deps: SharedDeps = {}) {
@@ -22,6 +24,9 @@ export async function startIngest(config: IngestConfig = ingestConfig(), deps: S
       bodyLimit: config.webhooks.bodyLimit,
       // Proto-poisoning checks happen in the webhook parser; no request ids from headers.
       requestIdHeader: false,
+      // Unsubscribe tokens ride in the path and run past the default 100 characters
+      // (a longer param is a 404); the token check refuses anything over 2,048.
+      routerOptions: { maxParamLength: 4_096 },
     },
     build: async (kit) => {
       const { lightfield } = config;
@@ -30,15 +35,30 @@ export async function startIngest(config: IngestConfig = ingestConfig(), deps: S
         ? createLightfieldClient({ baseUrl: lightfield.baseUrl, apiKey: lightfield.apiKey })
         : undefined;
       const labels = client ? createSelectLabelCache(client) : undefined;
+      const receipts = createReceipts(kit.db);
+      const metrics = createMetrics(kit.metrics);
       await registerWebhooks(kit.app, {
         bus: kit.bus,
-        receipts: createReceipts(kit.db),
+        receipts,
         verify: createVerifier(config.webhookSecrets),
-        metrics: createMetrics(kit.metrics),
+        metrics,
         logger: kit.logger,
         options: config.webhooks,
         ...(labels ? { labels } : {}),
       });
+      await registerUnsubscribe(kit.app, {
+        bus: kit.bus,
+        receipts,
+        metrics,
+        logger: kit.logger.child({ component: "unsubscribe" }),
+        secrets: config.unsubscribeSecrets,
+        options: config.webhooks,
+      });
+      kit.check("unsubscribe", async () =>
+        config.unsubscribeSecrets.length > 0
+          ? { status: "ok" }
+          : { status: "not_configured", reason: "UNSUBSCRIBE_SECRETS is not set" },
+      );
       const poller =
         lightfield.pollerEnabled && client
           ? createPoller({
