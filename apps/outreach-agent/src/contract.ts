@@ -93,24 +93,31 @@ export type AgentPort = {
   close(): Promise<void>;
 };
 
+// Fields are declared, not constructor parameter properties: Node's type stripping (and
+// `erasableSyntaxOnly`) refuse the latter.
 export class AgentTransientError extends Error {
   override name = "AgentTransientError";
   readonly transient = true;
-  constructor(
-    message: string,
-    readonly retryAfterMs?: number,
-  ) {
+  /** How long the caller should wait before retrying the same key, when known. */
+  readonly retryAfterMs?: number;
+  constructor(message: string, retryAfterMs?: number) {
     super(message);
+    if (retryAfterMs !== undefined) this.retryAfterMs = retryAfterMs;
   }
 }
 
 export class AgentRejectedError extends Error {
   override name = "AgentRejectedError";
-  constructor(
-    message: string,
-    readonly status: number,
-    readonly code?: string,
-  ) {
+  /** The HTTP status the agent answered (or would answer) with. */
+  readonly status: number;
+  /** The error body's `code` (`invalid_request`, `unauthorized`, `idempotency_key_reused`…). */
+  readonly code?: string;
+  /** For `invalid_request`: the field (or header) that is missing or wrong. */
+  readonly field?: string;
+  constructor(message: string, status: number, code?: string, field?: string) {
     super(message);
+    this.status = status;
+    if (code !== undefined) this.code = code;
+    if (field !== undefined) this.field = field;
   }
 }
