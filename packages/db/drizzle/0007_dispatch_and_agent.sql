@@ -48,7 +48,10 @@ CREATE TABLE "dispatch"."leads" (
 	"opted_out_at" timestamp with time zone,
 	"opt_out_reason" text,
 	"suppressed" boolean DEFAULT false NOT NULL,
+	"stopped_at" timestamp with time zone,
+	"stop_reason" text,
 	"last_touch_at" timestamp with time zone,
+	"last_touch_key" text,
 	"last_nurture_at" timestamp with time zone,
 	"updated_at" timestamp with time zone NOT NULL
 );
@@ -99,7 +102,6 @@ CREATE TABLE "dispatch"."writebacks" (
 	"done_at" timestamp with time zone
 );
 --> statement-breakpoint
-DROP TABLE "scoring"."leads" CASCADE;--> statement-breakpoint
 CREATE INDEX "agent_dispatches_created_idx" ON "agent"."dispatches" USING btree ("created_at");--> statement-breakpoint
 CREATE INDEX "agent_inbox_lead_idx" ON "agent"."inbox" USING btree ("lead_id");--> statement-breakpoint
 CREATE INDEX "sends_due_idx" ON "dispatch"."sends" USING btree ("due_at") WHERE "dispatch"."sends"."state" = 'scheduled';--> statement-breakpoint

@@ -59,7 +59,14 @@ export function dbSuite(name: string, target: () => DbTarget) {
       );
       const schemas = rows.map((r) => r.schema_name);
       expect(schemas).toEqual(
-        expect.arrayContaining(["agent", "dispatch", "experiments", "gateway", "ingest", "scoring"]),
+        expect.arrayContaining([
+          "agent",
+          "dispatch",
+          "experiments",
+          "gateway",
+          "ingest",
+          "scoring",
+        ]),
       );
       const applied = await queryRows<{ n: number }>(
         handle.db,

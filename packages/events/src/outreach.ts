@@ -98,6 +98,9 @@ export const OutreachDispatchedV1 = eventSchema(
       messageId: z.string().max(300).optional(),
     }),
     cadenceStep: z.number().int().min(0).max(20),
+    /** The request's track (absent means experiment, as before this field). */
+    track: z.enum(["experiment", "nurture"]).optional(),
+    /** sent: when the next cadence step is due; deferred: when it will be tried again. */
     nextStepAt: IsoTime.optional(),
     attempt: z.number().int().min(1),
     at: IsoTime,

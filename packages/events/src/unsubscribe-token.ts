@@ -52,7 +52,10 @@ export function signUnsubscribeToken(
 }
 
 /** The claim of a token signed with one of `secrets`; throws UnsubscribeTokenError otherwise. */
-export function verifyUnsubscribeToken(token: string, secrets: readonly string[]): UnsubscribeClaim {
+export function verifyUnsubscribeToken(
+  token: string,
+  secrets: readonly string[],
+): UnsubscribeClaim {
   if (token.length > 2048) throw new UnsubscribeTokenError("token too long");
   const [body, sig, extra] = token.split(".");
   if (!body || !sig || extra !== undefined)

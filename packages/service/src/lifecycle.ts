@@ -416,7 +416,9 @@ function noBus(service: string): Bus {
   return new Proxy({} as Bus, {
     get(_target, prop) {
       if (prop === "then") return undefined;
-      throw new Error(`${service} was started without a bus (bus: false); it cannot use bus.${String(prop)}`);
+      throw new Error(
+        `${service} was started without a bus (bus: false); it cannot use bus.${String(prop)}`,
+      );
     },
   });
 }

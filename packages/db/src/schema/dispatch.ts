@@ -74,14 +74,22 @@ export const sends = dispatch.table(
 );
 
 /** What dispatch knows about a lead's consent and recent touches. */
-export const leads = dispatch.table("leads", {
+export const leadContact = dispatch.table("leads", {
   leadId: text().primaryKey(),
   /** Set once the lead opted out / hard-bounced / was put on do-not-contact: never contacted. */
   optedOutAt: timestamp({ withTimezone: true }),
   optOutReason: text(),
   /** An operator's lead suppression: sends wait (skipped) until lifted. */
   suppressed: boolean().notNull().default(false),
+  /**
+   * The lead answered (replied, booked, converted): cadences created before this stop.
+   * A new request after it starts a new cadence.
+   */
+  stoppedAt: timestamp({ withTimezone: true }),
+  stopReason: text(),
   lastTouchAt: timestamp({ withTimezone: true }),
+  /** The send that took the latest touch slot (a send retried after a crash keeps its own). */
+  lastTouchKey: text(),
   lastNurtureAt: timestamp({ withTimezone: true }),
   updatedAt: timestamp({ withTimezone: true }).notNull(),
 });
