@@ -114,8 +114,10 @@ export const DispatchConfig = ServiceBaseConfig(4400).and(
       /** How often due timers are looked for (a new request is looked at at once). */
       DISPATCH_POLL_MS: z.coerce.number().int().min(10).default(500),
       /** Sends claimed per round, and sent at once within it. */
-      DISPATCH_BATCH: z.coerce.number().int().min(1).max(5_000).default(200),
+      DISPATCH_BATCH: z.coerce.number().int().min(1).max(5_000).default(500),
       DISPATCH_CONCURRENCY: z.coerce.number().int().min(1).max(1_000).default(64),
+      /** Send rounds one instance runs at once (their claims never overlap). */
+      DISPATCH_ROUNDS: z.coerce.number().int().min(1).max(16).default(2),
       /** Transient failures of one send before it is `failed` with the last reason. */
       DISPATCH_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(100).default(8),
       DISPATCH_RETRY_BASE_MS: z.coerce.number().int().min(1).default(2_000),
@@ -209,6 +211,7 @@ export const DispatchConfig = ServiceBaseConfig(4400).and(
         pollMs: e.DISPATCH_POLL_MS,
         batch: e.DISPATCH_BATCH,
         concurrency: e.DISPATCH_CONCURRENCY,
+        rounds: e.DISPATCH_ROUNDS,
         maxAttempts: e.DISPATCH_MAX_ATTEMPTS,
         retry: { baseMs: e.DISPATCH_RETRY_BASE_MS, maxMs: e.DISPATCH_RETRY_MAX_MS },
       },

@@ -19,6 +19,7 @@ import {
   AgentRejectedError,
   AgentTransientError,
   type DispatchRequest,
+  type DispatchResponse,
 } from "@pw/outreach-agent/contract";
 import { backoffDelay } from "@pw/resilience";
 import type { ServiceMetrics } from "@pw/service";
@@ -36,9 +37,9 @@ import {
   leadsById,
   markHeld,
   type NewSend,
-  releaseCap,
+  releaseCaps,
   releaseTouches,
-  reserveCap,
+  reserveCaps as reserveCapSlots,
   reserveTouches,
   type SendRow,
 } from "./store.ts";
@@ -211,20 +212,15 @@ export function senderBuilder(o: {
         need.set(id, entry);
       }
     }
-    const granted = new Map<string, number>();
-    await Promise.all(
-      [...need].map(async ([id, { slot, rows: wanting }]) => {
-        granted.set(
-          id,
-          await reserveCap(db, {
-            scope: slot.scope,
-            bucket: slot.bucket,
-            cap: slot.cap,
-            wanted: wanting.length,
-            expiresAt: new Date(slot.next.getTime() + DAY_MS),
-          }),
-        );
-      }),
+    const granted = await reserveCapSlots(
+      db,
+      [...need.values()].map(({ slot, rows: wanting }) => ({
+        scope: slot.scope,
+        bucket: slot.bucket,
+        cap: slot.cap,
+        wanted: wanting.length,
+        expiresAt: new Date(slot.next.getTime() + DAY_MS),
+      })),
     );
     const left = new Map(granted);
     const denied = new Map<string, Outcome>();
@@ -246,39 +242,55 @@ export function senderBuilder(o: {
       passed.push(row);
     }
     // Slots reserved for rows that missed another one go back at once.
-    await Promise.all(
-      [...left].map(([id, n]) => {
-        const [scope, bucket] = id.split("|") as [string, string];
-        return releaseCap(db, scope, bucket, n);
-      }),
-    );
+    await releaseCaps(db, left);
     return { passed, denied, slotsByRow };
   }
 
-  async function callAgent(row: SendRow): Promise<Outcome> {
-    try {
-      const answer = await agent.dispatch(agentRequest(row), row.key);
-      latency.inc({ result: answer.replayed ? `${answer.status}_replayed` : answer.status });
-      return answer.status === "sent"
-        ? {
-            kind: "sent",
-            dispatchId: answer.dispatchId,
-            messageId: answer.providerMessageId,
-            replayed: answer.replayed === true,
-          }
-        : { kind: "failed", reason: answer.reason ?? "the channel refused the message" };
-    } catch (error) {
-      if (error instanceof AgentRejectedError) {
-        latency.inc({ result: "rejected" });
-        return {
-          kind: "failed",
-          reason: `agent refused the request (${error.status}): ${error.message}`,
-        };
-      }
-      latency.inc({ result: "transient" });
-      const retryAfterMs = error instanceof AgentTransientError ? error.retryAfterMs : undefined;
-      return { kind: "retry", reason: (error as Error).message || String(error), retryAfterMs };
+  function outcomeOf(answer: DispatchResponse | Error): Outcome {
+    if (answer instanceof Error) return failureOf(answer);
+    latency.inc({ result: answer.replayed ? `${answer.status}_replayed` : answer.status });
+    return answer.status === "sent"
+      ? {
+          kind: "sent",
+          dispatchId: answer.dispatchId,
+          messageId: answer.providerMessageId,
+          replayed: answer.replayed === true,
+        }
+      : { kind: "failed", reason: answer.reason ?? "the channel refused the message" };
+  }
+
+  function failureOf(error: unknown): Outcome {
+    if (error instanceof AgentRejectedError) {
+      latency.inc({ result: "rejected" });
+      return {
+        kind: "failed",
+        reason: `agent refused the request (${error.status}): ${error.message}`,
+      };
     }
+    latency.inc({ result: "transient" });
+    const retryAfterMs = error instanceof AgentTransientError ? error.retryAfterMs : undefined;
+    return { kind: "retry", reason: (error as Error).message || String(error), retryAfterMs };
+  }
+
+  /** The agent's verdicts on the sends, in their order: batched where the agent can. */
+  async function callAgent(rows: SendRow[]): Promise<Outcome[]> {
+    if (agent.dispatchMany) {
+      try {
+        const answers = await agent.dispatchMany(
+          rows.map((row) => ({ request: agentRequest(row), idempotencyKey: row.key })),
+        );
+        return answers.map(outcomeOf);
+      } catch (error) {
+        return rows.map(() => failureOf(error));
+      }
+    }
+    return mapLimit(rows, sending.concurrency, async (row) => {
+      try {
+        return outcomeOf(await agent.dispatch(agentRequest(row), row.key));
+      } catch (error) {
+        return failureOf(error);
+      }
+    });
   }
 
   async function mapLimit<T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> {
@@ -355,7 +367,7 @@ export function senderBuilder(o: {
       if (!granted.has(row.leadId)) outcomes.set(row.key, { kind: "release" });
     const caps = await reserveCaps(touched, now);
     for (const [key, outcome] of caps.denied) outcomes.set(key, outcome);
-    const sent = await mapLimit(caps.passed, sending.concurrency, callAgent);
+    const sent = await callAgent(caps.passed);
     for (const [i, row] of caps.passed.entries()) outcomes.set(row.key, sent[i]!);
 
     // Slots of sends that did not go out are given back.
@@ -382,12 +394,7 @@ export function senderBuilder(o: {
         toRelease.set(id, (toRelease.get(id) ?? 0) + 1);
       }
     }
-    await Promise.all(
-      [...toRelease].map(([id, n]) => {
-        const [scope, bucket] = id.split("|") as [string, string];
-        return releaseCap(db, scope, bucket, n);
-      }),
-    );
+    await releaseCaps(db, toRelease);
 
     await record(rows, outcomes, now, result);
     return result;

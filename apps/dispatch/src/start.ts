@@ -94,36 +94,39 @@ export async function startDispatch(
         ...(deps.random ? { random: deps.random } : {}),
       });
 
-      // One round at a time per instance; a wake-up during a round runs one more after it.
-      let running: Promise<void> | undefined;
+      // Up to `rounds` rounds at once per instance (their claims never overlap); a wake-up
+      // while all are busy makes one of them go round once more.
+      const loops = new Set<Promise<void>>();
       let again = false;
       let stopped = false;
+      const loop = async () => {
+        try {
+          do {
+            again = false;
+            const r = await sender.round();
+            if (r.claimed + r.held > 0) relay.notify();
+            // A full batch means more are due now.
+            if (r.claimed >= config.sending.batch) again = true;
+          } while (again && !stopped);
+        } catch (error) {
+          kit.logger.error({ err: error }, "send round failed; retrying on the next tick");
+        }
+      };
       const wake = (): Promise<void> => {
         if (stopped) return Promise.resolve();
-        if (running) {
+        if (loops.size >= config.sending.rounds) {
           again = true;
-          return running;
+          return Promise.all(loops).then(() => undefined);
         }
-        running = (async () => {
-          try {
-            do {
-              again = false;
-              const r = await sender.round();
-              if (r.claimed + r.held > 0) relay.notify();
-              // A full batch means more are due now.
-              if (r.claimed >= config.sending.batch) again = true;
-            } while (again && !stopped);
-          } catch (error) {
-            kit.logger.error({ err: error }, "send round failed; retrying on the next tick");
-          } finally {
-            running = undefined;
-          }
-        })();
+        const running: Promise<void> = loop().finally(() => loops.delete(running));
+        loops.add(running);
+        // A second loop joins while the first finds a full batch.
         return running;
       };
+      const running = () => Promise.all(loops);
       kit.onStop("sender", async () => {
         stopped = true;
-        await running;
+        await running();
       });
       kit.every("due-sends", config.sending.pollMs, wake);
       kit.every("prune-caps", 3_600_000, () => pruneCaps(kit.db, clock.now()));

@@ -169,38 +169,76 @@ export async function releaseTouches(
   );
 }
 
+export type CapSlot = {
+  scope: string;
+  bucket: string;
+  cap: number;
+  wanted: number;
+  expiresAt: Date;
+};
+
 /**
- * Reserves up to `wanted` slots of a cap (`scope` in `bucket`, at most `cap` in all) and
- * says how many it got: the row is locked while its count moves, so instances reserving
- * together never overshoot.
+ * Reserves up to `wanted` slots of each cap (`scope` in `bucket`, at most `cap` in all) in
+ * one statement and says how many each got: the counter rows are locked in a fixed order
+ * while their counts move, so instances reserving together never overshoot or deadlock.
  */
-export async function reserveCap(
-  db: Executor,
-  slot: { scope: string; bucket: string; cap: number; wanted: number; expiresAt: Date },
-): Promise<number> {
-  if (slot.wanted <= 0) return 0;
-  await db
-    .insert(capCounters)
-    .values({ scope: slot.scope, bucket: slot.bucket, used: 0, expiresAt: slot.expiresAt })
-    .onConflictDoNothing();
-  const [row] = await queryRows<{ used: number; before: number }>(
-    db,
-    sql`update dispatch.cap_counters c
-        set used = least(${slot.cap}::int, c.used + ${slot.wanted}::int)
-        from (select used as before from dispatch.cap_counters
-              where scope = ${slot.scope} and bucket = ${slot.bucket} for update) b
-        where c.scope = ${slot.scope} and c.bucket = ${slot.bucket}
-        returning c.used, b.before`,
+export async function reserveCaps(db: Executor, slots: CapSlot[]): Promise<Map<string, number>> {
+  const granted = new Map<string, number>();
+  const wanted = slots.filter((s) => s.wanted > 0);
+  if (wanted.length === 0) return granted;
+  const json = JSON.stringify(
+    wanted.map((s) => ({
+      scope: s.scope,
+      bucket: s.bucket,
+      cap: s.cap,
+      wanted: s.wanted,
+      expires_at: s.expiresAt.toISOString(),
+    })),
   );
-  return row ? Math.max(0, Number(row.used) - Number(row.before)) : 0;
+  await db.execute(
+    sql`insert into dispatch.cap_counters (scope, bucket, used, expires_at)
+        select v.scope, v.bucket, 0, v.expires_at
+        from jsonb_to_recordset(${json}::jsonb) as v(scope text, bucket text, expires_at timestamptz)
+        order by 1, 2
+        on conflict do nothing`,
+  );
+  const rows = await queryRows<{ scope: string; bucket: string; used: number; before: number }>(
+    db,
+    sql`with want as (
+          select * from jsonb_to_recordset(${json}::jsonb)
+            as v(scope text, bucket text, cap int, wanted int)
+        ), locked as (
+          select c.scope, c.bucket, c.used from dispatch.cap_counters c
+          join want w on w.scope = c.scope and w.bucket = c.bucket
+          order by c.scope, c.bucket
+          for update of c
+        )
+        update dispatch.cap_counters c
+        set used = least(w.cap, l.used + w.wanted)
+        from want w, locked l
+        where c.scope = w.scope and c.bucket = w.bucket and l.scope = c.scope and l.bucket = c.bucket
+        returning c.scope, c.bucket, c.used, l.used as before`,
+  );
+  for (const r of rows)
+    granted.set(`${r.scope}|${r.bucket}`, Math.max(0, Number(r.used) - Number(r.before)));
+  return granted;
 }
 
-export async function releaseCap(db: Executor, scope: string, bucket: string, n: number) {
-  if (n <= 0) return;
-  await db
-    .update(capCounters)
-    .set({ used: sql`greatest(0, ${capCounters.used} - ${n})` })
-    .where(and(eq(capCounters.scope, scope), eq(capCounters.bucket, bucket)));
+/** Gives cap slots back (sends that did not go out), in one statement. */
+export async function releaseCaps(db: Executor, released: Map<string, number>): Promise<void> {
+  const rows = [...released].filter(([, n]) => n > 0);
+  if (rows.length === 0) return;
+  const json = JSON.stringify(
+    rows.map(([id, n]) => {
+      const [scope, bucket] = id.split("|");
+      return { scope, bucket, n };
+    }),
+  );
+  await db.execute(
+    sql`update dispatch.cap_counters c set used = greatest(0, c.used - v.n)
+        from jsonb_to_recordset(${json}::jsonb) as v(scope text, bucket text, n int)
+        where c.scope = v.scope and c.bucket = v.bucket`,
+  );
 }
 
 export type Finish = {

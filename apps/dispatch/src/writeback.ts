@@ -68,7 +68,12 @@ export function writebackBuilder(o: {
         const contactId = contactIdOf(row.leadId);
         if (!contactId) return [];
         const step = row.step === 0 ? "first touch" : `follow-up ${row.step}`;
-        const title = `Outreach sent: ${row.subject || row.variantId}`.slice(0, 200);
+        // The note sits on the account, among its other contacts' notes: the title says who.
+        const title =
+          `Outreach to ${row.to} (${row.variantId}): ${row.subject || capitalise(step)}`.slice(
+            0,
+            200,
+          );
         const content = [
           `**${capitalise(step)}** sent to **${row.to}** (Lightfield contact \`${contactId}\`) by ${row.channel}.`,
           "",

@@ -1,11 +1,15 @@
 // Every service in one process on the in-process bus and PGlite, started through the
 // same startX functions as their own processes: a signed Lightfield webhook goes in, an
-// outreach request for that lead comes out, and stopping leaves nothing running.
+// outreach request for that lead comes out, dispatch sends it through the in-process
+// agent into the simulated inbox with a working unsubscribe link, and stopping leaves
+// nothing running.
 import { createHook } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
+import { queryRows } from "@pw/db";
 import { signed } from "@pw/ingest/sign-request";
 import { createLogger } from "@pw/logger";
 import { waitFor } from "@pw/testkit";
+import { sql } from "drizzle-orm";
 import { describe, expect, it } from "vitest";
 import { startEmbedded } from "./start.ts";
 
@@ -14,7 +18,7 @@ const TRACKED = /^(Timeout|Immediate|TCPWRAP|TCPSERVERWRAP|PIPEWRAP)$/;
 const secret = `whsec_${randomBytes(24).toString("base64")}`;
 
 describe("embedded mode", () => {
-  it("turns a signed lead webhook into an outreach request, through ingest, scoring and the engine in one process", async () => {
+  it("turns a signed lead webhook into a sent message, through ingest, scoring, the engine and dispatch in one process", async () => {
     const created = new Map<number, string>();
     let tracking = true; // until the stack has stopped: the test's own waiting is not tracked
     const hook = createHook({
@@ -25,7 +29,13 @@ describe("embedded mode", () => {
     }).enable();
     const alive = () => [...created.values()];
     const stack = await startEmbedded({
-      env: { WEBHOOK_SECRET: secret, PORT: "0", EXPERIMENT_REVIEW_EVERY_MS: "500" },
+      env: {
+        WEBHOOK_SECRET: secret,
+        PORT: "0",
+        EXPERIMENT_REVIEW_EVERY_MS: "500",
+        // The default quiet hours (20:00–08:00 UTC) would defer the send at night.
+        DISPATCH_QUIET_HOURS: "off",
+      },
       listen: false,
       logger: createLogger({ service: "embedded-test", level: "silent" }),
     });
@@ -36,6 +46,13 @@ describe("embedded mode", () => {
       decode: (v) => v as { subject: string; type: string; traceparent?: string },
       handler: async (e) =>
         void requested.push({ leadId: e.subject, type: e.type, traceparent: e.traceparent }),
+    });
+    const dispatched: { leadId: string; status: string }[] = [];
+    const verdicts = await stack.bus.subscribe({
+      groupId: "test-verdicts",
+      topic: "outreach.dispatched.v1",
+      decode: (v) => v as { subject: string; data: { status: string } },
+      handler: async (e) => void dispatched.push({ leadId: e.subject, status: e.data.status }),
     });
 
     const body = JSON.stringify({
@@ -81,11 +98,43 @@ describe("embedded mode", () => {
     expect(requested[0]!.leadId).toBe("lf_ct_embedded_1");
     // One trace for the lead's journey: webhook → lead event → score → request.
     expect(requested[0]!.traceparent?.split("-")[1]).toBe(traceId);
-    for (const s of [stack.ingest, stack.scoring, stack.experiments]) {
+
+    // Dispatch sends it through the in-process agent: the message is in the simulated inbox.
+    const inbox = await waitFor(
+      async () => {
+        const rows = await queryRows<{ to: string; headers: Record<string, string> }>(
+          stack.db.db,
+          sql`select "to", headers from agent.inbox where lead_id = 'lf_ct_embedded_1'`,
+        );
+        return rows.length > 0 ? rows : undefined;
+      },
+      { timeoutMs: 30_000, message: "the lead's message in the simulated inbox" },
+    );
+    expect(inbox).toHaveLength(1);
+    const mail = inbox![0]!;
+    expect(mail.to).toBe("grace@example.com");
+    await waitFor(
+      () => dispatched.some((d) => d.leadId === "lf_ct_embedded_1" && d.status === "sent"),
+      { timeoutMs: 30_000, message: "an outreach.dispatched.v1 sent for the lead" },
+    );
+    // Its one-click unsubscribe link is signed with the secret ingest verifies.
+    const link = /<https?:\/\/[^/>]+(\/unsubscribe\/[^>]+)>/.exec(
+      mail.headers["List-Unsubscribe"] ?? "",
+    );
+    expect(link, mail.headers["List-Unsubscribe"]).not.toBeNull();
+    const unsubscribed = await stack.ingest.app.inject({
+      method: "POST",
+      url: link![1]!,
+      headers: { "content-type": "application/x-www-form-urlencoded" },
+      payload: "List-Unsubscribe=One-Click",
+    });
+    expect(unsubscribed.statusCode).toBe(200);
+    for (const s of [stack.ingest, stack.scoring, stack.experiments, stack.dispatch]) {
       expect((await s.app.inject({ url: "/readyz" })).json()).toMatchObject({ status: "ready" });
     }
 
     await tap.close();
+    await verdicts.close();
     await stack.stop();
     tracking = false;
     // Nothing any service started is still alive: every timer (unref'd ones too, which

@@ -90,6 +90,14 @@ export type AgentError = z.infer<typeof AgentError>;
  */
 export type AgentPort = {
   dispatch(request: DispatchRequest, idempotencyKey: string): Promise<DispatchResponse>;
+  /**
+   * Optional (the in-process agent): many dispatches with the semantics of `dispatch` each,
+   * in a few statements. Each item resolves to its answer or the error `dispatch` would
+   * have thrown.
+   */
+  dispatchMany?(
+    items: { request: DispatchRequest; idempotencyKey: string }[],
+  ): Promise<(DispatchResponse | Error)[]>;
   close(): Promise<void>;
 };
 

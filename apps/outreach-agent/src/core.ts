@@ -18,7 +18,7 @@ import type { Db } from "@pw/db";
 import { agentDispatches } from "@pw/db/agent";
 import type { Logger } from "@pw/logger";
 import { isTransient, sleep } from "@pw/resilience";
-import { and, eq } from "drizzle-orm";
+import { and, eq, inArray, sql } from "drizzle-orm";
 import {
   type AgentChannel,
   type AgentPort,
@@ -28,7 +28,7 @@ import {
   type DispatchResponse,
   IdempotencyKey,
 } from "./contract.ts";
-import { type ChannelDriver, DriverError } from "./drivers/types.ts";
+import { type ChannelDriver, DriverError, type OutboundMessage } from "./drivers/types.ts";
 
 /** How each call ended, for metrics (`pw_agent_dispatches_total{result}`). */
 export type DispatchResult =
@@ -339,8 +339,201 @@ export function createAgentCore(deps: AgentCoreDeps): AgentCore {
     throw new AgentTransientError("in_progress", IN_PROGRESS_RETRY_MS);
   }
 
+  /**
+   * `dispatch` for many keys in a few statements: one insert claims every new key, each
+   * channel's messages go to its driver together (`sendMany` where it has one), one update
+   * records the outcomes. A key that is not new takes the single path (replay, in
+   * progress, reused), as does everything when the batch statement itself fails.
+   */
+  async function dispatchMany(
+    items: { request: DispatchRequest; idempotencyKey: string }[],
+  ): Promise<(DispatchResponse | Error)[]> {
+    const results = new Array<DispatchResponse | Error>(items.length);
+    const valid: { i: number; request: ReturnType<typeof DispatchRequest.parse>; key: string }[] =
+      [];
+    for (const [i, item] of items.entries()) {
+      try {
+        const v = validateRequest(item.request, item.idempotencyKey);
+        valid.push({ i, request: v.request, key: v.key });
+      } catch (error) {
+        results[i] = error as Error;
+      }
+    }
+    const at = now();
+    const byKey = new Map(valid.map((v) => [v.key, v]));
+    let claimed: Set<string>;
+    try {
+      const rows = valid.length
+        ? await db
+            .insert(agentDispatches)
+            .values(
+              [...byKey.values()].map((v) => ({
+                idempotencyKey: v.key,
+                dispatchId: dispatchIdFor(v.key),
+                requestHash: requestHash(v.request),
+                leadId: v.request.leadId,
+                channel: v.request.channel,
+                state: "sending" as const,
+                createdAt: at,
+                updatedAt: at,
+              })),
+            )
+            .onConflictDoNothing()
+            .returning({ key: agentDispatches.idempotencyKey })
+        : [];
+      claimed = new Set(rows.map((r) => r.key));
+    } catch (error) {
+      if (!isTransient(error)) throw error;
+      const e = new AgentTransientError(
+        `agent storage unavailable: ${(error as Error).message}`,
+        DEFAULT_UNAVAILABLE_RETRY_MS,
+      );
+      for (const v of valid) results[v.i] = e;
+      return results;
+    }
+    const mine = valid.filter((v) => claimed.has(v.key) && byKey.get(v.key) === v);
+    const others = valid.filter((v) => !mine.includes(v));
+    const single = Promise.all(
+      others.map(async (v) => {
+        try {
+          results[v.i] = await dispatch(v.request, v.key);
+        } catch (error) {
+          results[v.i] = error as Error;
+        }
+      }),
+    );
+
+    const outcomes: { key: string; state: "sent" | "failed"; pmid?: string; error?: string }[] = [];
+    const releasedKeys: string[] = [];
+    const groups = new Map<AgentChannel, typeof mine>();
+    for (const v of mine)
+      groups.set(v.request.channel, [...(groups.get(v.request.channel) ?? []), v]);
+    const transient = new Map<string, AgentTransientError>();
+    await Promise.all(
+      [...groups].map(async ([channel, group]) => {
+        const driver = drivers.get(channel);
+        if (!driver) {
+          for (const v of group)
+            outcomes.push({
+              key: v.key,
+              state: "failed",
+              error: `channel ${channel} not configured`,
+            });
+          return;
+        }
+        const message = (v: (typeof group)[number]): OutboundMessage => ({
+          dispatchId: dispatchIdFor(v.key),
+          leadId: v.request.leadId,
+          channel: v.request.channel,
+          to: v.request.to,
+          subject: v.request.subject,
+          body: v.request.body,
+          metadata: v.request.metadata,
+        });
+        const settle = (v: (typeof group)[number], error: unknown) => {
+          const verdict =
+            error instanceof DriverError
+              ? error
+              : new DriverError((error as Error).message ?? String(error), isTransient(error));
+          if (verdict.transient) {
+            releasedKeys.push(v.key);
+            transient.set(
+              v.key,
+              new AgentTransientError(
+                verdict.message,
+                verdict.retryAfterMs ?? DEFAULT_UNAVAILABLE_RETRY_MS,
+              ),
+            );
+          } else outcomes.push({ key: v.key, state: "failed", error: verdict.message });
+        };
+        if (driver.sendMany) {
+          try {
+            const sent = await driver.sendMany(group.map(message));
+            for (const [j, v] of group.entries())
+              outcomes.push({ key: v.key, state: "sent", pmid: sent[j]!.providerMessageId });
+          } catch (error) {
+            for (const v of group) settle(v, error);
+          }
+          return;
+        }
+        // One connection's worth at a time per channel: a live channel is not flooded.
+        for (let j = 0; j < group.length; j += 16)
+          await Promise.all(
+            group.slice(j, j + 16).map(async (v) => {
+              try {
+                const { providerMessageId } = await driver.send(message(v));
+                outcomes.push({ key: v.key, state: "sent", pmid: providerMessageId });
+              } catch (error) {
+                settle(v, error);
+              }
+            }),
+          );
+      }),
+    );
+
+    if (releasedKeys.length > 0)
+      await db
+        .delete(agentDispatches)
+        .where(
+          and(
+            inArray(agentDispatches.idempotencyKey, releasedKeys),
+            eq(agentDispatches.state, "sending"),
+          ),
+        )
+        .catch((error) =>
+          logger.error({ err: error }, "could not release keys after a transient failure"),
+        );
+    let recorded = new Set<string>();
+    if (outcomes.length > 0) {
+      const json = JSON.stringify(
+        outcomes.map((o) => ({
+          key: o.key,
+          state: o.state,
+          pmid: o.pmid ?? null,
+          error: o.error?.slice(0, 2_000) ?? null,
+        })),
+      );
+      try {
+        const done = (await db.execute(
+          sql`update agent.dispatches d
+              set state = v.state, provider_message_id = v.pmid, error = v.error, updated_at = ${now().toISOString()}::timestamptz
+              from jsonb_to_recordset(${json}::jsonb) as v(key text, state text, pmid text, error text)
+              where d.idempotency_key = v.key and d.state = 'sending'
+              returning d.idempotency_key as key`,
+        )) as unknown as { rows: { key: string }[] };
+        recorded = new Set(done.rows.map((r) => r.key));
+      } catch (error) {
+        // The messages are out: the keys stay `sending` (409, then failed when stale).
+        logger.error({ err: error }, "sends done but their outcomes could not be recorded");
+      }
+    }
+    for (const o of outcomes) {
+      const v = byKey.get(o.key)!;
+      report(v.request.channel, o.state);
+      results[v.i] = recorded.has(o.key)
+        ? {
+            dispatchId: dispatchIdFor(o.key),
+            status: o.state,
+            ...(o.pmid ? { providerMessageId: o.pmid } : {}),
+            ...(o.error ? { reason: o.error.slice(0, 500) } : {}),
+          }
+        : new AgentTransientError(
+            "outcome not recorded; the key stays reserved",
+            IN_PROGRESS_RETRY_MS,
+          );
+    }
+    for (const [key, error] of transient) {
+      const v = byKey.get(key)!;
+      report(v.request.channel, "unavailable");
+      results[v.i] = error;
+    }
+    await single;
+    return results;
+  }
+
   return {
     drivers,
+    dispatchMany,
     async dispatch(request, idempotencyKey) {
       try {
         return await dispatch(request, idempotencyKey);

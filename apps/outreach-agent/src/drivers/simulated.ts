@@ -47,6 +47,38 @@ export function createSimulatedDriver(
         throw error;
       }
     },
+    async sendMany(messages) {
+      try {
+        const rows = await deps.db
+          .insert(agentInbox)
+          .values(
+            messages.map((message) => {
+              const rendered = renderFor(message, deps.sender);
+              return {
+                dispatchId: message.dispatchId,
+                leadId: message.leadId,
+                channel: message.channel,
+                to: message.to,
+                subject: rendered.subject,
+                text: rendered.text,
+                html: rendered.html,
+                headers: rendered.headers,
+                at: now(),
+              };
+            }),
+          )
+          .returning({ id: agentInbox.id, dispatchId: agentInbox.dispatchId });
+        const ids = new Map(rows.map((r) => [r.dispatchId, r.id]));
+        return messages.map((m) => ({ providerMessageId: `sim-${ids.get(m.dispatchId)}` }));
+      } catch (error) {
+        if (isTransient(error))
+          throw new TransientDriverError(
+            `simulated inbox unavailable: ${(error as Error).message}`,
+            { cause: error },
+          );
+        throw error;
+      }
+    },
     check: async () => ({ status: "ok", reason: "simulated inbox (nothing is sent)" }),
   };
 }

@@ -23,6 +23,8 @@ export type ChannelDriver = {
   /** Which implementation: `smtp`, `slack_webhook`, `in_app_webhook`, `simulated`. */
   readonly kind: string;
   send(message: OutboundMessage): Promise<{ providerMessageId: string }>;
+  /** Optional: many messages at once (the simulated inbox: one insert); all or nothing. */
+  sendMany?(messages: OutboundMessage[]): Promise<{ providerMessageId: string }[]>;
   /** For `/readyz` (never required): can the channel be reached now? */
   check?(): Promise<CheckResult>;
   close?(): Promise<void>;
