@@ -233,4 +233,19 @@ describe.runIf(kafka && pg)("dispatch policy on real services", () => {
       "Re: following up (1)",
     ]);
   });
+
+  it("keeps the nurture track's own cadence: one nurture touch per lead per 7 days", async () => {
+    // A new UTC day: the nurture cap is fresh (the lead the cap deferred went on the 2nd).
+    clock.set("2026-12-03T18:00:00Z");
+    const first = request("lead-nurtured", { track: "nurture", priority: 0 });
+    await h.publish(Topics.outreachRequested, [first]);
+    await h.verdict(first.data.requestId, "sent");
+    clock.set("2026-12-05T18:00:00Z"); // past the 24 h touch gap, inside the 7-day cadence
+    const second = request("lead-nurtured", { track: "nurture", priority: 0 });
+    await h.publish(Topics.outreachRequested, [second]);
+    const v = await h.verdict(second.data.requestId, "deferred");
+    expect(v.data.reason).toBe("nurture cadence: one touch per 7 days");
+    expect(v.data.nextStepAt).toBe("2026-12-10T18:00:00.000Z");
+    expect(await h.inbox("lead-nurtured")).toHaveLength(1);
+  });
 });
