@@ -1,8 +1,143 @@
-/** Tables owned by apps/gateway (Postgres schema `gateway`); domain tables arrive with the service. */
-import { pgSchema } from "drizzle-orm/pg-core";
+/**
+ * Tables owned by apps/gateway (Postgres schema `gateway`): operator accounts, sessions and
+ * the audit log of their commands, and the read model the dashboard is served from — built
+ * only from the topics (never from another service's tables).
+ */
+import { sql } from "drizzle-orm";
+import {
+  bigint,
+  boolean,
+  index,
+  integer,
+  jsonb,
+  pgSchema,
+  primaryKey,
+  real,
+  text,
+  timestamp,
+} from "drizzle-orm/pg-core";
 import { inboxTable, outboxTable } from "./messaging.ts";
 
 export const gateway = pgSchema("gateway");
 
 export const gatewayOutbox = outboxTable(gateway);
 export const gatewayInbox = inboxTable(gateway);
+
+const ROLES = ["viewer", "operator", "admin"] as const;
+export type OperatorRole = (typeof ROLES)[number];
+
+/** Operator accounts (from configuration or `pnpm gateway:operator add`). */
+export const operators = gateway.table("operators", {
+  username: text().primaryKey(),
+  /** scrypt hash with its parameters and salt (`scrypt$N$r$p$salt$hash`). */
+  passwordHash: text().notNull(),
+  role: text({ enum: ROLES }).notNull(),
+  disabled: boolean().notNull().default(false),
+  createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
+/** Signed-in sessions; the cookie carries the id, the table only its hash. */
+export const sessions = gateway.table(
+  "sessions",
+  {
+    idHash: text().primaryKey(),
+    username: text().notNull(),
+    role: text({ enum: ROLES }).notNull(),
+    /** Sent back in a header with every command (double submit): CSRF-safe commands. */
+    csrfToken: text().notNull(),
+    createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index("sessions_expires_idx").on(t.expiresAt)],
+);
+
+const AUDIT_RESULTS = ["published", "applied", "refused", "failed"] as const;
+export type AuditResult = (typeof AUDIT_RESULTS)[number];
+
+/** Who issued which command when, and what the service it was for made of it. */
+export const auditLog = gateway.table(
+  "audit_log",
+  {
+    id: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    /** The command's envelope id (what the consuming service's confirmation names). */
+    commandId: text().notNull().unique(),
+    commandType: text().notNull(),
+    operator: text().notNull(),
+    role: text({ enum: ROLES }).notNull(),
+    /** The lead id or `operator:global`. */
+    subject: text().notNull(),
+    data: jsonb().$type<Record<string, unknown>>().notNull(),
+    result: text({ enum: AUDIT_RESULTS }).notNull().default("published"),
+    detail: text(),
+    at: timestamp({ withTimezone: true }).notNull(),
+    resultAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index("audit_log_at_idx").on(t.at)],
+);
+
+/**
+ * Every event the gateway saw, in the order it saw them: the live stream's log (`seq` is
+ * the SSE id a reconnecting client resumes from with Last-Event-ID) and the source of the
+ * journey and outreach views. Pruned by age.
+ */
+export const streamEvents = gateway.table(
+  "stream_events",
+  {
+    seq: bigint({ mode: "number" }).primaryKey().generatedAlwaysAsIdentity(),
+    eventId: text().notNull().unique(),
+    topic: text().notNull(),
+    type: text().notNull(),
+    /** The envelope's subject: a lead id, `segment:<name>`, `operator:global`… */
+    subject: text().notNull(),
+    at: timestamp({ withTimezone: true }).notNull(),
+    /** The event's data, as published (rendered escaped, links only for http(s)). */
+    data: jsonb().$type<Record<string, unknown>>().notNull(),
+  },
+  (t) => [
+    index("stream_events_subject_idx").on(t.subject, t.seq),
+    index("stream_events_topic_idx").on(t.topic, t.seq),
+  ],
+);
+
+/** The lead queue as the events describe it. */
+export const leadView = gateway.table(
+  "leads",
+  {
+    leadId: text().primaryKey(),
+    name: text(),
+    company: text(),
+    email: text(),
+    score: real(),
+    tier: text(),
+    segment: text(),
+    /** new · scored · requested · contacted · replied · converted · opted_out · … */
+    status: text().notNull().default("new"),
+    reasons: jsonb()
+      .$type<{ code: string; label: string; contribution: number }[]>()
+      .notNull()
+      .default(sql`'[]'::jsonb`),
+    priority: integer(),
+    updatedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [index("leads_updated_idx").on(t.updatedAt), index("leads_score_idx").on(t.score)],
+);
+
+/** Each variant's standing per segment, from the engine's posterior snapshots and status changes. */
+export const armView = gateway.table(
+  "arms",
+  {
+    segment: text().notNull(),
+    variantId: text().notNull(),
+    mean: real(),
+    low: real(),
+    high: real(),
+    pBest: real(),
+    exposures: integer().notNull().default(0),
+    successes: integer().notNull().default(0),
+    status: text().notNull().default("active"),
+    statusReason: text(),
+    updatedAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.segment, t.variantId] })],
+);
