@@ -1,12 +1,11 @@
 /** Dispatch's configuration: the only place that reads process.env. */
-import type { KeyObject } from "node:crypto";
 import {
   AllowInsecureVendorUrls,
   checkVendorUrls,
   parseConfig,
   ServiceBaseConfig,
 } from "@pw/config";
-import { parseCommandPublicKeys } from "@pw/events";
+import { CommandPublicKeysVar } from "@pw/events";
 import { type AgentConfig, agentConfig } from "@pw/outreach-agent";
 import { z } from "zod";
 
@@ -128,7 +127,11 @@ export const DispatchConfig = ServiceBaseConfig(4400).and(
        */
       DISPATCH_CLOCK_SCALE: z.coerce.number().min(1).max(1_000_000).default(1),
       /** HMAC secret of one-click unsubscribe links; ingest verifies with the same one. */
-      UNSUBSCRIBE_SECRET: z.string().min(16, "at least 16 characters"),
+      UNSUBSCRIBE_SECRET: z
+        .string({
+          error: "required: the HMAC secret of one-click unsubscribe links (share it with ingest)",
+        })
+        .min(16, "at least 16 characters"),
       /** Where ingest answers `/unsubscribe/<token>` (its public URL). */
       UNSUBSCRIBE_BASE_URL: z.url().default("http://127.0.0.1:4100"),
       /** The mailto half of List-Unsubscribe. */
@@ -156,18 +159,7 @@ export const DispatchConfig = ServiceBaseConfig(4400).and(
       LIGHTFIELD_TASK_ASSIGNEE: z.string().min(1).optional(),
       LIGHTFIELD_WRITEBACK_EVERY_MS: z.coerce.number().int().min(10).default(1_000),
       /** Public keys that verify operator commands (ADR 0009); unset: all refused. */
-      OPERATOR_COMMAND_PUBLIC_KEYS: z
-        .string()
-        .optional()
-        .transform((text, ctx) => {
-          if (text === undefined) return new Map<string, KeyObject>();
-          try {
-            return parseCommandPublicKeys(text);
-          } catch (error) {
-            ctx.addIssue({ code: "custom", message: (error as Error).message });
-            return z.NEVER;
-          }
-        }),
+      OPERATOR_COMMAND_PUBLIC_KEYS: CommandPublicKeysVar,
       OPERATOR_COMMAND_MAX_AGE_MS: z.coerce.number().int().min(1_000).default(86_400_000),
       OPERATOR_COMMAND_MAX_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
       NODE_ENV: z.enum(["development", "test", "production"]).default("development"),

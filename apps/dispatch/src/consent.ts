@@ -14,7 +14,6 @@ import {
   type OutreachOutcome,
   verifyCommand,
 } from "@pw/events";
-import { sql } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
 import { DISPATCHED, dispatched, outbox } from "./events.ts";
 import { cancelScheduled, optOut, setKillSwitch, setSuppressed } from "./store.ts";
@@ -124,13 +123,4 @@ export function consentBuilder(o: {
   }
 
   return { handleOutcome, handleConsent, handleCommand };
-}
-
-/** Leads on the do-not-contact list (for the readiness / metrics gauges). */
-export async function optedOutCount(db: Db): Promise<number> {
-  const [row] = await db
-    .select({ n: sql<number>`count(*)::int` })
-    .from(schema.leadContact)
-    .where(sql`${schema.leadContact.optedOutAt} is not null`);
-  return Number(row?.n ?? 0);
 }

@@ -1,12 +1,11 @@
 /** The experiment engine's configuration: the only place that reads process.env. */
-import type { KeyObject } from "node:crypto";
 import {
   AllowInsecureVendorUrls,
   checkVendorUrls,
   parseConfig,
   ServiceBaseConfig,
 } from "@pw/config";
-import { parseCommandPublicKeys } from "@pw/events";
+import { CommandPublicKeysVar } from "@pw/events";
 import { z } from "zod";
 
 const rate = z.coerce.number().min(0).max(1);
@@ -58,18 +57,7 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
          * key>`, comma-separated — several while keys rotate — or a JSON object keyId → PEM.
          * Unset: every operator command is refused (nothing may steer the engine unsigned).
          */
-        OPERATOR_COMMAND_PUBLIC_KEYS: z
-          .string()
-          .optional()
-          .transform((text, ctx) => {
-            if (text === undefined) return new Map<string, KeyObject>();
-            try {
-              return parseCommandPublicKeys(text);
-            } catch (error) {
-              ctx.addIssue({ code: "custom", message: (error as Error).message });
-              return z.NEVER;
-            }
-          }),
+        OPERATOR_COMMAND_PUBLIC_KEYS: CommandPublicKeysVar,
         /**
          * Older operator commands are refused. The inbox stops a replayed id only while it
          * remembers it, so this may not exceed INBOX_RETENTION_DAYS. Default one day: a

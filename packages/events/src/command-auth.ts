@@ -8,7 +8,7 @@
  * change what was signed; the trace context is left out, as tracing rewrites it.
  */
 import { createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
-import type { z } from "zod";
+import { z } from "zod";
 import { OperatorCommand } from "./operator-commands.ts";
 
 export const COMMAND_SIGNATURE_ALG = "ed25519";
@@ -227,3 +227,21 @@ export function commandKeyPair(keyId: string) {
     publicKeyText: publicKey.export({ format: "der", type: "spki" }).toString("base64"),
   };
 }
+
+/**
+ * The `OPERATOR_COMMAND_PUBLIC_KEYS` variable as every consuming service parses it:
+ * `keyId:<base64 SPKI Ed25519 key>`, comma-separated while keys rotate (or a JSON object
+ * keyId → PEM). Unset: no keys, so every command is refused.
+ */
+export const CommandPublicKeysVar = z
+  .string()
+  .optional()
+  .transform((text, ctx) => {
+    if (text === undefined) return new Map<string, KeyObject>();
+    try {
+      return parseCommandPublicKeys(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
