@@ -8,5 +8,6 @@ export * from "./lead-scored.ts";
 export * from "./lightfield.ts";
 export * from "./operator-commands.ts";
 export * from "./outreach.ts";
+export * from "./templates.ts";
 export * from "./topics.ts";
 export * from "./unsubscribe-token.ts";
