@@ -47,6 +47,46 @@ describe.runIf(server)("pg client under faults", () => {
     }
   });
 
+  it("a transaction whose begin fails gives its connection back: the pool is not used up by faults", async () => {
+    // One connection: a client kept after a failed `begin` would leave nothing to check out.
+    const handle = await createDb({
+      driver: "pg",
+      url: server!.url,
+      maxConnections: 1,
+      queryTimeoutMs: 500,
+    });
+    try {
+      for (let fault = 0; fault < 3; fault++) {
+        const pid = await pidOf(handle.db);
+        process.kill(pid, "SIGSTOP");
+        const outcome = await handle.db
+          .transaction(async (tx) => {
+            await tx.execute(sql`select 1`);
+          })
+          .then(
+            () => "committed",
+            (e: Error) => `failed: ${e.message}`,
+          );
+        process.kill(pid, "SIGCONT");
+        expect(outcome).toMatch(/^failed:/);
+      }
+      // A unique violation (a server error) keeps the connection; the next work still runs.
+      const dup = await handle.db
+        .transaction(async (tx) => {
+          await tx.execute(sql`create temp table t (id int primary key)`);
+          await tx.execute(sql`insert into t values (1), (1)`);
+        })
+        .catch((e: { cause?: { code?: string } }) => e.cause?.code);
+      expect(dup).toBe("23505");
+      const one = await handle.db.transaction((tx) =>
+        queryRows<{ one: number }>(tx, sql`select 1 as one`),
+      );
+      expect(one).toEqual([{ one: 1 }]);
+    } finally {
+      await handle.close();
+    }
+  });
+
   it("cancels a statement that runs longer than statement_timeout", async () => {
     const handle = await createDb({ driver: "pg", url: server!.url, statementTimeoutMs: 300 });
     try {

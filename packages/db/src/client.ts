@@ -92,6 +92,25 @@ function createPg(options: Extract<DbOptions, { driver: "pg" }>, logger?: Logger
   // The pool re-emits an idle client's error here, already logged by the listener above.
   pool.on("error", () => {});
   const db = drizzlePg(pool, { casing: "snake_case" }) as unknown as Db;
+  // drizzle's pool transaction checks a client out, then sends `begin` outside its
+  // try/finally: when `begin` fails (the connection died or timed out) the client is never
+  // released, and after `max` such faults every later checkout times out for good. Here
+  // the checkout and the release are ours, around drizzle's transaction on that one client;
+  // a client that failed for any reason but a server error (a SQLSTATE, after which the
+  // connection is sound) is destroyed, not reused: a timed-out query may still be running.
+  db.transaction = (async (fn: Parameters<Db["transaction"]>[0], config?: unknown) => {
+    const client = await pool.connect();
+    let broken: Error | undefined;
+    try {
+      const onClient = drizzlePg(client, { casing: "snake_case" }) as unknown as Db;
+      return await onClient.transaction(fn, config as Parameters<Db["transaction"]>[1]);
+    } catch (error) {
+      if (!isServerError(error)) broken = error instanceof Error ? error : new Error(String(error));
+      throw error;
+    } finally {
+      client.release(broken);
+    }
+  }) as Db["transaction"];
   const sessions = new Set<DbSession>();
 
   async function session(timeouts: Timeouts = options): Promise<DbSession> {
@@ -142,6 +161,16 @@ function createPg(options: Extract<DbOptions, { driver: "pg" }>, logger?: Logger
       await pool.end();
     },
   };
+}
+
+/** An error PostgreSQL answered with (a SQLSTATE), directly or as drizzle's cause. */
+function isServerError(error: unknown): boolean {
+  for (let e = error, depth = 0; e && depth < 4; depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === "string" && /^[0-9A-Z]{5}$/.test(code)) return true;
+    e = (e as { cause?: unknown }).cause;
+  }
+  return false;
 }
 
 /** Raw SQL returning rows, the same on both drivers (both results carry `rows`). */
