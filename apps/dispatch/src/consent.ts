@@ -3,20 +3,28 @@
  * booking or conversion ends the running cadences), opt-outs others learned
  * (`lead.consent.v1`: the engine reading "remove me" in a reply), and operator commands
  * (do-not-contact, suppress, the kill switch) — verified like the engine verifies them
- * (ADR 0009). Every send it stops is reported `skipped` with the cause.
+ * (ADR 0009) and confirmed on `operator.command_results.v1`. Every send it stops is
+ * reported `skipped` with the cause.
  */
 import type { KeyObject } from "node:crypto";
-import type { Db, Executor } from "@pw/db";
+import { type Db, type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/dispatch";
 import {
+  commandResult,
+  commandServices,
   type LeadConsent,
   type OperatorCommand,
   type OutreachOutcome,
+  Topics,
+  unverifiedDetail,
   verifyCommand,
 } from "@pw/events";
 import type { Clock } from "./clock.ts";
 import { DISPATCHED, dispatched, outbox } from "./events.ts";
 import { cancelScheduled, optOut, setKillSwitch, setSuppressed } from "./store.ts";
+
+/** The inbox consumer name for operator commands. */
+const CONSUMER = "dispatch";
 
 const ENDS_CADENCE: Record<string, string> = {
   replied: "the lead replied",
@@ -84,42 +92,90 @@ export function consentBuilder(o: {
     });
   }
 
-  /** `unauthenticated` / `rejected` for refusals (the caller logs them), else what changed. */
-  async function handleCommand(
+  /** Dispatch's answer on `operator.command_results.v1`, in the caller's transaction. */
+  async function confirm(
+    tx: Executor,
     command: OperatorCommand,
-  ): Promise<{ result: string; reason?: string; detail?: string }> {
-    const verified = verifyCommand(command, { ...o.auth, now: new Date() });
-    if (!verified.ok)
-      return { result: "unauthenticated", reason: verified.reason, detail: verified.detail };
+    r: { result: "applied" | "refused"; detail: string; reason?: string },
+  ) {
+    await outbox.enqueue(tx, Topics.operatorCommandResults, [
+      commandResult(command, { service: "dispatch", ...r, at: new Date() }),
+    ]);
+  }
+
+  /** What a command dispatch acts on changes, and the sentence that confirms it. */
+  async function apply(
+    tx: Executor,
+    command: OperatorCommand,
+  ): Promise<{ result: string; detail: string }> {
     const at = new Date(command.time);
+    const sends = (n: number) => `${n} scheduled send${n === 1 ? "" : "s"} cancelled`;
     switch (command.type) {
-      case "operator.kill_switch.v1":
-        await setKillSwitch(db, {
-          engaged: command.data.engaged,
+      case "operator.kill_switch.v1": {
+        const { engaged } = command.data;
+        await setKillSwitch(tx, {
+          engaged,
           by: command.data.operator,
           reason: command.data.reason,
           at,
         });
-        return { result: command.data.engaged ? "kill_switch_engaged" : "kill_switch_released" };
+        return engaged
+          ? { result: "kill_switch_engaged", detail: "kill switch engaged: every send is held" }
+          : { result: "kill_switch_released", detail: "kill switch released: held sends go out" };
+      }
       case "operator.lead_command.v1": {
         const { action, operator } = command.data;
-        if (action === "do_not_contact")
-          return db.transaction(async (tx) => {
-            await optOut(tx, command.subject, `operator ${operator}: do not contact`, clock.now());
-            await stop(tx, command.subject, `opted out: do-not-contact by ${operator}`);
-            return { result: "applied" };
-          });
-        if (action === "suppress" || action === "unsuppress")
-          return db.transaction(async (tx) => {
-            await setSuppressed(tx, command.subject, action === "suppress", clock.now());
-            if (action === "suppress") await stop(tx, command.subject, "suppressed by an operator");
-            return { result: "applied" };
-          });
-        return { result: "ignored" };
+        const lead = command.subject;
+        if (action === "do_not_contact") {
+          await optOut(tx, lead, `operator ${operator}: do not contact`, clock.now());
+          const n = await stop(tx, lead, `opted out: do-not-contact by ${operator}`);
+          return { result: "applied", detail: `lead ${lead} opted out: ${sends(n)}` };
+        }
+        if (action === "suppress" || action === "unsuppress") {
+          await setSuppressed(tx, lead, action === "suppress", clock.now());
+          if (action === "unsuppress")
+            return { result: "applied", detail: `lead ${lead} unsuppressed` };
+          const n = await stop(tx, lead, "suppressed by an operator");
+          return { result: "applied", detail: `lead ${lead} suppressed: ${sends(n)}` };
+        }
+        return { result: "ignored", detail: "" };
       }
       default:
-        return { result: "ignored" };
+        return { result: "ignored", detail: "" };
     }
+  }
+
+  /**
+   * `unauthenticated` for refusals (the caller logs them), else what changed. Each command
+   * dispatch acts on (commandServices) is confirmed — `applied`, or `refused` with the
+   * verification's reason — in the transaction that applies it; a refusal touches nothing
+   * else, the inbox included (ADR 0009).
+   */
+  async function handleCommand(
+    command: OperatorCommand,
+  ): Promise<{ result: string; reason?: string; detail?: string }> {
+    const confirms = commandServices(command).includes("dispatch");
+    const verified = verifyCommand(command, { ...o.auth, now: new Date() });
+    if (!verified.ok) {
+      if (confirms)
+        await db.transaction((tx) =>
+          confirm(tx, command, {
+            result: "refused",
+            detail: unverifiedDetail(verified.reason, verified.detail),
+            reason: verified.reason,
+          }),
+        );
+      return { result: "unauthenticated", reason: verified.reason, detail: verified.detail };
+    }
+    if (!confirms) return { result: "ignored" };
+    return db.transaction(async (tx) => {
+      if (!(await markProcessed(tx, schema.dispatchInbox, CONSUMER, command.id)))
+        return { result: "duplicate" };
+      const r = await apply(tx, command);
+      if (r.result !== "ignored")
+        await confirm(tx, command, { result: "applied", detail: r.detail });
+      return { result: r.result };
+    });
   }
 
   return { handleOutcome, handleConsent, handleCommand };

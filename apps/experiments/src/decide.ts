@@ -12,6 +12,7 @@ import type { Executor } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import { OutreachRequested, type PersonalisationFacts } from "@pw/events";
 import { and, eq } from "drizzle-orm";
+import { announceHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
 import { decisionSummary, nurtureSummary, posteriorSummary } from "./explain.ts";
 import { render, TemplateError } from "./playbook.ts";
@@ -274,7 +275,10 @@ export async function recordDecision(
     context: { arms: d.arms, policy: ctx.policy },
     pendingRequest: held ? request : null,
   });
-  if (held) return "held";
+  if (held) {
+    await announceHeld(tx, request, lead.facts, now());
+    return "held";
+  }
   await countExposure(tx, lead.segment, decision.armId, now());
   await publishRequests(tx, [request]);
   return "requested";

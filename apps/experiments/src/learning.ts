@@ -11,6 +11,7 @@ import { markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
+import { withdrawHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
 import type { ReplyIntent } from "./intent.ts";
 import { publishOptOut } from "./publish.ts";
@@ -59,15 +60,11 @@ export function learningBuilder(ctx: EngineContext) {
             causeId: event.id,
           });
         // A decision still waiting for approval must not be sent after an opt-out.
-        await tx
-          .update(schema.decisions)
-          .set({ state: "rejected", pendingRequest: null })
-          .where(
-            and(
-              eq(schema.decisions.leadId, event.subject),
-              eq(schema.decisions.state, "pending_approval"),
-            ),
-          );
+        await withdrawHeld(tx, event.subject, {
+          by: "engine",
+          reason: `the lead opted out (${reason})`,
+          at: now(),
+        });
       }
       const since = new Date(new Date(event.data.occurredAt).getTime() - windowMs);
       const where = event.data.requestId

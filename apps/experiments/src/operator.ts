@@ -11,22 +11,36 @@
  * unsigned, badly signed, signed by an unknown key or too old is refused before it
  * touches anything — its id included, so a forgery cannot use up a genuine command's
  * id. An upsert whose templates name a slot outside the allow-list is refused too.
+ *
+ * Every command the engine acts on is confirmed on `operator.command_results.v1`, in the
+ * transaction that applies it: `applied` with what changed, or `refused` with why
+ * (verification, a bad template, nothing to change). Held decisions that an approval,
+ * rejection or lead command ends are announced as resolved (approvals.ts).
  */
 import type { KeyObject } from "node:crypto";
 import { type Db, type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import {
   type CommandRefusal,
+  commandServices,
   type OperatorCommand,
   type OutreachRequested,
   OutreachRequestedV1,
+  unverifiedDetail,
   verifyCommand,
 } from "@pw/events";
 import { and, eq, like } from "drizzle-orm";
+import { announceResolved, withdrawHeld } from "./approvals.ts";
 import { OPERATOR_COMMAND_DEFAULTS } from "./config.ts";
 import { approvedSummary } from "./explain.ts";
 import { templateProblem } from "./playbook.ts";
-import { playbookChanged, publishOptOut, publishRequests, statusChanged } from "./publish.ts";
+import {
+  confirmCommand,
+  playbookChanged,
+  publishOptOut,
+  publishRequests,
+  statusChanged,
+} from "./publish.ts";
 import { defaultEngineSettings } from "./settings.ts";
 import { CONSUMER, consumeCapacity, countExposure, onDoNotContact, utcDay } from "./store.ts";
 import { APPROVAL_MODE, KILL_SWITCH, setSwitch } from "./switches.ts";
@@ -90,10 +104,20 @@ export function operatorBuilder(o: {
   };
   const clock = o.auth?.clock ?? (() => new Date());
 
+  /** What a command did, in a sentence for the operator; `ignored` changed nothing. */
+  type Applied = {
+    result: "applied" | "ignored" | "rejected";
+    detail: string;
+    /** Why nothing changed (`ignored`), as a code for the confirmation. */
+    code?: string;
+  };
+  const applied = (detail: string): Applied => ({ result: "applied", detail });
+  const ignored = (code: string, detail: string): Applied => ({ result: "ignored", code, detail });
+
   async function approval(
     tx: Executor,
     data: { requestId: string; decision: "approve" | "reject"; operator: string; reason?: string },
-  ): Promise<CommandResult> {
+  ): Promise<Applied> {
     const [held] = await tx
       .select()
       .from(schema.decisions)
@@ -104,8 +128,18 @@ export function operatorBuilder(o: {
         ),
       )
       .for("update");
-    if (!held?.pendingRequest) return "ignored";
-    const reject = async (note: string) => {
+    if (!held?.pendingRequest)
+      return ignored(
+        "not_pending",
+        `request ${data.requestId} is not waiting for approval (unknown, or already decided)`,
+      );
+    const what = `request ${held.requestId} for lead ${held.leadId} (${held.variantId} in ${held.segment})`;
+    const reject = async (
+      resolution: "rejected" | "withdrawn",
+      by: string,
+      reason: string,
+      note: string,
+    ) => {
       await tx
         .update(schema.decisions)
         .set({ state: "rejected", pendingRequest: null })
@@ -114,13 +148,35 @@ export function operatorBuilder(o: {
         .update(schema.queue)
         .set({ status: "rejected", resolvedAt: now(), note })
         .where(eq(schema.queue.leadId, held.leadId));
-      return "applied" as const;
+      await announceResolved(tx, {
+        requestId: held.requestId,
+        leadId: held.leadId,
+        segment: held.segment,
+        variantId: held.variantId,
+        resolution,
+        by,
+        reason,
+        at: now(),
+      });
     };
-    if (data.decision === "reject")
-      return reject(`rejected by ${data.operator}${data.reason ? `: ${data.reason}` : ""}`);
+    if (data.decision === "reject") {
+      const note = `rejected by ${data.operator}${data.reason ? `: ${data.reason}` : ""}`;
+      await reject("rejected", data.operator, data.reason ?? `rejected by ${data.operator}`, note);
+      return applied(`${what} rejected: nothing is sent`);
+    }
     // The lead may have opted out while the decision waited.
-    if (await onDoNotContact(tx, held.leadId))
-      return reject("on the do-not-contact list when approved");
+    if (await onDoNotContact(tx, held.leadId)) {
+      await reject(
+        "withdrawn",
+        "engine",
+        "the lead is on the do-not-contact list",
+        "on the do-not-contact list when approved",
+      );
+      return ignored(
+        "do_not_contact",
+        `${what} not sent: the lead is on the do-not-contact list (withdrawn)`,
+      );
+    }
     const at = now();
     await tx
       .update(schema.decisions)
@@ -146,26 +202,40 @@ export function operatorBuilder(o: {
     };
     // The held envelope itself (same id): a redelivered approval cannot publish twice.
     await publishRequests(tx, [approved]);
-    return "applied";
+    await announceResolved(tx, {
+      requestId: held.requestId,
+      leadId: held.leadId,
+      segment: held.segment,
+      variantId: held.variantId,
+      resolution: "approved",
+      by: data.operator,
+      reason: data.reason ?? `approved by ${data.operator}`,
+      at,
+    });
+    return applied(`${what} approved: sent to dispatch`);
   }
 
-  async function apply(
-    tx: Executor,
-    command: OperatorCommand,
-  ): Promise<CommandResult | CommandOutcome> {
+  async function apply(tx: Executor, command: OperatorCommand): Promise<Applied> {
     switch (command.type) {
       case "operator.kill_switch.v1":
       case "operator.approval_mode.v1": {
-        const key = command.type === "operator.kill_switch.v1" ? KILL_SWITCH : APPROVAL_MODE;
-        const enabled =
-          command.type === "operator.kill_switch.v1" ? command.data.engaged : command.data.enabled;
-        await setSwitch(tx, key, {
+        const kill = command.type === "operator.kill_switch.v1";
+        const enabled = kill ? command.data.engaged : command.data.enabled;
+        await setSwitch(tx, kill ? KILL_SWITCH : APPROVAL_MODE, {
           enabled,
           by: command.data.operator,
           reason: command.data.reason ?? null,
           at: now(),
         });
-        return "applied";
+        return applied(
+          kill
+            ? enabled
+              ? "kill switch engaged: no new outreach is decided; queued leads wait"
+              : "kill switch released: queued leads are decided again"
+            : enabled
+              ? "approval mode on: new decisions wait for an operator"
+              : "approval mode off: new decisions go out without approval",
+        );
       }
       case "operator.approval_decision.v1":
         return approval(tx, command.data);
@@ -201,7 +271,14 @@ export function operatorBuilder(o: {
             at: now(),
           });
         }
-        return changed.length > 0 ? "applied" : "ignored";
+        const done = { pause: "paused", resume: "resumed", revive: "revived" }[action];
+        if (changed.length === 0)
+          return ignored(
+            "no_change",
+            `variant ${variantId} is not ${from} in ${segment ?? "any segment"}: nothing to ${action}`,
+          );
+        const segments = changed.map((c) => c.segment).sort();
+        return applied(`variant ${variantId} ${done} in ${segments.join(", ")}`);
       }
       case "operator.lead_command.v1": {
         const leadId = command.subject;
@@ -212,7 +289,12 @@ export function operatorBuilder(o: {
             .set({ boost: PRIORITY_BOOST, note: `prioritised by ${operator}` })
             .where(and(eq(schema.queue.leadId, leadId), eq(schema.queue.status, "queued")))
             .returning({ leadId: schema.queue.leadId });
-          return boosted.length > 0 ? "applied" : "ignored";
+          return boosted.length > 0
+            ? applied(`lead ${leadId} moved to the front of the queue`)
+            : ignored(
+                "no_change",
+                `lead ${leadId} is not waiting in the queue: nothing to prioritise`,
+              );
         }
         if (action === "unsuppress") {
           // Lifts an operator's suppression only — never an opt-out or a do-not-contact.
@@ -225,7 +307,12 @@ export function operatorBuilder(o: {
               ),
             )
             .returning({ leadId: schema.doNotContact.leadId });
-          return lifted.length > 0 ? "applied" : "ignored";
+          return lifted.length > 0
+            ? applied(`lead ${leadId} unsuppressed: it may be contacted again`)
+            : ignored(
+                "no_change",
+                `lead ${leadId} is not suppressed by an operator (an opt-out or do-not-contact stays)`,
+              );
         }
         const reason = `${action === "suppress" ? "suppressed" : "do_not_contact"} by ${operator}`;
         const written = await tx
@@ -249,21 +336,27 @@ export function operatorBuilder(o: {
             causeId: command.id,
           });
         // Held decisions for the lead are withdrawn.
-        await tx
-          .update(schema.decisions)
-          .set({ state: "rejected", pendingRequest: null })
-          .where(
-            and(
-              eq(schema.decisions.leadId, leadId),
-              eq(schema.decisions.state, "pending_approval"),
-            ),
-          );
-        return "applied";
+        const withdrawn = await withdrawHeld(tx, leadId, {
+          by: operator,
+          reason:
+            action === "suppress"
+              ? "the lead was suppressed"
+              : "the lead is on the do-not-contact list",
+          at: now(),
+        });
+        const also = withdrawn > 0 ? `; ${withdrawn} held decision(s) withdrawn` : "";
+        if (written.length === 0)
+          return applied(`lead ${leadId} was already on the do-not-contact list${also}`);
+        return applied(
+          action === "suppress"
+            ? `lead ${leadId} suppressed: no outreach until unsuppressed${also}`
+            : `lead ${leadId} put on the do-not-contact list${also}`,
+        );
       }
       case "operator.playbook_upsert.v1": {
         const d = command.data;
         const problem = upsertProblem(d);
-        if (problem) return { result: "rejected", reason: problem };
+        if (problem) return { result: "rejected", code: "invalid_template", detail: problem };
         const [existing] = await tx
           .select({ variantId: schema.playbook.variantId })
           .from(schema.playbook)
@@ -294,7 +387,9 @@ export function operatorBuilder(o: {
           d.operator,
           now(),
         );
-        return "applied";
+        return applied(
+          `variant ${d.variantId} ${existing ? "updated" : "created"} (${d.channel}, step ${d.cadenceStep})`,
+        );
       }
       case "operator.playbook_retire.v1": {
         const retired = await tx
@@ -307,7 +402,11 @@ export function operatorBuilder(o: {
             ),
           )
           .returning({ channel: schema.playbook.channel });
-        if (retired.length === 0) return "ignored";
+        if (retired.length === 0)
+          return ignored(
+            "no_change",
+            `variant ${command.data.variantId} is not in the playbook, or already retired`,
+          );
         await playbookChanged(
           tx,
           {
@@ -318,10 +417,10 @@ export function operatorBuilder(o: {
           command.data.operator,
           now(),
         );
-        return "applied";
+        return applied(`variant ${command.data.variantId} retired: no new decisions choose it`);
       }
       default:
-        return "ignored";
+        return ignored("not_for_this_service", `${command.type} is not the engine's`);
     }
   }
 
@@ -331,14 +430,46 @@ export function operatorBuilder(o: {
      * transaction. The outcome's `result` is the word for the metrics; a refusal says why.
      */
     async handleCommand(command: OperatorCommand): Promise<CommandOutcome> {
+      // Confirmed only when the engine acts on this kind of command (commandServices).
+      const confirms = commandServices(command).includes("experiments");
       const verified = verifyCommand(command, { ...policy, now: clock() });
-      if (!verified.ok)
+      if (!verified.ok) {
+        // The refusal is announced, but the inbox is not touched (see the header).
+        if (confirms)
+          await o.db.transaction((tx) =>
+            confirmCommand(
+              tx,
+              command,
+              {
+                result: "refused",
+                detail: unverifiedDetail(verified.reason, verified.detail),
+                reason: verified.reason,
+              },
+              clock(),
+            ),
+          );
         return { result: "unauthenticated", reason: verified.reason, detail: verified.detail };
+      }
       return o.db.transaction(async (tx) => {
         if (!(await markProcessed(tx, schema.experimentsInbox, CONSUMER, command.id)))
           return { result: "duplicate" };
         const outcome = await apply(tx, command);
-        return typeof outcome === "string" ? { result: outcome } : outcome;
+        if (confirms)
+          await confirmCommand(
+            tx,
+            command,
+            outcome.result === "applied"
+              ? { result: "applied", detail: outcome.detail }
+              : { result: "refused", detail: outcome.detail, reason: outcome.code },
+            clock(),
+          );
+        // A rejected upsert's reason is what is wrong with it (the log line says it).
+        if (outcome.result === "rejected") return { result: "rejected", reason: outcome.detail };
+        return {
+          result: outcome.result,
+          ...(outcome.code ? { reason: outcome.code } : {}),
+          detail: outcome.detail,
+        };
       });
     },
   };

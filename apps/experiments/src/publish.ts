@@ -1,16 +1,19 @@
 /**
  * The events the experiments service publishes, built here and written to its
  * outbox inside the caller's transaction (no dual writes): outreach requests, opt-outs
- * on `lead.consent.v1`, and on `experiment.updates.v1` variant status changes, playbook
- * changes and posterior snapshots.
+ * on `lead.consent.v1`, on `experiment.updates.v1` variant status changes, playbook
+ * changes and posterior snapshots (held decisions: approvals.ts), and its confirmations
+ * of operator commands on `operator.command_results.v1`.
  */
 import { createHash } from "node:crypto";
 import type { Executor } from "@pw/db";
 import {
   type Channel,
+  commandResult,
   type ExperimentUpdate,
   envelope,
   type LeadOptedOutV1,
+  type OperatorCommand,
   type OutreachRequested,
   type OutreachRequestedV1,
   Topics,
@@ -124,4 +127,16 @@ export async function playbookChanged(
       data: { ...change, by, at: at.toISOString() },
     }),
   );
+}
+
+/** This service's answer to an operator command (`operator.command_result.v1`). */
+export async function confirmCommand(
+  tx: Executor,
+  command: OperatorCommand,
+  r: { result: "applied" | "refused"; detail: string; reason?: string | undefined },
+  at: Date,
+) {
+  await outbox.enqueue(tx, Topics.operatorCommandResults, [
+    commandResult(command, { service: "experiments", ...r, at }),
+  ]);
 }

@@ -54,6 +54,10 @@ const ROUTES: Route[] = [
     bodyTemplate: "About {{company}}",
   }),
   post("/api/commands/playbook-retire", "admin", { variantId: "v_new" }),
+  post("/api/commands/model-rollback", "operator", { version: 1 }),
+  read("/api/controls"),
+  read("/api/approvals"),
+  read("/api/models"),
   post(
     "/api/playbook/preview",
     "operator",
@@ -70,6 +74,14 @@ const ROUTES: Route[] = [
   read("/api/funnel"),
   read("/api/feed"),
   read("/api/stream", "/api/stream", true),
+  read("/api/health"),
+  read("/api/dlq"),
+  // Nothing is parked: the operator gets through the guard to a 404.
+  post("/api/commands/dlq-redrive", "operator", { topic: "lead.events.v1", all: true }, 404),
+  {
+    ...post("/api/experiments/:segment/whatif", "viewer", { candidate: "uniform" }, 200),
+    url: "/api/experiments/exec-mid/whatif",
+  },
 ];
 
 const BELOW: Record<Role, Role | undefined> = {

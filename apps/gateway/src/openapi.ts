@@ -5,6 +5,7 @@
  */
 import { COMMAND_KINDS } from "./commands/kinds.ts";
 import { TEMPLATE_SLOTS } from "./commands/templates.ts";
+import { commandCenterPaths } from "./openapi-command-center.ts";
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 const json = (schema: unknown) => ({ "application/json": { schema } });
@@ -83,6 +84,17 @@ const commandBodies: Record<keyof typeof COMMAND_KINDS, object> = {
     ["variantId", "channel", "angle", "subjectTemplate", "bodyTemplate"],
   ),
   "playbook-retire": obj({ variantId: str({ maxLength: 100 }), reason }, ["variantId"]),
+  "model-rollback": obj(
+    {
+      version: {
+        type: "integer",
+        minimum: 1,
+        description: "The built-in model version whose weights scoring goes back to",
+      },
+      reason,
+    },
+    ["version"],
+  ),
 };
 
 const commandPaths = Object.fromEntries(
@@ -93,7 +105,7 @@ const commandPaths = Object.fromEntries(
         tags: ["commands"],
         summary: `Issue ${kind.type} (role: ${kind.role})`,
         description:
-          "Signed by the gateway (ADR 0009), written to the audit log (result `published`) and enqueued on operator.commands.v1 in one transaction. `data.operator` is the signed-in user.",
+          "Signed by the gateway (ADR 0009), written to the audit log (result `published`) and enqueued on operator.commands.v1 in one transaction. `data.operator` is the signed-in user. Each service the command is meant for confirms it on operator.command_results.v1; GET /api/audit shows the confirmations.",
         security,
         parameters: [csrfHeader],
         requestBody: {
@@ -167,10 +179,122 @@ export function openApiDocument() {
           role: str({ enum: ["viewer", "operator", "admin"] }),
           subject: str(),
           data: { type: "object" },
-          result: str({ enum: ["published", "applied", "refused", "failed"] }),
-          detail: { type: ["string", "null"] },
+          result: str({
+            enum: ["published", "applied", "refused", "failed"],
+            description:
+              "published until every service in `services` applied it (`applied`) or one refused it (`refused`)",
+          }),
+          detail: {
+            type: ["string", "null"],
+            description: "The confirmations' sentences (`service: sentence; …` when several)",
+          },
           at: str({ format: "date-time" }),
           resultAt: { type: ["string", "null"], format: "date-time" },
+          services: {
+            type: "array",
+            items: str(),
+            description: "The services the command is meant for",
+          },
+          confirmations: { type: "array", items: ref("Confirmation") },
+          awaiting: {
+            type: "array",
+            items: str(),
+            description: "Services that have not confirmed yet",
+          },
+        }),
+        Confirmation: obj(
+          {
+            service: str(),
+            result: str({ enum: ["applied", "refused"] }),
+            detail: str(),
+            reason: {
+              type: ["string", "null"],
+              description:
+                "A refusal's code: unsigned, bad_signature, unknown_key, expired, no_change, not_pending, unknown_version…",
+            },
+            at: str({ format: "date-time" }),
+          },
+          ["service", "result", "detail", "reason", "at"],
+        ),
+        Switch: {
+          type: "object",
+          description:
+            "As set by the latest command a service confirmed applying (`engaged` for the kill switch, `enabled` for approval mode)",
+          properties: {
+            engaged: { type: "boolean" },
+            enabled: { type: "boolean" },
+            by: { type: ["string", "null"] },
+            at: { type: ["string", "null"], format: "date-time" },
+            reason: { type: ["string", "null"] },
+            commandId: { type: ["string", "null"] },
+            confirmedBy: { type: "array", items: str() },
+            awaiting: { type: "array", items: str() },
+            refusedBy: { type: "array", items: str() },
+            pending: {
+              type: ["object", "null"],
+              description: "A newer command no service has confirmed yet",
+            },
+          },
+        },
+        Approval: obj({
+          requestId: str(),
+          lead: obj({
+            id: str(),
+            name: { type: ["string", "null"] },
+            company: { type: ["string", "null"] },
+            role: { type: ["string", "null"] },
+            score: { type: ["number", "null"] },
+            tier: { type: ["string", "null"] },
+          }),
+          segment: str(),
+          variantId: str(),
+          channel: str(),
+          to: str(),
+          message: obj({
+            subject: str(),
+            body: str(),
+            followUps: {
+              type: "array",
+              items: obj({
+                step: { type: "integer" },
+                delayDays: { type: "integer" },
+                subject: str(),
+                body: str(),
+              }),
+            },
+          }),
+          explanation: { type: "object", description: "The engine's explanation of the choice" },
+          priority: { type: "number" },
+          copy: { type: ["object", "null"] },
+          heldAt: str({ format: "date-time" }),
+        }),
+        ModelVersion: obj({
+          version: { type: "integer" },
+          name: str({ description: "As lead.scored.v1 names it: builtin-v<version>" }),
+          active: { type: "boolean" },
+          cause: str({ enum: ["initial", "online_update", "rollback"] }),
+          reason: str(),
+          previousVersion: { type: ["integer", "null"] },
+          restoredFrom: { type: ["integer", "null"] },
+          activatedAt: str({ format: "date-time" }),
+          supersededAt: { type: ["string", "null"], format: "date-time" },
+          weights: { type: "object", additionalProperties: { type: "number" } },
+          evaluation: {
+            type: ["object", "null"],
+            description:
+              "An online update: the outcome's label and what the previous version predicted",
+          },
+          metrics: {
+            type: ["object", "null"],
+            description:
+              "Over the last `window` (≤ 50) labelled outcomes up to this version, each predicted before it was learned from",
+            properties: {
+              window: { type: "integer" },
+              brier: { type: "number" },
+              meanPredicted: { type: "number" },
+              observedRate: { type: "number" },
+            },
+          },
         }),
       },
     },
@@ -247,6 +371,93 @@ export function openApiDocument() {
           },
         },
       },
+      "/api/controls": {
+        get: {
+          tags: ["commands"],
+          summary: "The kill switch, approval mode and the approval queue's length (role: viewer)",
+          description:
+            "Derived from the commands issued here and the services' confirmations of them.",
+          security,
+          responses: {
+            "200": {
+              description: "OK",
+              content: json(
+                obj({
+                  killSwitch: ref("Switch"),
+                  approvalMode: ref("Switch"),
+                  pendingApprovals: { type: "integer" },
+                }),
+              ),
+            },
+            ...guarded,
+          },
+        },
+      },
+      "/api/approvals": {
+        get: {
+          tags: ["read"],
+          summary: "Decisions held for approval, oldest first (role: viewer)",
+          description:
+            "From experiment.decision_held.v1 / experiment.decision_resolved.v1: an approved, rejected or withdrawn decision leaves the list. Approve or reject with POST /api/commands/approval.",
+          security,
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: 500, default: 100 },
+            },
+          ],
+          responses: {
+            "200": {
+              description: "The queue",
+              content: json(
+                obj({
+                  items: { type: "array", items: ref("Approval") },
+                  total: { type: "integer" },
+                }),
+              ),
+            },
+            "400": error("A bad query"),
+            ...guarded,
+          },
+        },
+      },
+      "/api/models": {
+        get: {
+          tags: ["read"],
+          summary: "The scoring model's versions, newest first (role: viewer)",
+          description:
+            "From model.version_activated.v1. Roll back with POST /api/commands/model-rollback.",
+          security,
+          parameters: [
+            {
+              name: "limit",
+              in: "query",
+              schema: { type: "integer", minimum: 1, maximum: 200, default: 50 },
+            },
+            {
+              name: "cursor",
+              in: "query",
+              description: "nextCursor of the previous page",
+              schema: str(),
+            },
+          ],
+          responses: {
+            "200": {
+              description: "A page",
+              content: json(
+                obj({
+                  active: { type: ["integer", "null"] },
+                  items: { type: "array", items: ref("ModelVersion") },
+                  nextCursor: { type: ["string", "null"] },
+                }),
+              ),
+            },
+            "400": error("A bad query"),
+            ...guarded,
+          },
+        },
+      },
       "/api/playbook/preview": {
         post: {
           tags: ["commands"],
@@ -296,6 +507,7 @@ export function openApiDocument() {
       "/api/funnel": readRoute("The funnel over time"),
       "/api/feed": readRoute("What the system learned lately"),
       "/api/stream": readRoute("Live events (SSE; resume with Last-Event-ID)"),
+      ...commandCenterPaths(),
     },
   };
 }

@@ -11,7 +11,9 @@ import { pruneSessions } from "./auth/sessions.ts";
 import { registerCommandRoutes } from "./commands/index.ts";
 import { type GatewayConfig, gatewayConfig } from "./config.ts";
 import { openApiDocument } from "./openapi.ts";
+import { watchPipeline } from "./pipeline/index.ts";
 import { createLiveHub, readModel, registerReadRoutes } from "./read/index.ts";
+import { registerWhatIfRoute } from "./whatif/index.ts";
 
 export async function startGateway(config: GatewayConfig = gatewayConfig(), deps: SharedDeps = {}) {
   return runService({
@@ -80,8 +82,16 @@ export async function startGateway(config: GatewayConfig = gatewayConfig(), deps
         queued.set(hub.queued());
       });
 
+      // Pipeline health (heartbeats, DLQs and redrive) and the experiments' what-if.
+      const pipeline = await watchPipeline(kit, { model, guard: auth.guard });
+      registerWhatIfRoute(kit.app, {
+        db: kit.db,
+        guard: auth.guard,
+        retentionMs: config.streamRetentionMs,
+      });
+
       kit.app.get("/openapi.json", async () => openApiDocument());
-      return { auth, relay, hub, model };
+      return { auth, relay, hub, model, pipeline };
     },
   });
 }

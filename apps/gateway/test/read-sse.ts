@@ -22,10 +22,11 @@ export type SseClient = {
 
 export async function openSse(
   url: string,
-  o: { lastEventId?: number; read?: boolean } = {},
+  o: { lastEventId?: number; read?: boolean; headers?: Record<string, string> } = {},
 ): Promise<SseClient> {
   const res = await request(url, {
     headers: {
+      ...o.headers,
       accept: "text/event-stream",
       ...(o.lastEventId !== undefined ? { "last-event-id": String(o.lastEventId) } : {}),
     },

@@ -9,7 +9,7 @@ import { createDb, markProcessed, migrate } from "@pw/db";
 import * as schema from "@pw/db/scoring";
 import { ALL_TOPICS, Topics } from "@pw/events";
 import { postgresFixture } from "@pw/testkit";
-import { isNotNull } from "drizzle-orm";
+import { and, eq, isNotNull } from "drizzle-orm";
 import { scoringConfig } from "../src/config.ts";
 import { INITIAL_WEIGHTS, scoreFeatures } from "../src/model/builtin.ts";
 import { extractFeatures } from "../src/model/features.ts";
@@ -87,7 +87,13 @@ async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
   if (kind === "scoring") {
     const running = await startScoring(config);
     done = () =>
-      handle.db.$count(schema.scoringOutbox, isNotNull(schema.scoringOutbox.publishedAt));
+      handle.db.$count(
+        schema.scoringOutbox,
+        and(
+          isNotNull(schema.scoringOutbox.publishedAt),
+          eq(schema.scoringOutbox.topic, Topics.leadScored),
+        ),
+      );
     stop = running.stop;
   } else {
     const sub = await subscribeTopic(bus, {

@@ -2,6 +2,7 @@
 // idempotency, learning and rollback, and stackAI fallback.
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/scoring";
+import { Topics } from "@pw/events";
 import { createStackAiClient } from "@pw/stackai";
 import { startStackAiServer } from "@pw/stackai/test-server";
 import { asc, eq } from "drizzle-orm";
@@ -21,10 +22,15 @@ async function fresh() {
   await ensureInitialModel(handle.db);
   return scoringServiceBuilder({ db: handle.db, now });
 }
-const emitted = async () =>
-  (await handle.db.select().from(schema.scoringOutbox).orderBy(asc(schema.scoringOutbox.id))).map(
-    (r) => r.payload as { subject: string; data: Record<string, unknown> },
-  );
+/** What the outbox holds for `topic` (lead.scored.v1 unless told). */
+const emitted = async (topic: string = Topics.leadScored) =>
+  (
+    await handle.db
+      .select()
+      .from(schema.scoringOutbox)
+      .where(eq(schema.scoringOutbox.topic, topic))
+      .orderBy(asc(schema.scoringOutbox.id))
+  ).map((r) => r.payload as { subject: string; data: Record<string, unknown> });
 const lead = async (id: string) =>
   (await handle.db.select().from(schema.leads).where(eq(schema.leads.leadId, id)))[0]!;
 

@@ -6,9 +6,19 @@
  * emitted event describes a rolled-back change. The rules are pure
  * (profile.ts, decision.ts); the SQL is lead-store.ts; stackAI is vendor.ts.
  */
+import type { KeyObject } from "node:crypto";
 import { type Db, type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/scoring";
-import type { LeadEvent, OutreachOutcome } from "@pw/events";
+import {
+  commandResult,
+  commandServices,
+  type LeadEvent,
+  type OperatorCommand,
+  type OutreachOutcome,
+  Topics,
+  unverifiedDetail,
+  verifyCommand,
+} from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { continueTrace } from "@pw/service";
 import {
@@ -30,9 +40,17 @@ import {
   profileOf,
   writeLeads,
 } from "./lead-store.ts";
-import { learn } from "./model/builtin.ts";
+import { learn, scoreFeatures, sigmoid } from "./model/builtin.ts";
 import { extractFeatures, type Icp } from "./model/features.ts";
-import { activeModel, modelCache, saveNewVersion } from "./model-store.ts";
+import {
+  activeModel,
+  latestVersion,
+  modelCache,
+  saveNewVersion,
+  versionName,
+  versionWeights,
+} from "./model-store.ts";
+import { outbox } from "./outbox.ts";
 import {
   applyEvent,
   flatten,
@@ -46,8 +64,16 @@ import { type VendorView, vendorViews } from "./vendor.ts";
 
 const CONSUMER = "scoring";
 
+/** Whose signatures operator commands need (ADR 0009); no keys: every command refused. */
+export type CommandAuth = {
+  keys: ReadonlyMap<string, KeyObject>;
+  maxAgeMs: number;
+  maxSkewMs: number;
+};
+
 export type ScoringDeps = {
   db: Db;
+  commandAuth?: CommandAuth;
   /** Called for every score computed (metrics). */
   onScore?: (scorer: "builtin" | "stackai", fallback: boolean) => void;
   stackai?: StackAiScorer;
@@ -178,7 +204,13 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
         });
         const weights = learn(current.weights, features, label);
         const reason = `online update from ${kind} (${event.id})`;
-        const version = await saveNewVersion(tx, current.version, weights, reason);
+        // What the model said before it learned from this outcome (test-then-train).
+        const predicted = sigmoid(scoreFeatures(features, current.weights).logit);
+        const version = await saveNewVersion(tx, current.version, weights, reason, {
+          cause: "online_update",
+          evaluation: { label, predicted: Math.round(predicted * 1e6) / 1e6 },
+          at: now(),
+        });
         model.set({ version, weights });
       }
       const scored = await score(tx, { profile, signals, engagement }, undefined);
@@ -196,6 +228,70 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     });
   }
 
-  return { handleLeadEvent, handleLeadEvents, handleOutcome };
+  /** Scoring's answer to a command (`operator.command_result.v1`), in the caller's transaction. */
+  async function confirm(
+    tx: Executor,
+    command: OperatorCommand,
+    r: { result: "applied" | "refused"; detail: string; reason?: string },
+  ) {
+    await outbox.enqueue(tx, Topics.operatorCommandResults, [
+      commandResult(command, { service: "scoring", ...r, at: new Date() }),
+    ]);
+  }
+
+  /**
+   * Operator commands meant for scoring (a model rollback), verified like every consumer
+   * verifies them (ADR 0009) and confirmed in the transaction that applies or refuses them.
+   * A refused signature touches nothing but its confirmation (not even the inbox).
+   */
+  async function handleCommand(
+    command: OperatorCommand,
+  ): Promise<{ result: string; reason?: string; detail?: string }> {
+    if (!commandServices(command).includes("scoring")) return { result: "ignored" };
+    const verified = verifyCommand(command, {
+      keys: deps.commandAuth?.keys ?? new Map(),
+      maxAgeMs: deps.commandAuth?.maxAgeMs ?? 86_400_000,
+      maxSkewMs: deps.commandAuth?.maxSkewMs ?? 300_000,
+      now: new Date(),
+    });
+    if (!verified.ok) {
+      await db.transaction((tx) =>
+        confirm(tx, command, {
+          result: "refused",
+          detail: unverifiedDetail(verified.reason, verified.detail),
+          reason: verified.reason,
+        }),
+      );
+      return { result: "unauthenticated", reason: verified.reason, detail: verified.detail };
+    }
+    if (command.type !== "operator.model_rollback.v1") return { result: "ignored" };
+    const { version, operator, reason } = command.data;
+    const outcome = await db.transaction(async (tx) => {
+      if (!(await markProcessed(tx, schema.scoringInbox, CONSUMER, command.id)))
+        return { result: "duplicate" } as const;
+      const weights = await versionWeights(tx, version);
+      if (!weights) {
+        const detail = `model version ${version} does not exist (the latest is v${await latestVersion(tx)})`;
+        await confirm(tx, command, { result: "refused", detail, reason: "unknown_version" });
+        return { result: "rejected", reason: "unknown_version", detail } as const;
+      }
+      const current = await activeModel(tx, true);
+      const why = `rollback to v${version} (by ${operator}${reason ? `: ${reason}` : ""})`;
+      const active = await saveNewVersion(tx, current.version, weights, why, {
+        cause: "rollback",
+        restoredFrom: version,
+        at: now(),
+      });
+      const detail = `model rolled back to v${version}: leads are scored with ${versionName(active)} (the weights of v${version}; v${current.version} before)`;
+      await confirm(tx, command, { result: "applied", detail });
+      return { result: "applied", detail, active: { version: active, weights } } as const;
+    });
+    // Only once committed: this instance scores with it at once (others within the cache TTL).
+    if (outcome.result === "applied") model.set(outcome.active);
+    const { active: _active, ...rest } = outcome as typeof outcome & { active?: unknown };
+    return rest;
+  }
+
+  return { handleLeadEvent, handleLeadEvents, handleOutcome, handleCommand };
 }
 export type ScoringService = ReturnType<typeof scoringServiceBuilder>;

@@ -1,7 +1,9 @@
 /**
  * `startScoring(config, deps?)`: the scoring service — lead profiles and explainable
  * scores from `lead.events.v1` and `outreach.outcomes.v1`, `lead.scored.v1` out through
- * the outbox. `main.ts`, the tests, the benchmark and the one-process demo all start it here.
+ * the outbox; model versions announced on `model.updates.v1`; operator model rollbacks
+ * from `operator.commands.v1`, confirmed on `operator.command_results.v1`. `main.ts`, the
+ * tests, the benchmark and the one-process demo all start it here.
  */
 import * as schema from "@pw/db/scoring";
 import { Topics } from "@pw/events";
@@ -43,8 +45,13 @@ export async function startScoring(
         outbox: schema.scoringOutbox,
         inbox: schema.scoringInbox,
       });
+      if (config.operatorCommands.keys.size === 0)
+        kit.logger.warn(
+          "OPERATOR_COMMAND_PUBLIC_KEYS is not set: operator commands (model rollback) will be refused by scoring (docs/adr/0009-operator-command-auth.md).",
+        );
       const service = scoringServiceBuilder({
         db: kit.db,
+        commandAuth: config.operatorCommands,
         stackai: stackai ? createStackAiScorer(stackai) : undefined,
         logger: kit.logger,
         onScore: (scorer, fallback) => scores.inc({ scorer, fallback: String(fallback) }),
@@ -60,6 +67,25 @@ export async function startScoring(
         await kit.subscribe({
           topic: Topics.outreachOutcomes,
           handler: (event) => handlers.handleOutcome(event),
+        }),
+        await kit.subscribe({
+          topic: Topics.operatorCommands,
+          handler: async (event, ctx) => {
+            const r = await service.handleCommand(event);
+            if (r.result === "unauthenticated" || r.result === "rejected")
+              ctx.log.warn(
+                {
+                  commandType: event.type,
+                  result: r.result,
+                  reason: r.reason,
+                  ...(r.detail ? { detail: r.detail } : {}),
+                  [r.result === "unauthenticated" ? "claimedOperator" : "operator"]:
+                    event.data.operator,
+                },
+                "operator command refused",
+              );
+            return r.result;
+          },
         }),
       ];
       return {

@@ -249,7 +249,13 @@ async function deadLetter<T>(
         await deps.publish(dlqTopic(message.topic), [
           { key: message.key, value: message.value, headers },
         ]);
-        return { status: "dead-lettered", error: headers["dlq-error"] as string };
+        const parked = { topic: message.topic, error: headers["dlq-error"] as string, reason };
+        try {
+          options.onDeadLetter?.(parked);
+        } catch (error) {
+          deps.log?.warn({ err: error, topic: message.topic }, "onDeadLetter threw; ignored");
+        }
+        return { status: "dead-lettered", error: parked.error };
       } catch (publishError) {
         failed++;
         deps.stall?.stalled(`could not park in DLQ: ${failureReason(publishError)}`);

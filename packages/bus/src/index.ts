@@ -60,4 +60,5 @@ export {
   droppedTopic,
   type KafkaDlqOptions,
   type ParkedMessage,
+  toParked,
 } from "./dlq.ts";

@@ -352,6 +352,8 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
     const stalls = stallTracker();
     const gone = () => state === "gone";
     let assigned: number[] = [];
+    /** Per partition: messages behind its high watermark as of its last batch (for `lag`). */
+    const lags = new Map<number, number>();
     let lastCommit = Date.now();
     let markReady!: () => void;
     const ready = new Promise<void>((resolve) => {
@@ -361,6 +363,7 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       assigned = [...(e.payload.memberAssignment[physical(opts.topic)] ?? [])].sort(
         (a, b) => a - b,
       );
+      for (const p of lags.keys()) if (!assigned.includes(p)) lags.delete(p);
       if (assigned.length > 0) markReady();
     });
     consumer.on(consumer.events.CRASH, (e) => {
@@ -426,7 +429,13 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
           const done = await deliverMany(slice.map(toIncoming), opts, deps);
           // Crashed mid-slice: leave the rest unresolved so it is redelivered.
           if (gone()) return;
-          if (done > 0) resolveOffset(slice[done - 1]!.offset);
+          if (done > 0) {
+            resolveOffset(slice[done - 1]!.offset);
+            lags.set(
+              batch.partition,
+              Math.max(0, Number(batch.highWatermark) - Number(slice[done - 1]!.offset) - 1),
+            );
+          }
           if (done < slice.length) return;
           await heartbeat();
           // Within a long batch, commit every COMMIT_INTERVAL_MS so a crash redelivers a
@@ -444,6 +453,12 @@ export function createKafkaBus(options: KafkaBusOptions): Bus {
       ready,
       assignment: () => assigned,
       health: () => stalls.health(),
+      lag: () => {
+        if (lags.size === 0) return undefined;
+        let behind = 0;
+        for (const n of lags.values()) behind += n;
+        return behind;
+      },
       async close() {
         if (state !== "active") return;
         consumers.delete(subscription);

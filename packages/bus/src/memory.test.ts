@@ -1,4 +1,5 @@
 import { createRequire } from "node:module";
+import { waitFor } from "@pw/testkit";
 import { describe, expect, it } from "vitest";
 import { busConformance } from "./conformance.ts";
 import { createMemoryBus } from "./memory.ts";
@@ -37,5 +38,29 @@ describe("partitioner", () => {
       expect(murmur2(Buffer.from(key)), key).toBe(kafkaMurmur2(key));
       expect(partitionForKey(key, 6)).toBe((kafkaMurmur2(key) & 0x7fffffff) % 6);
     }
+  });
+});
+
+describe("in-memory subscription lag", () => {
+  it("counts what its partitions still hold for it, down to 0 once handled", async () => {
+    const bus = createMemoryBus({ defaultPartitions: 1 });
+    await bus.ensureTopics([{ name: "lagged" }]);
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const sub = await bus.subscribe({
+      groupId: "slow",
+      topic: "lagged",
+      decode: (v) => v,
+      handler: () => gate,
+    });
+    await bus.publish(
+      "lagged",
+      ["a", "b", "c"].map((key) => ({ key, value: "{}" })),
+    );
+    // One in the handler, two behind it: none committed yet.
+    expect(sub.lag?.()).toBe(3);
+    release();
+    await waitFor(() => sub.lag?.() === 0, { message: "the lag back to 0" });
+    await bus.close();
   });
 });

@@ -243,6 +243,12 @@ export function createMemoryBus(options: MemoryBusOptions = {}): Bus {
       ready,
       assignment: () => [...member.assigned].sort((a, b) => a - b),
       health: () => stalls.health(),
+      lag: () => {
+        let behind = 0;
+        for (const p of member.assigned)
+          behind += Math.max(0, partitions[p]!.log.length - (g.committed.get(p) ?? 0));
+        return behind;
+      },
       async close() {
         if (member.state !== "active") return;
         subscriptions.delete(subscription);

@@ -87,6 +87,12 @@ export type SubscribeOptions<T> = {
   fromBeginning?: boolean;
   /** Partitions handled concurrently by this member. Default 1 per partition at a time, all partitions in parallel. */
   partitionsConsumedConcurrently?: number;
+  /**
+   * Told once a message of this subscription is parked in `<topic>.dlq` (after the DLQ
+   * acknowledged it), with the `dlq-error` and `dlq-reason` it was parked with. The service
+   * kit counts them for its heartbeat. Must not throw.
+   */
+  onDeadLetter?: (parked: { topic: string; error: string; reason: string }) => void;
 };
 
 /**
@@ -113,6 +119,12 @@ export type Subscription = {
   crash(): Promise<void>;
   /** "stalled" while any of its partitions is held by a transient failure (the oldest is shown). */
   health(): SubscriptionHealth;
+  /**
+   * Messages not yet handled on this member's partitions, where the adapter knows it
+   * without asking the broker: the in-process bus exactly; Kafka as of each partition's
+   * last fetched batch (undefined until one arrived).
+   */
+  lag?(): number | undefined;
 };
 
 export type Bus = {

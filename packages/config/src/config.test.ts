@@ -62,6 +62,20 @@ describe("config", () => {
     );
   });
 
+  it("gives every service a heartbeat every 5 s by default, off with 0, never faster than 100 ms", () => {
+    expect(parseConfig(ServiceBaseConfig(4200), {}).health).toEqual({
+      everyMs: 5_000,
+      version: "dev",
+    });
+    expect(
+      parseConfig(ServiceBaseConfig(4200), { HEALTH_EVERY_MS: "0", SERVICE_VERSION: "1.4.0" })
+        .health,
+    ).toEqual({ everyMs: 0, version: "1.4.0" });
+    expect(() => parseConfig(ServiceBaseConfig(4200), { HEALTH_EVERY_MS: "50" })).toThrow(
+      /HEALTH_EVERY_MS: must be 0 \(off\) or at least 100/,
+    );
+  });
+
   it("treats an empty variable as unset", () => {
     const cfg = parseConfig(DatabaseConfig, { DATABASE_URL: "", PGLITE_DIR: "/tmp/x" });
     expect(cfg.database).toEqual({ driver: "pglite", dir: "/tmp/x" });

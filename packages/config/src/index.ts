@@ -56,6 +56,20 @@ export const ServiceConfig = z
     OUTBOX_MAX_MESSAGE_BYTES: z.coerce.number().int().min(1_024).default(1_000_000),
     /** `/readyz` reports the outbox down while its oldest unpublished row is older than this. */
     OUTBOX_MAX_LAG_MS: z.coerce.number().int().min(100).default(60_000),
+    /**
+     * How often the service publishes its heartbeat on `service.health.v1` (readiness,
+     * outbox, DLQ, consumers: the gateway's Health page). 0 turns it off. A service not
+     * heard for 3× this long shows as stale there.
+     */
+    HEALTH_EVERY_MS: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .max(600_000)
+      .refine((ms) => ms === 0 || ms >= 100, "must be 0 (off) or at least 100")
+      .default(5_000),
+    /** What this build is (image tag, commit), shown on the Health page. */
+    SERVICE_VERSION: z.string().min(1).max(100).default("dev"),
   })
   .transform((e) => ({
     serviceName: e.SERVICE_NAME,
@@ -69,6 +83,7 @@ export const ServiceConfig = z
       everyMs: e.PRUNE_EVERY_MS,
     },
     outbox: { maxMessageBytes: e.OUTBOX_MAX_MESSAGE_BYTES, maxLagMs: e.OUTBOX_MAX_LAG_MS },
+    health: { everyMs: e.HEALTH_EVERY_MS, version: e.SERVICE_VERSION },
   }));
 export type ServiceConfig = z.infer<typeof ServiceConfig>;
 

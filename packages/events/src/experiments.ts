@@ -1,11 +1,14 @@
 /**
- * Topic `experiment.updates.v1` — posterior snapshots, suppression / revival and
- * playbook changes. Keyed by segment (`segment:<name>`) rather than a lead: these
- * are about a segment's experiment, and one key keeps its history in order.
+ * Topic `experiment.updates.v1` — posterior snapshots, suppression / revival,
+ * playbook changes, and decisions held for an operator's approval. Snapshots and status
+ * changes are keyed by segment (`segment:<name>`): they are about a segment's experiment,
+ * and one key keeps its history in order. Playbook changes are keyed by variant; a held
+ * decision and its resolution by the lead, so the two stay in order on one partition.
  */
 import { z } from "zod";
 import { eventSchema, IsoTime } from "./envelope.ts";
-import { ArmSummary, Channel } from "./outreach.ts";
+import { PersonalisationFacts } from "./lead-scored.ts";
+import { ArmSummary, Channel, OutreachRequestedV1 } from "./outreach.ts";
 
 export const VariantStatus = z.enum(["active", "suppressed", "paused", "retired"]);
 export type VariantStatus = z.infer<typeof VariantStatus>;
@@ -47,9 +50,47 @@ export const PlaybookChangedV1 = eventSchema(
 );
 export type PlaybookChangedV1 = z.infer<typeof PlaybookChangedV1>;
 
+/**
+ * Approval mode held a decision: the request exactly as it will go to dispatch once an
+ * operator approves it (subject and body rendered for the lead), until
+ * `experiment.decision_resolved.v1` names its request id.
+ */
+export const DecisionHeldV1 = eventSchema(
+  "experiment.decision_held.v1",
+  z.object({
+    request: OutreachRequestedV1.shape.data,
+    /** Who the message is for, as the engine knew the lead when it decided. */
+    lead: PersonalisationFacts.pick({ firstName: true, company: true, role: true }),
+    heldAt: IsoTime,
+  }),
+);
+export type DecisionHeldV1 = z.infer<typeof DecisionHeldV1>;
+
+/**
+ * A held decision stopped waiting: approved (its request went to dispatch), rejected by an
+ * operator, or withdrawn by the engine (the lead opted out, was suppressed or put on the
+ * do-not-contact list while it waited).
+ */
+export const DecisionResolvedV1 = eventSchema(
+  "experiment.decision_resolved.v1",
+  z.object({
+    requestId: z.string().min(1).max(200),
+    segment: z.string().min(1).max(100),
+    variantId: z.string().min(1).max(100),
+    resolution: z.enum(["approved", "rejected", "withdrawn"]),
+    /** The operator, or `engine`. */
+    by: z.string().min(1).max(200),
+    reason: z.string().min(1).max(1000),
+    at: IsoTime,
+  }),
+);
+export type DecisionResolvedV1 = z.infer<typeof DecisionResolvedV1>;
+
 export const ExperimentUpdate = z.discriminatedUnion("type", [
   PosteriorSnapshotV1,
   VariantStatusChangedV1,
   PlaybookChangedV1,
+  DecisionHeldV1,
+  DecisionResolvedV1,
 ]);
 export type ExperimentUpdate = z.infer<typeof ExperimentUpdate>;

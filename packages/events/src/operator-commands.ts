@@ -98,6 +98,15 @@ export const PlaybookRetireV1 = commandSchema(
   z.object({ variantId: z.string().min(1).max(100), ...issuedBy }),
 );
 
+/**
+ * Scoring: score with the weights of an earlier built-in model version again. History is
+ * never rewritten — the weights come back as a new version (scoring's model-store.ts).
+ */
+export const ModelRollbackV1 = commandSchema(
+  "operator.model_rollback.v1",
+  z.object({ version: z.number().int().min(1).max(2_147_483_647), ...issuedBy }),
+);
+
 export const OperatorCommand = z.discriminatedUnion("type", [
   VariantCommandV1,
   LeadCommandV1,
@@ -106,6 +115,7 @@ export const OperatorCommand = z.discriminatedUnion("type", [
   ApprovalDecisionV1,
   PlaybookUpsertV1,
   PlaybookRetireV1,
+  ModelRollbackV1,
 ]);
 export type OperatorCommand = z.infer<typeof OperatorCommand>;
 

@@ -4,4 +4,5 @@ export * from "./db-source.ts";
 export * from "./decision-log.ts";
 export * from "./estimators.ts";
 export * from "./evaluate.ts";
+export * from "./published.ts";
 export * from "./simulate.ts";

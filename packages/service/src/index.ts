@@ -3,8 +3,10 @@
  * stopped in reverse within a grace period, never touching `process`), `runMain` (signals
  * and exit codes for `src/main.ts`), the ops routes, a typed outbox and its relay with
  * pruning, quarantine and lag in readiness, subscriptions with event-bound loggers and
- * trace context.
+ * trace context, and the heartbeat on `service.health.v1`.
  */
+
+export type { Heartbeat } from "./heartbeat.ts";
 export {
   type KitConfig,
   openDatabase,

@@ -27,12 +27,13 @@ import {
   pruneInbox,
   pruneOutbox,
 } from "@pw/db";
-import { ALL_TOPICS } from "@pw/events";
+import { ALL_TOPICS, OPS_TOPIC_CONFIG, OPS_TOPICS } from "@pw/events";
 import { createLogger, type Logger } from "@pw/logger";
 import { sql } from "drizzle-orm";
 import Fastify, { type FastifyInstance, type FastifyServerOptions, LogController } from "fastify";
+import { createHeartbeat, dlqTally, type Heartbeat } from "./heartbeat.ts";
 import { createServiceMetrics, type ServiceMetrics } from "./metrics.ts";
-import { type Check, type CheckResult, registerOps } from "./ops.ts";
+import { type Check, type CheckResult, type Readiness, readiness, registerOps } from "./ops.ts";
 import {
   createRelay,
   type OutboxRelay,
@@ -58,6 +59,8 @@ export type KitConfig = {
   startupWaitMs: number;
   housekeeping: { outboxRetentionMs: number; inboxRetentionMs: number; everyMs: number };
   outbox: { maxMessageBytes: number; maxLagMs: number };
+  /** The heartbeat on `service.health.v1` (HEALTH_EVERY_MS, 0: off; SERVICE_VERSION). Default: every 5 s. */
+  health?: { everyMs: number; version: string };
 };
 
 /** What a caller may hand in instead of letting the service open its own (demo, tests). */
@@ -92,6 +95,13 @@ export type ServiceKit = {
   /** Runs `fn` every `ms` (never two at once); errors are logged and retried next time. */
   every(name: string, ms: number, fn: () => Promise<unknown>): void;
   check(name: string, run: () => Promise<CheckResult>, options?: { required?: boolean }): void;
+  /** Runs every check now: what `/readyz` answers (the gateway shows its own on /api/health). */
+  readiness(): Promise<Readiness>;
+  /**
+   * The DLQ tool (`pnpm dlq`'s) on this service's bus: depth, list, redrive, drop. Undefined
+   * when the bus handed in is Kafka but the config names no brokers to read DLQs with.
+   */
+  dlqTool(): DlqTool | undefined;
   beforeScrape(fn: () => Promise<void>): void;
   /**
    * A vendor client with a local fallback (never required for readiness): reported
@@ -115,6 +125,8 @@ export type RunningService = {
   readonly metrics: ServiceMetrics;
   /** `http://host:port` once listening; undefined with `listen: false`. */
   readonly url: string | undefined;
+  /** Its heartbeat on `service.health.v1`; undefined with HEALTH_EVERY_MS=0 or without a bus. */
+  readonly heartbeat: Heartbeat | undefined;
   stop(): Promise<void>;
 };
 
@@ -165,7 +177,14 @@ export async function runService<T extends object>(spec: {
     if (usesBus)
       await whenReachable(
         "broker",
-        () => bus.ensureTopics(ALL_TOPICS.map((topic) => ({ name: topic }))),
+        () =>
+          bus.ensureTopics(
+            ALL_TOPICS.map((topic) =>
+              OPS_TOPICS.includes(topic)
+                ? { name: topic, config: OPS_TOPIC_CONFIG }
+                : { name: topic },
+            ),
+          ),
         waiting,
       );
 
@@ -206,7 +225,8 @@ export async function runService<T extends object>(spec: {
     });
 
     const relays: OutboxRelay[] = [];
-    const subscriptions: { name: string; sub: Subscription }[] = [];
+    const subscriptions: { name: string; group: string; sub: Subscription }[] = [];
+    const parked = dlqTally();
     const timers: { name: string; timer: NodeJS.Timeout; inFlight: () => Promise<unknown> }[] = [];
     const stopHooks: Step[] = [];
     const outboxes: { name: string; table: OutboxTable }[] = [];
@@ -236,25 +256,32 @@ export async function runService<T extends object>(spec: {
       ["topic"],
     );
     let dlq: DlqTool | undefined;
+    const dlqTool = (): DlqTool | undefined => {
+      if (!usesBus || bus.driver !== config.bus.driver) return undefined;
+      dlq ??= createDlqTool(
+        bus,
+        config.bus.driver === "kafka"
+          ? {
+              kafka: {
+                ssl: kafkaClientConfig(config.bus).ssl,
+                sasl: kafkaClientConfig(config.bus).sasl,
+                brokers: config.bus.brokers,
+                clientId: `${config.bus.clientId}-dlq-depth`,
+                topicPrefix: config.bus.topicPrefix,
+              },
+              logger,
+            }
+          : { logger },
+      );
+      return dlq;
+    };
     scrapers.push(async () => {
       const topics = subscriptions.map((s) => s.name);
-      if (topics.length === 0 || bus.driver !== config.bus.driver) return;
+      if (topics.length === 0) return;
       try {
-        dlq ??= createDlqTool(
-          bus,
-          config.bus.driver === "kafka"
-            ? {
-                kafka: {
-                  ssl: kafkaClientConfig(config.bus).ssl,
-                  sasl: kafkaClientConfig(config.bus).sasl,
-                  brokers: config.bus.brokers,
-                  clientId: `${config.bus.clientId}-dlq-depth`,
-                  topicPrefix: config.bus.topicPrefix,
-                },
-              }
-            : {},
-        );
-        for (const d of await dlq.dlqDepth(topics)) dlqWaiting.set({ topic: d.topic }, d.waiting);
+        const tool = dlqTool();
+        if (!tool) return;
+        for (const d of await tool.dlqDepth(topics)) dlqWaiting.set({ topic: d.topic }, d.waiting);
       } catch (error) {
         logger.warn({ err: error }, "DLQ depth unavailable for this scrape");
       }
@@ -293,8 +320,9 @@ export async function runService<T extends object>(spec: {
           afterHandled: () => {
             for (const r of relays) r.notifyIfEnqueued();
           },
+          onDeadLetter: (p) => parked.record(p),
         })(s);
-        subscriptions.push({ name: s.topic, sub });
+        subscriptions.push({ name: s.topic, group: s.groupId ?? name, sub });
         watchConsumers();
         return sub;
       },
@@ -334,6 +362,8 @@ export async function runService<T extends object>(spec: {
       every,
       check: (checkName, run, options) =>
         checks.push({ name: checkName, required: options?.required ?? false, run }),
+      readiness: () => readiness(name, checks),
+      dlqTool,
       beforeScrape: (fn) => void scrapers.push(fn),
       vendor: (vendorName, client, fallback) => {
         if (client) stopHooks.push({ name: vendorName, run: () => client.close() });
@@ -379,7 +409,36 @@ export async function runService<T extends object>(spec: {
       url = await app.listen({ port: config.port, host: config.host });
       logger.info({ url }, `${name} listening`);
     }
-    return Object.assign(built, { name, app, logger, handle, bus, metrics, url, stop });
+    const health = config.health ?? { everyMs: 5_000, version: "dev" };
+    const heartbeat: Heartbeat | undefined =
+      usesBus && health.everyMs > 0
+        ? createHeartbeat({
+            service: name,
+            bus,
+            logger,
+            everyMs: health.everyMs,
+            version: health.version,
+            readiness: () => readiness(name, checks),
+            outbox: () => lag.latest(),
+            consumers: () =>
+              subscriptions.map((s) => ({ topic: s.name, group: s.group, sub: s.sub })),
+            dlq: parked,
+          })
+        : undefined;
+    // First to stop: nothing waits for a heartbeat in flight.
+    if (heartbeat) steps.push({ name: "heartbeat", run: () => heartbeat.stop() });
+    heartbeat?.start();
+    return Object.assign(built, {
+      name,
+      app,
+      logger,
+      handle,
+      bus,
+      metrics,
+      url,
+      heartbeat,
+      stop,
+    });
   } catch (error) {
     await stop();
     throw error;

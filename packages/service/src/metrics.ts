@@ -18,6 +18,12 @@ export function createServiceMetrics(service: string) {
       labelNames: ["topic", "result"] as const,
       registers: [registry],
     }),
+    deadLettered: new Counter({
+      name: "pw_events_dead_lettered_total",
+      help: "Messages this instance parked in a DLQ, by topic and why (poison, non-retryable, validation, attempts-exhausted)",
+      labelNames: ["topic", "reason"] as const,
+      registers: [registry],
+    }),
     batchSize: new Histogram({
       name: "pw_events_batch_size",
       help: "Events applied per handler call (batches share one transaction)",

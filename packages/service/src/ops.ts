@@ -42,7 +42,8 @@ async function runCheck(check: Check): Promise<CheckResult> {
   }
 }
 
-async function readiness(service: string, checks: Check[]): Promise<Readiness> {
+/** Every check at once (each within CHECK_TIMEOUT_MS): what `/readyz` answers. */
+export async function readiness(service: string, checks: Check[]): Promise<Readiness> {
   const results = await Promise.all(checks.map(runCheck));
   const out: Readiness["checks"] = {};
   let ready = true;

@@ -30,18 +30,29 @@ export function consumersCheck(subscriptions: { name: string; sub: Subscription 
   };
 }
 
+/** The outboxes of a service summed up, as its heartbeat reports them. */
+export type OutboxSummary = { pending: number; oldestPendingAgeMs: number; quarantined: number };
+
 export function outboxLag(deps: {
   db: Db;
   outboxes: { name: string; table: OutboxTable }[];
   metrics: ServiceMetrics;
   maxLagMs: number;
-}): () => Promise<CheckResult> {
+}): (() => Promise<CheckResult>) & {
+  /** What the last run read (undefined before the first, or without an outbox). */
+  latest(): OutboxSummary | undefined;
+} {
   const { metrics, maxLagMs } = deps;
-  return async () => {
+  let latest: OutboxSummary | undefined;
+  const run = async (): Promise<CheckResult> => {
     const down: string[] = [];
     let quarantined = 0;
+    const summary: OutboxSummary = { pending: 0, oldestPendingAgeMs: 0, quarantined: 0 };
     for (const o of deps.outboxes) {
       const s = await outboxStats(deps.db, o.table);
+      summary.pending += s.unpublished;
+      summary.oldestPendingAgeMs = Math.max(summary.oldestPendingAgeMs, s.oldestAgeMs);
+      summary.quarantined += s.quarantined;
       metrics.outboxUnpublishedRows.set({ outbox: o.name }, s.unpublished);
       metrics.outboxOldestAge.set({ outbox: o.name }, s.oldestAgeMs / 1000);
       metrics.outboxQuarantinedRows.set({ outbox: o.name }, s.quarantined);
@@ -51,9 +62,11 @@ export function outboxLag(deps: {
           `${o.name}: oldest unpublished row is ${s.oldestAgeMs} ms old (limit ${maxLagMs} ms); ${s.unpublished} unpublished`,
         );
     }
+    if (deps.outboxes.length > 0) latest = summary;
     if (down.length > 0) return { status: "down", reason: down.join("; ") };
     if (quarantined > 0)
       return { status: "ok", reason: `${quarantined} quarantined row(s) wait for an operator` };
     return { status: "ok" };
   };
+  return Object.assign(run, { latest: () => latest });
 }

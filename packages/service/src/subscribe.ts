@@ -38,6 +38,8 @@ export function subscriber(deps: {
   metrics: ServiceMetrics;
   /** Called after every handled event or batch (wakes the outbox relays). */
   afterHandled: () => void;
+  /** Called for each message parked in a DLQ (counted for the heartbeat). */
+  onDeadLetter?: (parked: { topic: string; error: string; reason: string }) => void;
 }) {
   const { bus, logger, metrics } = deps;
   return async function subscribe<T extends TopicName>(
@@ -57,6 +59,10 @@ export function subscriber(deps: {
       topic: spec.topic,
       ...(spec.maxAttempts ? { maxAttempts: spec.maxAttempts } : {}),
       ...(spec.fromBeginning !== undefined ? { fromBeginning: spec.fromBeginning } : {}),
+      onDeadLetter: (parked) => {
+        metrics.deadLettered.inc({ topic: parked.topic, reason: parked.reason });
+        deps.onDeadLetter?.(parked);
+      },
       handler: (event, ctx) =>
         withTrace(event.traceparent, async () => {
           const result = await spec.handler(event, { ...ctx, log: bound(event) });

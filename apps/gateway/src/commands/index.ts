@@ -1,6 +1,6 @@
 /**
  * The command routes: `POST /api/commands/<kind>` (signed, audited, enqueued → 202),
- * `GET /api/audit`, and `POST /api/playbook/preview`.
+ * `GET /api/audit`, `GET /api/controls`, and `POST /api/playbook/preview`.
  */
 import type { Db } from "@pw/db";
 import { envelope, type OperatorCommand, signCommand } from "@pw/events";
@@ -13,10 +13,11 @@ import type { Auth } from "../auth/index.ts";
 import { operatorOf } from "../auth/index.ts";
 import type { SigningSettings } from "../config.ts";
 import { listAudit, publishCommand } from "./audit.ts";
+import { controlsState } from "./controls.ts";
 import { COMMAND_KINDS, type CommandKind } from "./kinds.ts";
 import { render, SAMPLE_FACTS, slotsOf, TEMPLATE_LIMITS, templateProblem } from "./templates.ts";
 
-export { type CommandResult, recordCommandResult } from "./audit.ts";
+export { type CommandResult, recordCommandResult, recordConfirmation } from "./audit.ts";
 export { COMMAND_KINDS, type CommandKindName } from "./kinds.ts";
 
 export const COMMAND_SOURCE = "pw://gateway";
@@ -100,6 +101,8 @@ export function registerCommandRoutes(
     if (!query.success) return invalidBody(reply, issuesOf(query.error));
     return listAudit(db, query.data);
   });
+
+  app.get("/api/controls", { preHandler: guard("viewer") }, async () => controlsState(db));
 
   app.post("/api/playbook/preview", { preHandler: guard("operator") }, async (req, reply) => {
     const body = PreviewBody.safeParse(req.body ?? {});

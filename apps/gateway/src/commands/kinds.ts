@@ -12,6 +12,7 @@ import {
   KillSwitchV1,
   LeadCommandV1,
   LeadId,
+  ModelRollbackV1,
   type OperatorCommand,
   PlaybookRetireV1,
   PlaybookUpsertV1,
@@ -96,6 +97,14 @@ export const COMMAND_KINDS = {
     type: "operator.playbook_retire.v1",
     role: "admin",
     body: PlaybookRetireV1.shape.data.omit({ operator: true }).strict(),
+    build: global,
+  },
+  // An operator, like the kill switch: a rollback is the remedy for a bad online update
+  // mid-incident, and it is undone the same way (roll back to the later version).
+  "model-rollback": {
+    type: "operator.model_rollback.v1",
+    role: "operator",
+    body: ModelRollbackV1.shape.data.omit({ operator: true }).strict(),
     build: global,
   },
 } satisfies Record<string, CommandKind>;

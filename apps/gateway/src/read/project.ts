@@ -1,9 +1,11 @@
 /**
  * The gateway's read model: every event of every topic is stored once in
  * `gateway.stream_events` (the live stream's log, the journeys, the funnel) and folded
- * into the lead queue (`gateway.leads`) and the experiments' standings (`gateway.arms`)
- * in the same transaction; a redelivered event changes nothing. Built only from the
- * topics, never from another service's tables.
+ * into the lead queue (`gateway.leads`), the experiments' standings (`gateway.arms`), the
+ * approval queue (`gateway.approvals`), the model versions (`gateway.model_versions`) and
+ * the services' confirmations of commands (`gateway.audit_log`) in the same transaction; a
+ * redelivered event changes nothing. Built only from the topics, never from another
+ * service's tables.
  *
  * Projections are serialised (one at a time in this process, and a transaction-scoped
  * advisory lock across gateway instances), so `seq` order is commit order: a live
@@ -12,11 +14,23 @@
  */
 import type { Db, Executor, Tx } from "@pw/db";
 import { armView, leadView, streamEvents } from "@pw/db/gateway";
-import { ALL_TOPICS, type TopicName, TopicSchemas } from "@pw/events";
+import {
+  ALL_TOPICS,
+  type CommandResultV1,
+  type DecisionHeldV1,
+  type DecisionResolvedV1,
+  type ModelVersionActivatedV1,
+  OPS_TOPICS,
+  type TopicName,
+  TopicSchemas,
+} from "@pw/events";
 import type { Logger } from "@pw/logger";
 import type { ServiceKit } from "@pw/service";
 import { and, eq, lt, sql } from "drizzle-orm";
+import { recordConfirmation } from "../commands/audit.ts";
+import { projectHeld, projectResolved } from "./approvals.ts";
 import type { LiveHub } from "./hub.ts";
+import { projectModelVersion } from "./models.ts";
 import { type StreamRow, toRow } from "./rows.ts";
 import { advance, type LeadStatus } from "./status.ts";
 
@@ -102,9 +116,14 @@ export function readModel(o: { db: Db; logger: Logger; hub: LiveHub; now?: () =>
     },
     /** Several consecutive events of one topic in one transaction (the subscription's batches). */
     handleMany,
-    /** Subscribes to every topic of ALL_TOPICS except DLQs with the kit (group "gateway"). */
+    /**
+     * Subscribes to every topic of ALL_TOPICS except DLQs and OPS_TOPICS (heartbeats: the
+     * Health page keeps them in memory, src/pipeline/) with the kit (group "gateway").
+     */
     async subscribeAll(kit: Pick<ServiceKit, "subscribe">): Promise<void> {
-      for (const topic of ALL_TOPICS.filter((t) => !t.endsWith(".dlq"))) {
+      for (const topic of ALL_TOPICS.filter(
+        (t) => !t.endsWith(".dlq") && !OPS_TOPICS.includes(t),
+      )) {
         await kit.subscribe({
           topic,
           groupId: "gateway",
@@ -212,6 +231,16 @@ async function project(tx: Tx, event: Envelope, at: Date): Promise<void> {
           ),
         );
       return;
+    case "experiment.decision_held.v1":
+      return projectHeld(tx, event.subject, d as DecisionHeldV1["data"]);
+    case "experiment.decision_resolved.v1":
+      return projectResolved(tx, event.subject, d as DecisionResolvedV1["data"]);
+    case "operator.command_result.v1":
+      // A confirmation for a command issued elsewhere has no audit row: stream only.
+      await recordConfirmation(tx, d as CommandResultV1["data"]);
+      return;
+    case "model.version_activated.v1":
+      return projectModelVersion(tx, d as ModelVersionActivatedV1["data"]);
     default:
       // Operator commands and unknown outcomes: in the stream and the journey only.
       return;

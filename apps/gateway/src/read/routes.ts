@@ -10,6 +10,7 @@ import { queryRows } from "@pw/db";
 import { armView, leadView, streamEvents } from "@pw/db/gateway";
 import { and, asc, desc, eq, gt, ilike, lt, or, type SQL, sql } from "drizzle-orm";
 import type { FastifyInstance, preHandlerHookHandler } from "fastify";
+import { registerControlRoutes } from "./control-routes.ts";
 import { type ArmNumbers, type StatusChange, sentence } from "./feed.ts";
 import type { LiveConnection, LiveHub } from "./hub.ts";
 import {
@@ -45,6 +46,7 @@ export function registerReadRoutes(
 ): void {
   const { db } = o;
   const viewer = { preHandler: o.guard("viewer") };
+  registerControlRoutes(app, { db, viewer });
 
   app.get("/api/leads", viewer, async (req, reply) => {
     const q = parse(LeadsQuery, req.query, reply);

@@ -68,13 +68,37 @@ export const auditLog = gateway.table(
     /** The lead id or `operator:global`. */
     subject: text().notNull(),
     data: jsonb().$type<Record<string, unknown>>().notNull(),
+    /**
+     * Overall: `published` until every service the command is meant for confirmed
+     * (`applied`), or as soon as one refused (`refused`). Each answer is in `results`.
+     */
     result: text({ enum: AUDIT_RESULTS }).notNull().default("published"),
+    /** The confirmations' sentences, one per service that answered. */
     detail: text(),
     at: timestamp({ withTimezone: true }).notNull(),
+    /** When the overall result stopped being `published`. */
     resultAt: timestamp({ withTimezone: true }),
+    /** The services the command is meant for (each confirms it), fixed when it was issued. */
+    services: jsonb().$type<string[]>().notNull().default(sql`'[]'::jsonb`),
+    /** Each service's confirmation, by service name. */
+    results: jsonb()
+      .$type<Record<string, CommandConfirmation>>()
+      .notNull()
+      .default(sql`'{}'::jsonb`),
   },
-  (t) => [index("audit_log_at_idx").on(t.at)],
+  (t) => [
+    index("audit_log_at_idx").on(t.at),
+    index("audit_log_type_at_idx").on(t.commandType, t.at),
+  ],
 );
+
+/** One service's answer to a command (`operator.command_result.v1`). */
+export type CommandConfirmation = {
+  result: "applied" | "refused";
+  detail: string;
+  reason?: string;
+  at: string;
+};
 
 /**
  * Every event the gateway saw, in the order it saw them: the live stream's log (`seq` is
@@ -141,3 +165,45 @@ export const armView = gateway.table(
   },
   (t) => [primaryKey({ columns: [t.segment, t.variantId] })],
 );
+
+/**
+ * Decisions the engine holds for an operator's approval (`experiment.decision_held.v1`)
+ * and how each ended (`experiment.decision_resolved.v1`): the approval queue.
+ */
+export const approvalView = gateway.table(
+  "approvals",
+  {
+    requestId: text().primaryKey(),
+    leadId: text().notNull(),
+    segment: text().notNull(),
+    variantId: text().notNull(),
+    /** The held outreach.requested.v1 data (null when only its resolution was seen). */
+    request: jsonb().$type<Record<string, unknown>>(),
+    /** First name, company and role as the engine knew them. */
+    lead: jsonb().$type<{ firstName?: string; company?: string; role?: string }>(),
+    heldAt: timestamp({ withTimezone: true }),
+    /** approved · rejected · withdrawn; null while it waits. */
+    resolution: text({ enum: ["approved", "rejected", "withdrawn"] }),
+    resolvedBy: text(),
+    resolvedReason: text(),
+    resolvedAt: timestamp({ withTimezone: true }),
+  },
+  (t) => [index("approvals_waiting_idx").on(t.heldAt).where(sql`${t.resolution} is null`)],
+);
+
+/** The built-in scoring model's versions, from `model.version_activated.v1`. */
+export const modelVersionView = gateway.table("model_versions", {
+  version: integer().primaryKey(),
+  name: text().notNull(),
+  /** initial · online_update · rollback */
+  cause: text().notNull(),
+  reason: text().notNull(),
+  previousVersion: integer(),
+  /** A rollback: whose weights came back. */
+  restoredFrom: integer(),
+  weights: jsonb().$type<Record<string, number>>().notNull(),
+  /** An online update's outcome and what the previous version predicted for it. */
+  evaluation: jsonb().$type<{ label: 0 | 1; predicted: number }>(),
+  /** When scoring activated it. */
+  activatedAt: timestamp({ withTimezone: true }).notNull(),
+});
