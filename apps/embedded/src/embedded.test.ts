@@ -2,10 +2,12 @@
 // same startX functions as their own processes: a signed Lightfield webhook goes in, an
 // outreach request for that lead comes out, dispatch sends it through the in-process
 // agent into the simulated inbox with a working unsubscribe link, and stopping leaves
-// nothing running.
+// nothing running. The gateway runs beside them with a signing key made up for the run:
+// an operator who signs in and engages the kill switch through its API stops dispatch.
 import { createHook } from "node:async_hooks";
 import { randomBytes } from "node:crypto";
 import { queryRows } from "@pw/db";
+import { hashPassword } from "@pw/gateway/password";
 import { signed } from "@pw/ingest/sign-request";
 import { createLogger } from "@pw/logger";
 import { waitFor } from "@pw/testkit";
@@ -129,7 +131,13 @@ describe("embedded mode", () => {
       payload: "List-Unsubscribe=One-Click",
     });
     expect(unsubscribed.statusCode).toBe(200);
-    for (const s of [stack.ingest, stack.scoring, stack.experiments, stack.dispatch]) {
+    for (const s of [
+      stack.ingest,
+      stack.scoring,
+      stack.experiments,
+      stack.dispatch,
+      stack.gateway,
+    ]) {
       expect((await s.app.inject({ url: "/readyz" })).json()).toMatchObject({ status: "ready" });
     }
 
@@ -148,4 +156,103 @@ describe("embedded mode", () => {
     hook.disable();
     expect(alive()).toEqual([]);
   });
+
+  it("lets a signed-in operator engage the kill switch through the gateway: dispatch holds the lead's next message", async () => {
+    const password = randomBytes(18).toString("base64url");
+    const stack = await startEmbedded({
+      env: {
+        WEBHOOK_SECRET: secret,
+        PORT: "0",
+        EXPERIMENT_REVIEW_EVERY_MS: "500",
+        DISPATCH_QUIET_HOURS: "off",
+        // Dispatch's demo clock: the first follow-up (3 days after the first touch) is due
+        // about 20 s later — time to engage the kill switch in between.
+        DISPATCH_CLOCK_SCALE: "13000",
+        GATEWAY_OPERATORS: `olga:operator:${await hashPassword(password)}`,
+      },
+      listen: false,
+      logger: createLogger({ service: "embedded-test", level: "silent" }),
+    });
+    try {
+      const verdicts: { step: number; status: string; reason?: string }[] = [];
+      await stack.bus.subscribe({
+        groupId: "test-kill-switch-verdicts",
+        topic: "outreach.dispatched.v1",
+        decode: (v) =>
+          v as {
+            subject: string;
+            data: { status: string; reason?: string; cadenceStep: number };
+          },
+        handler: async (e) => {
+          if (e.subject === "lf_ct_embedded_2")
+            verdicts.push({
+              step: e.data.cadenceStep,
+              status: e.data.status,
+              reason: e.data.reason,
+            });
+        },
+      });
+      const body = JSON.stringify({
+        type: "contact.created",
+        occurredAt: new Date().toISOString(),
+        object: {
+          id: "ct_embedded_2",
+          fields: {
+            $email: { value: "ada@example.com", valueType: "EMAIL" },
+            $name: { value: { firstName: "Ada", lastName: "Lovelace" }, valueType: "FULL_NAME" },
+            $title: { value: "VP Engineering", valueType: "TEXT" },
+          },
+          relationships: {},
+        },
+      });
+      expect(
+        (await stack.ingest.app.inject(signed("/webhooks/lightfield", body, { secret })))
+          .statusCode,
+      ).toBe(202);
+      for (const type of ["demo_requested", "pricing_viewed"]) {
+        const signal = JSON.stringify({
+          type,
+          occurredAt: new Date().toISOString(),
+          leadId: "lf_ct_embedded_2",
+        });
+        const sent = await stack.ingest.app.inject(signed("/webhooks/signals", signal, { secret }));
+        expect(sent.statusCode).toBe(202);
+      }
+      await waitFor(() => verdicts.some((v) => v.step === 0 && v.status === "sent"), {
+        timeoutMs: 30_000,
+        message: "the first touch sent",
+      });
+
+      // Signed in as the dashboard does it: the session cookie and the CSRF token it returns.
+      const login = await stack.gateway.app.inject({
+        method: "POST",
+        url: "/api/login",
+        payload: { username: "olga", password },
+      });
+      expect(login.statusCode).toBe(200);
+      const cookie = String(login.headers["set-cookie"]).split(";")[0]!;
+      const { csrfToken } = login.json() as { csrfToken: string };
+      const engaged = await stack.gateway.app.inject({
+        method: "POST",
+        url: "/api/commands/kill-switch",
+        headers: { cookie, "x-csrf-token": csrfToken },
+        payload: { engaged: true, reason: "incident drill" },
+      });
+      expect(engaged.statusCode, engaged.body).toBe(202);
+
+      // The follow-up falls due with the switch engaged: held, with the reason, not sent.
+      const followUp = await waitFor(() => verdicts.find((v) => v.step === 1), {
+        timeoutMs: 60_000,
+        message: "dispatch's verdict on the first follow-up",
+      });
+      expect(followUp).toEqual({ step: 1, status: "deferred", reason: "kill switch engaged" });
+      const inbox = await queryRows<{ n: number }>(
+        stack.db.db,
+        sql`select count(*)::int as n from agent.inbox where lead_id = 'lf_ct_embedded_2'`,
+      );
+      expect(inbox[0]!.n).toBe(1);
+    } finally {
+      await stack.stop();
+    }
+  }, 120_000);
 });

@@ -3,14 +3,17 @@
  * PGlite database, each started through the same `startX(config, deps)` function its own
  * `main.ts` uses — so the demo runs exactly the services that are deployed. Dispatch runs
  * the outreach agent's code in-process (no TRUEFOUNDRY_AGENT_URL), on the same PGlite,
- * into the simulated inbox unless SMTP or webhooks are configured.
+ * into the simulated inbox unless SMTP or webhooks are configured. The gateway (the
+ * operators' API) runs beside them, signing operator commands with a key pair the others
+ * are given the public half of.
  */
 import { randomBytes } from "node:crypto";
 import { createMemoryBus } from "@pw/bus";
 import type { DbHandle } from "@pw/db";
 import { dispatchConfig, startDispatch } from "@pw/dispatch";
-import { ALL_TOPICS } from "@pw/events";
+import { ALL_TOPICS, commandKeyPair } from "@pw/events";
 import { experimentsConfig, startExperiments } from "@pw/experiments";
+import { gatewayConfig, startGateway } from "@pw/gateway";
 import { ingestConfig, startIngest } from "@pw/ingest";
 import { createLogger, type Logger } from "@pw/logger";
 import { scoringConfig, startScoring } from "@pw/scoring";
@@ -34,6 +37,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}) {
   const env: Record<string, string | undefined> = {
     ...given,
     UNSUBSCRIBE_SECRET: given.UNSUBSCRIBE_SECRET ?? randomBytes(32).toString("base64url"),
+    ...commandSigning(given),
   };
   // Parse every config first: a bad variable stops everything before anything starts.
   const configs = {
@@ -41,6 +45,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}) {
     scoring: scoringConfig(env),
     experiments: experimentsConfig(env),
     dispatch: dispatchConfig(env),
+    gateway: gatewayConfig(env),
   };
   const bus = createMemoryBus({ logger: logger.child({ component: "bus" }) });
   await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
@@ -71,10 +76,48 @@ export async function startEmbedded(options: EmbeddedOptions = {}) {
       deps,
     );
     started.push(dispatch);
-    return { bus, db, ingest, scoring, experiments, dispatch, stop };
+    // The operators' API: every topic into its read model, commands out.
+    const gateway = await startGateway(configs.gateway, deps);
+    started.push(gateway);
+    return { bus, db, ingest, scoring, experiments, dispatch, gateway, stop };
   } catch (error) {
     await stop();
     throw error;
   }
 }
 export type Embedded = Awaited<ReturnType<typeof startEmbedded>>;
+
+/**
+ * Operator commands are signed by the gateway and verified by experiments and dispatch
+ * (ADR 0009). Without OPERATOR_COMMAND_PRIVATE_KEY, a key pair made up for this run: its
+ * private half and key id to the gateway, its public half added to
+ * OPERATOR_COMMAND_PUBLIC_KEYS for the others (commands signed in an earlier run are then
+ * refused, as they should be). With it, the caller's keys are used as given.
+ */
+export function commandSigning(given: Record<string, string | undefined>): Record<string, string> {
+  if (given.OPERATOR_COMMAND_PRIVATE_KEY) return {};
+  const keys = commandKeyPair(`embedded-${randomBytes(4).toString("hex")}`);
+  return {
+    OPERATOR_COMMAND_PRIVATE_KEY: keys.privateKey
+      .export({ format: "pem", type: "pkcs8" })
+      .toString(),
+    OPERATOR_COMMAND_KEY_ID: keys.keyId,
+    // Keys the caller trusts besides (a real gateway elsewhere) stay trusted.
+    OPERATOR_COMMAND_PUBLIC_KEYS: withKey(given.OPERATOR_COMMAND_PUBLIC_KEYS, keys),
+  };
+}
+
+/** OPERATOR_COMMAND_PUBLIC_KEYS with one more key, in the form it was given (list or JSON). */
+function withKey(given: string | undefined, key: { keyId: string; publicKeyText: string }): string {
+  const text = given?.trim();
+  if (!text) return `${key.keyId}:${key.publicKeyText}`;
+  if (text.startsWith("{")) {
+    // Not JSON: left as it was, so that the services' own parsing names the problem.
+    try {
+      return JSON.stringify({ ...JSON.parse(text), [key.keyId]: key.publicKeyText });
+    } catch {
+      return text;
+    }
+  }
+  return `${text},${key.keyId}:${key.publicKeyText}`;
+}
