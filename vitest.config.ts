@@ -22,7 +22,8 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["{apps,packages}/*/src/**/*.int.test.ts"],
+          // e2e: the dashboard in Chromium (apps/web/e2e), on the one-process stack.
+          include: ["{apps,packages}/*/{src,e2e}/**/*.int.test.ts"],
           exclude: ["**/node_modules/**"],
           testTimeout: 120_000,
           hookTimeout: 180_000,

@@ -9,12 +9,15 @@ let failed = 0;
 let skipped = 0;
 let intPassed = 0;
 let intSkipped = 0;
+let browserPassed = 0;
 for (const file of report.testResults) {
   const integration = file.name.endsWith(".int.test.ts");
+  const browser = file.name.includes("/apps/web/e2e/");
   for (const t of file.assertionResults) {
     if (t.status === "passed") {
       passed++;
       if (integration) intPassed++;
+      if (browser) browserPassed++;
     } else if (t.status === "failed") failed++;
     else {
       skipped++;
@@ -26,6 +29,11 @@ console.log(`integration tests: ${intPassed} passed, ${intSkipped} skipped`);
 console.log(`${passed} passed, ${failed} failed, ${skipped} skipped`);
 if (intPassed === 0 || intSkipped > 0) {
   console.error("FAIL: the integration suites were skipped or did not run");
+  process.exit(1);
+}
+console.log(`browser tests: ${browserPassed} passed`);
+if (browserPassed === 0) {
+  console.error("FAIL: the browser suite (apps/web/e2e) did not run");
   process.exit(1);
 }
 if (failed > 0 || !report.success) process.exit(1);

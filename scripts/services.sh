@@ -3,7 +3,10 @@
 # without Docker: PostgreSQL from Debian's package, Kafka 3.9 (KRaft) from its
 # Maven Central jars. Idempotent: `up` twice is fine and fast the second time.
 #
-#   bash scripts/services.sh up | down | status | env
+#   bash scripts/services.sh up | down | status | env | browser
+#
+# `up` also installs Chromium from Debian (the dashboard's browser suite drives it with
+# playwright-core; browsers are never downloaded from anywhere else).
 #
 # `env` prints the variables tests and services read:
 #   eval "$(bash scripts/services.sh env)"
@@ -214,8 +217,21 @@ kafka_status() {
   fi
 }
 
+# Debian's Chromium for the browser suite (CHROMIUM_PATH overrides where it is looked for).
+browser_up() {
+  local bin="${CHROMIUM_PATH:-/usr/bin/chromium}"
+  if [ ! -x "$bin" ]; then
+    say "installing chromium (Debian package)"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >&2
+    apt-get install -y -qq --no-install-recommends chromium fonts-dejavu-core >&2
+  fi
+  [ -x "$bin" ] || die "chromium is not installed at $bin"
+}
+
 case "${1:-}" in
-  up) pg_up; kafka_up ;;
+  up) pg_up; kafka_up; browser_up ;;
+  browser) browser_up ;;
   down) kafka_down; pg_down ;;
   status) pg_status; kafka_status ;;
   # Kafka alone (tests run private brokers with PW_SERVICES_DIR, KAFKA_PORT, KAFKA_LIB_DIR).
@@ -225,5 +241,5 @@ case "${1:-}" in
     echo "export KAFKA_BROKERS=127.0.0.1:$KAFKA_PORT"
     echo "export DATABASE_URL=postgres://$PG_USER:$PG_PASSWORD@127.0.0.1:$PG_PORT/$PG_DB"
     ;;
-  *) echo "usage: $0 up|down|status|env|kafka-up|kafka-down" >&2; exit 2 ;;
+  *) echo "usage: $0 up|down|status|env|browser|kafka-up|kafka-down" >&2; exit 2 ;;
 esac

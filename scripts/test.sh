@@ -12,5 +12,8 @@ pnpm install --frozen-lockfile --reporter=append-only >&2
 bash scripts/services.sh up
 eval "$(bash scripts/services.sh env)"
 export REQUIRE_SERVICES="${REQUIRE_SERVICES:-1}"
+# The browser suite runs against the dashboard's production build.
+echo "==> next build (apps/web)" >&2
+NEXT_TELEMETRY_DISABLED=1 pnpm --filter @pw/web build >&2
 echo "==> pnpm test (KAFKA_BROKERS=$KAFKA_BROKERS, REQUIRE_SERVICES=$REQUIRE_SERVICES)" >&2
 pnpm test "$@"

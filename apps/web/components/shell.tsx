@@ -8,6 +8,7 @@ import Link from "next/link";
 import { usePathname } from "next/navigation";
 import type { ReactNode } from "react";
 import { useCommand } from "../lib/command.ts";
+import { EnvironmentProvider } from "../lib/environment.tsx";
 import { useSession } from "../lib/session.tsx";
 import { useStream } from "../lib/stream.tsx";
 import { TOPICS } from "../lib/topics.ts";
@@ -91,7 +92,9 @@ export function Shell({
       </nav>
       <main id="main" className="content" tabIndex={-1}>
         <Banners />
-        {children}
+        <EnvironmentProvider environment={environment} clockScale={clockScale}>
+          {children}
+        </EnvironmentProvider>
       </main>
     </div>
   );

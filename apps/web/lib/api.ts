@@ -33,7 +33,15 @@ async function handle<T>(res: Response): Promise<T> {
     body = undefined;
   }
   if (!res.ok) {
-    const b = (body ?? {}) as { error?: string; message?: string; issues?: unknown };
+    type ErrorBody = { error?: string; message?: string; issues?: unknown };
+    const raw = (body ?? {}) as Omit<ErrorBody, "error"> & { error?: unknown };
+    // The read routes nest theirs: `{ error: { status, code, message, issues } }`.
+    const b: ErrorBody =
+      raw.error && typeof raw.error === "object"
+        ? (({ code, ...rest }) => ({ ...rest, error: code }))(
+            raw.error as ErrorBody & { code?: string },
+          )
+        : { ...raw, error: typeof raw.error === "string" ? raw.error : undefined };
     const issues = Array.isArray(b.issues)
       ? (b.issues as { field?: string; path?: string; message?: string }[]).map((i) => ({
           field: String(i.field ?? i.path ?? ""),

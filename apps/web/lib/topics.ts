@@ -8,6 +8,7 @@ export const TOPICS = {
   experimentUpdates: "experiment.updates.v1",
   operatorCommands: "operator.commands.v1",
   operatorCommandResults: "operator.command_results.v1",
+  modelUpdates: "model.updates.v1",
   leadConsent: "lead.consent.v1",
   serviceHealth: "service.health.v1",
 } as const;
