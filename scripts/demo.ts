@@ -1,12 +1,12 @@
-// `pnpm demo` — the embedded end-to-end demo. Not built yet: ingest, scoring, the
-// experiment engine, dispatch with the outreach agent and the gateway's API run (the first
-// four together in one process: apps/embedded), but there is no dashboard to watch, so
-// there is nothing to show a presenter yet. Saying so beats printing a fake demo.
+// `pnpm demo` — the embedded end-to-end demo. Not assembled yet: every service (gateway
+// included) runs in one process (apps/embedded) and the dashboard (apps/web) runs against
+// it in the browser suite, but the one command that starts both with seeded data, a
+// recipient simulator and a presenter's script is issue 17. Saying so beats a fake demo.
 console.error(
   [
-    "The demo is not built yet.",
-    "What exists: ingest, scoring, the experiment engine, dispatch with the outreach agent (simulated inbox) and the gateway API; all but the gateway run in one process (apps/embedded).",
-    "What is next: the command center (the Next.js dashboard), then the demo itself — see PLAN.md.",
+    "The demo command is not assembled yet.",
+    "What exists: every service in one process (apps/embedded, gateway included) and the command center (apps/web); the browser suite runs them together (apps/web/e2e).",
+    "What is next: `pnpm demo` itself (seeded leads, a recipient simulator, the dashboard) — see PLAN.md.",
     "Run the tests meanwhile: bash scripts/test.sh",
   ].join("\n"),
 );
