@@ -21,8 +21,10 @@ export function ago(iso: string | null | undefined, now = Date.now()): string {
   const t = Date.parse(iso);
   if (!Number.isFinite(t)) return "—";
   const s = Math.round((now - t) / 1000);
+  // A few seconds ahead is two clocks disagreeing (the server's event time, this
+  // browser's), not the future: say "just now" rather than "in 1 s".
+  if (s < 5 && s > -30) return "just now";
   if (s < 0) return `in ${duration(-s)}`;
-  if (s < 5) return "just now";
   return `${duration(s)} ago`;
 }
 

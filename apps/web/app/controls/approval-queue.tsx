@@ -142,7 +142,7 @@ function ApprovalItem(p: {
           held <Ago iso={item.heldAt} now={p.now} />
         </span>
       </div>
-      <dl className="facts">
+      <dl className="approval-facts">
         <dt>Segment</dt>
         <dd>{item.segment || "—"}</dd>
         <dt>Variant</dt>

@@ -143,7 +143,7 @@ function ApprovalMode({ mode, pending }: { mode: SwitchState; pending: number })
   return (
     <div className="switch-panel">
       <p className={`switch-state ${mode.on ? "switch-on" : "switch-off"}`}>
-        <span aria-hidden="true">{mode.on ? "✋ " : "▶ "}</span>
+        <span aria-hidden="true">{mode.on ? "‖ " : "▶ "}</span>
         {approvalWords(mode.on)}
       </p>
       <Setter s={mode} words={approvalWords} />

@@ -317,7 +317,7 @@ const STATUS_WORDS: Record<string, string> = {
 };
 const STATUS_MARK: Record<string, string> = {
   sent: "✓",
-  deferred: "⏳",
+  deferred: "◷",
   skipped: "↷",
   failed: "✕",
 };
