@@ -14,7 +14,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
-          include: ["{apps,packages}/*/src/**/*.test.ts"],
+          // bench/: the CLIs there (e.g. pnpm sim:engine) are tested as processes.
+          include: ["{apps,packages}/*/{src,bench}/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "**/node_modules/**"],
           testTimeout: 20_000,
         },

@@ -38,13 +38,7 @@ export type DlqArgs =
   | { command: "drop"; topic: string; which: DlqSelector; note: string; json: boolean };
 
 export function parseDlqArgs(argv: string[]): DlqArgs {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  const { values: v, positionals } = parsed;
+  const { values: v, positionals } = parse(argv);
   if (v.help) return { command: "help" };
   const [command, ...rest] = positionals;
   const json = v.json ?? false;
@@ -76,22 +70,62 @@ export function parseDlqArgs(argv: string[]): DlqArgs {
   }
 }
 
-function parse(argv: string[]) {
-  return parseArgs({
+const OPTIONS = {
+  all: { type: "boolean" },
+  offset: { type: "string" },
+  partition: { type: "string" },
+  "event-id": { type: "string" },
+  reason: { type: "string" },
+  note: { type: "string" },
+  json: { type: "boolean" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+type Values = {
+  all?: boolean;
+  offset?: string;
+  partition?: string;
+  "event-id"?: string;
+  reason?: string;
+  note?: string;
+  json?: boolean;
+  help?: boolean;
+};
+
+/**
+ * node's parseArgs, with each of its refusals as one line naming the option. Not strict
+ * mode: that refuses `--offset -1` as "ambiguous" in three lines, where the value's own
+ * check says what is wrong with it; the tokens are checked here instead.
+ */
+function parse(argv: string[]): { values: Values; positionals: string[] } {
+  const { values, positionals, tokens } = parseArgs({
     args: argv,
     allowPositionals: true,
-    strict: true,
-    options: {
-      all: { type: "boolean" },
-      offset: { type: "string" },
-      partition: { type: "string" },
-      "event-id": { type: "string" },
-      reason: { type: "string" },
-      note: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
+    strict: false,
+    tokens: true,
+    options: OPTIONS,
   });
+  if (values.help) return { values: { help: true }, positionals: [] }; // --help wins
+  for (const t of tokens) {
+    if (t.kind !== "option") continue;
+    const spec = Object.hasOwn(OPTIONS, t.name)
+      ? (OPTIONS as Record<string, { type: string }>)[t.name]
+      : undefined;
+    if (!spec) throw new UsageError(`${t.rawName}: unknown option`);
+    if (spec.type === "boolean" && t.value !== undefined)
+      throw new UsageError(`${t.rawName}: takes no value (got "${t.value}")`);
+    if (
+      spec.type === "string" &&
+      (t.value === undefined || (!t.inlineValue && t.value.startsWith("--")))
+    )
+      throw new UsageError(`${t.rawName}: missing value`);
+    if (
+      spec.type === "string" &&
+      tokens.filter((o) => o.kind === "option" && o.name === t.name).length > 1
+    )
+      throw new UsageError(`${t.rawName}: given more than once`);
+  }
+  return { values: values as Values, positionals };
 }
 
 function oneTopic(command: string, rest: string[]): string {
@@ -100,7 +134,7 @@ function oneTopic(command: string, rest: string[]): string {
   return rest[0]!;
 }
 
-function selector(command: string, v: ReturnType<typeof parse>["values"]): DlqSelector {
+function selector(command: string, v: Values): DlqSelector {
   const given = [
     v.all ? "--all" : undefined,
     v.offset !== undefined ? "--offset" : undefined,

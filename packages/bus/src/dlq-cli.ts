@@ -1,6 +1,7 @@
 // `pnpm dlq <command> …` — depth, list, redrive and drop on a Kafka DLQ (see USAGE in
 // dlq-args.ts). Reads the bus settings the services read. Exit 2 on a bad argument or
-// setting, 1 when the action fails (broker, unknown topic, selector matching nothing).
+// setting (one line naming it, then a one-line usage hint), 1 when the action fails
+// (broker, unknown topic, selector matching nothing): its message, never a stack trace.
 import { BusConfig, ConfigError, parseConfig } from "@pw/config";
 import { createDlqTool, type DlqActionResult, type DlqDepth, type ParkedMessage } from "./dlq.ts";
 import { parseDlqArgs, USAGE, UsageError } from "./dlq-args.ts";
@@ -26,8 +27,14 @@ async function main(argv: string[]): Promise<number> {
       );
     bus = config.bus;
   } catch (error) {
-    if (error instanceof UsageError || error instanceof ConfigError) {
-      process.stderr.write(`${error.message}\n\n${USAGE}\n`);
+    if (error instanceof UsageError) {
+      process.stderr.write(
+        `dlq: ${error.message}\n${USAGE.split("\n")[0]}  (--help for details)\n`,
+      );
+      return 2;
+    }
+    if (error instanceof ConfigError) {
+      process.stderr.write(`dlq: ${error.message}\n`);
       return 2;
     }
     throw error;
@@ -70,7 +77,7 @@ async function main(argv: string[]): Promise<number> {
       }
     }
   } catch (error) {
-    process.stderr.write(`dlq ${args.command}: ${(error as Error).message}\n`);
+    process.stderr.write(`dlq ${args.command}: ${oneLine((error as Error).message, 1_000)}\n`);
     return 1;
   } finally {
     await tool.close();
@@ -132,4 +139,10 @@ function oneLine(text: string, max: number): string {
   return s.length <= max ? s : `${s.slice(0, max - 1)}…`;
 }
 
-process.exitCode = await main(process.argv.slice(2));
+// Whatever escapes main (the bus failing to open or close) is one line too.
+process.exitCode = await main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(
+    `dlq: ${oneLine(error instanceof Error ? error.message : String(error), 1_000)}\n`,
+  );
+  return 1;
+});

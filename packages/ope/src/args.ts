@@ -2,8 +2,17 @@
  * `pnpm ope` arguments: exactly one log source, one or more candidates. A bad
  * argument is a `UsageError` naming the flag and why (the CLI exits 2 on it).
  */
-import { parseArgs } from "node:util";
+import {
+  choiceArg,
+  integerArg,
+  parseCommandLine,
+  pathArg,
+  SEED_RANGE,
+  UsageError,
+} from "@pw/simulator/command-line";
 import { type Candidate, CandidateSpecError, parseCandidate } from "./candidates.ts";
+
+export { UsageError };
 
 export const USAGE = `usage: pnpm ope <source> --candidate <spec> [--candidate <spec> ...] [--json]
 
@@ -27,10 +36,6 @@ options:
   --draws N     Monte Carlo draws per P(best) of a candidate (default 2000)
   --json        one JSON summary on stdout instead of the table`;
 
-export class UsageError extends Error {
-  override name = "UsageError";
-}
-
 export type Source =
   | { kind: "logs"; file: string }
   | { kind: "db" }
@@ -52,29 +57,27 @@ export type OpeArgs = {
   json: boolean;
 };
 
-function integer(flag: string, text: string | undefined, fallback: number, min: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (text.trim() === "" || !Number.isInteger(n) || n < min)
-    throw new UsageError(`--${flag}: "${text}" is not a whole number ≥ ${min}`);
-  return n;
-}
+const OPTIONS = {
+  logs: { type: "string" },
+  db: { type: "boolean" },
+  pglite: { type: "string" },
+  simulate: { type: "string" },
+  leads: { type: "string" },
+  seed: { type: "string" },
+  logging: { type: "string" },
+  "save-logs": { type: "string" },
+  candidate: { type: "string", multiple: true },
+  draws: { type: "string" },
+  json: { type: "boolean" },
+} as const;
 
 /** The parsed arguments, or "help" for --help. */
 export function parseOpeArgs(argv: string[]): OpeArgs | "help" {
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(argv);
-  } catch (e) {
-    throw new UsageError((e as Error).message);
-  }
-  const { values: v, positionals } = parsed;
-  if (v.help) return "help";
+  const { help, values: v, positionals } = parseCommandLine(argv, OPTIONS);
+  if (help) return "help";
   if (positionals.length > 0)
     throw new UsageError(`unexpected argument "${positionals[0]}": give the source as a flag`);
-  const sources = (["logs", "db", "pglite", "simulate"] as const).filter(
-    (k) => v[k] !== undefined && v[k] !== false,
-  );
+  const sources = (["logs", "db", "pglite", "simulate"] as const).filter((k) => v[k] !== undefined);
   if (sources.length !== 1)
     throw new UsageError(
       sources.length === 0
@@ -82,22 +85,20 @@ export function parseOpeArgs(argv: string[]): OpeArgs | "help" {
         : `--${sources.join(", --")}: give exactly one log source`,
     );
   for (const k of ["logs", "pglite", "simulate", "save-logs"] as const)
-    if (v[k] === "") throw new UsageError(`--${k}: needs a path`);
+    if (v[k] !== undefined) pathArg(`--${k}`, v[k]);
   const simOnly = (["leads", "logging", "save-logs"] as const).find((k) => v[k] !== undefined);
   if (simOnly && !v.simulate) throw new UsageError(`--${simOnly}: only applies with --simulate`);
-  const seed = integer("seed", v.seed, 1, 0);
+  const seed = v.seed === undefined ? 1 : integerArg("--seed", v.seed, SEED_RANGE);
   let source: Source;
   if (v.logs !== undefined) source = { kind: "logs", file: v.logs };
   else if (v.db) source = { kind: "db" };
   else if (v.pglite !== undefined) source = { kind: "pglite", dir: v.pglite };
   else {
-    const logging = v.logging ?? "thompson";
-    if (logging !== "thompson" && logging !== "uniform")
-      throw new UsageError(`--logging: "${logging}" is not thompson or uniform`);
+    const logging = choiceArg("--logging", v.logging ?? "thompson", ["thompson", "uniform"]);
     source = {
       kind: "simulate",
       world: v.simulate!,
-      leads: integer("leads", v.leads, 20_000, 1),
+      leads: v.leads === undefined ? 20_000 : integerArg("--leads", v.leads, { min: 1 }),
       seed,
       logging,
       ...(v["save-logs"] ? { saveLogs: v["save-logs"] } : {}),
@@ -117,30 +118,8 @@ export function parseOpeArgs(argv: string[]): OpeArgs | "help" {
   return {
     source,
     candidates,
-    draws: integer("draws", v.draws, 2_000, 100),
+    draws: v.draws === undefined ? 2_000 : integerArg("--draws", v.draws, { min: 100 }),
     seed,
     json: v.json ?? false,
   };
-}
-
-function parse(argv: string[]) {
-  return parseArgs({
-    args: argv,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      logs: { type: "string" },
-      db: { type: "boolean" },
-      pglite: { type: "string" },
-      simulate: { type: "string" },
-      leads: { type: "string" },
-      seed: { type: "string" },
-      logging: { type: "string" },
-      "save-logs": { type: "string" },
-      candidate: { type: "string", multiple: true },
-      draws: { type: "string" },
-      json: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
 }

@@ -1,6 +1,6 @@
 // The command as a user runs it: a real process, its exit code, stdout and stderr.
 import { spawnSync } from "node:child_process";
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { DEFAULT_POLICY } from "@pw/bandit";
@@ -59,6 +59,61 @@ describe("pnpm ope arguments", () => {
       expect(r.stderr).toContain(message);
       expect(r.stdout).toBe("");
     }
+  });
+
+  it.each([
+    [
+      ["--simulate", world, "--seed", "-3"],
+      'ope: --seed: "-3" is not a whole number in [0, 4294967295]',
+    ],
+    [
+      ["--simulate", world, "--seed", "xyz"],
+      'ope: --seed: "xyz" is not a whole number in [0, 4294967295]',
+    ],
+    [["--simulate", world, "--leads", "0"], 'ope: --leads: "0" is not a whole number ≥ 1'],
+    [["--simulate", world, "--draws=abc"], 'ope: --draws: "abc" is not a whole number ≥ 100'],
+    [
+      ["--simulate", world, "--cadidate", "uniform"],
+      "ope: --cadidate: unknown option (did you mean --candidate?)",
+    ],
+    [["--simulate"], "ope: --simulate: missing value"],
+    [["--simulate", world, "--json=yes"], 'ope: --json: takes no value (got "yes")'],
+  ])("refuses %j in one line and a usage line, exit 2", (argv, message) => {
+    const r = ope([...argv, "--candidate", "uniform"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(r.stderr.split("\n")).toEqual([message, expect.stringMatching(/^usage: pnpm ope /), ""]);
+    expect(r.stdout).toBe("");
+  });
+
+  it("refuses a world file with the JSON path of each problem", async () => {
+    const bad = join(tmp, "bad-world.json");
+    await writeFile(
+      bad,
+      JSON.stringify({
+        name: "bad",
+        variants: ["a", "b", "a"],
+        segments: [{ name: "all", share: 1, rates: { a: 0.1, b: 0.2 } }],
+      }),
+    );
+    const r = ope(["--simulate", bad, "--candidate", "uniform"]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toBe(
+      `ope: --simulate: ${bad}: variants[2]: variant 'a' is declared twice (also variants[0])\n`,
+    );
+  });
+
+  it("a failure while running is its message in one line, exit 1", async () => {
+    const empty = join(tmp, "empty.jsonl");
+    await writeFile(empty, "");
+    const r = ope(["--logs", empty, "--candidate", "uniform"]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe("ope: no decision to evaluate\n");
+  });
+
+  it("prints the usage for --help, exit 0", () => {
+    const r = ope(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^usage: pnpm ope /);
   });
 
   it("prints one JSON summary of a simulated evaluation, with the true values", () => {

@@ -1,8 +1,9 @@
 // `pnpm ope <source> --candidate <spec> …` — off-policy evaluation of candidate
-// policies on logged decisions (see README). Exit 2 on a bad argument, 1 on a
+// policies on logged decisions (see README). Exit 2 on a bad argument or input, 1 on a
 // failure while loading or evaluating.
 import { access, stat, writeFile } from "node:fs/promises";
 import { readWorldFile } from "@pw/simulator";
+import { InputError, printUsage, runCommand } from "@pw/simulator/command-line";
 import { type OpeArgs, parseOpeArgs, type Source, USAGE, UsageError } from "./args.ts";
 import { CandidateSpecError } from "./candidates.ts";
 import { readDecisionsFromDb } from "./db-source.ts";
@@ -67,7 +68,8 @@ async function load(source: Source, tick: (m: string) => void): Promise<LoadedLo
     }
     case "simulate": {
       const world = await readWorldFile(source.world).catch((error: Error) => {
-        throw new UsageError(`--simulate: ${error.message}`);
+        // One line per problem of the file, each naming the flag that gave it.
+        throw new InputError(error.message.replace(/^/gm, "--simulate: "));
       });
       const records = simulateLogs(world, {
         leads: source.leads,
@@ -108,24 +110,16 @@ async function run(args: OpeArgs): Promise<void> {
   );
 }
 
-async function main(): Promise<number> {
+await runCommand("ope", USAGE, async () => {
   try {
     const args = parseOpeArgs(process.argv.slice(2));
-    if (args === "help") {
-      process.stdout.write(`${USAGE}\n`);
-      return 0;
-    }
+    if (args === "help") return printUsage(USAGE);
     await run(args);
     return 0;
   } catch (e) {
     endProgress();
-    if (e instanceof UsageError || e instanceof CandidateSpecError) {
-      process.stderr.write(`ope: ${e.message}\n(pnpm ope --help for usage)\n`);
-      return 2;
-    }
-    process.stderr.write(`ope: ${(e as Error).message}\n`);
-    return 1;
+    // A candidate naming a variant the log does not have is only found while evaluating.
+    if (e instanceof CandidateSpecError) throw new UsageError(e.message);
+    throw e;
   }
-}
-
-process.exitCode = await main();
+});

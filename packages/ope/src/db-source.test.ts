@@ -15,6 +15,7 @@ const q = (x: string | null) => (x === null ? "null" : `'${x.replaceAll("'", "''
 const json = (x: unknown) => (x === null ? "null" : `${q(JSON.stringify(x))}::jsonb`);
 
 let handle: DbHandle;
+// A new PGlite costs an initdb: several seconds when other suites start theirs alongside.
 beforeAll(async () => {
   handle = await createDb({ driver: "pglite" });
   await migrate(handle);
@@ -50,7 +51,7 @@ beforeAll(async () => {
        row("r6", 6, { context: { arms: "none" } }),
      ].join(",\n")}`,
   );
-});
+}, 40_000);
 afterAll(() => handle.close());
 
 describe("reading decisions from experiments.decisions", () => {

@@ -1,52 +1,74 @@
 // `pnpm sim <world.json> [leads] [--seed N] [--pooled-prior 50] [--drift-discount 0.95]` —
 // runs the engine's policy (the @pw/bandit defaults, see `recommended`) and the baselines
-// on a world file and prints one JSON summary; progress goes to stderr.
-import { parseArgs } from "node:util";
+// on a world file and prints one JSON summary; progress goes to stderr. Exit 2 on a bad
+// argument or world file (see command-line.ts).
+import {
+  integerArg,
+  numberArg,
+  parseCommandLine,
+  printUsage,
+  runCommand,
+  SEED_RANGE,
+  UsageError,
+} from "./command-line.ts";
 import { compare, recommended } from "./simulate.ts";
 import { readWorldFile } from "./world.ts";
 
-const { values, positionals } = parseArgs({
-  allowPositionals: true,
-  options: {
-    seed: { type: "string", default: "1" },
+const USAGE = `usage: pnpm sim <world.json> [leads] [--seed N] [--pooled-prior STRENGTH] [--drift-discount FACTOR]
+
+  <world.json>               a world file (format: packages/simulator/README.md)
+  [leads]                    leads to simulate, a whole number ≥ 1 (default 50000)
+  --seed N                   world and policy seed, 0 to 4294967295 (default 1)
+  --pooled-prior STRENGTH    pseudo-observations borrowed from the variant's pooled rate
+                             across segments, ≥ 0; 0 turns pooling off (default: the engine's)
+  --drift-discount FACTOR    evidence kept per batch of 500, in (0, 1]; 1 = no forgetting
+                             (default: 0.95 for a world that drifts, else 1)`;
+
+await runCommand("sim", USAGE, async () => {
+  const { help, values, positionals } = parseCommandLine(process.argv.slice(2), {
+    seed: { type: "string" },
     "pooled-prior": { type: "string" },
     "drift-discount": { type: "string" },
-  },
-});
-const [file, leadsArg] = positionals;
-if (!file) {
-  console.error(
-    "usage: pnpm sim <world.json> [leads] [--seed N] [--pooled-prior STRENGTH] [--drift-discount PER_BATCH]",
-  );
-  process.exit(2);
-}
-const world = await readWorldFile(file).catch((error: Error) => {
-  console.error(error.message);
-  process.exit(2);
-});
-const o = recommended(world, Number(leadsArg ?? 50_000));
-if (values["pooled-prior"] !== undefined)
-  o.pooledPrior = { strength: Number(values["pooled-prior"]), pool: "variant" };
-if (values["drift-discount"] !== undefined) o.discount = Number(values["drift-discount"]);
-const started = performance.now();
-const seconds = () => Math.round((performance.now() - started) / 100) / 10;
-// Progress only when a run is slow enough to wonder (50k leads take well under a second).
-const summary = compare(world, { ...o, seed: Number(values.seed) }, (policy) => {
-  if (seconds() > 2) console.error(`${seconds()}s: ${policy}…`);
-});
-console.log(
-  JSON.stringify(
-    {
-      ...summary,
-      settings: {
-        policy: o.policy,
-        suppression: o.suppression,
-        pooledPrior: o.pooledPrior,
-        discountPerBatch: o.discount,
+  });
+  if (help) return printUsage(USAGE);
+  const [file, leadsArg, ...extra] = positionals;
+  if (!file) throw new UsageError("missing <world.json>");
+  if (extra.length > 0) throw new UsageError(`unexpected argument "${extra[0]}"`);
+  const leads = leadsArg === undefined ? 50_000 : integerArg("leads", leadsArg, { min: 1 });
+  const seed = values.seed === undefined ? 1 : integerArg("--seed", values.seed, SEED_RANGE);
+  const pooled = values["pooled-prior"];
+  const strength =
+    pooled === undefined ? undefined : numberArg("--pooled-prior", pooled, { min: 0 });
+  const discountArg = values["drift-discount"];
+  const discount =
+    discountArg === undefined
+      ? undefined
+      : numberArg("--drift-discount", discountArg, { min: 0, minExclusive: true, max: 1 });
+
+  const world = await readWorldFile(file);
+  const o = recommended(world, leads);
+  if (strength !== undefined) o.pooledPrior = { strength, pool: "variant" };
+  if (discount !== undefined) o.discount = discount;
+  const started = performance.now();
+  const seconds = () => Math.round((performance.now() - started) / 100) / 10;
+  // Progress only when a run is slow enough to wonder (50k leads take well under a second).
+  const summary = compare(world, { ...o, seed }, (policy) => {
+    if (seconds() > 2) console.error(`${seconds()}s: ${policy}…`);
+  });
+  console.log(
+    JSON.stringify(
+      {
+        ...summary,
+        settings: {
+          policy: o.policy,
+          suppression: o.suppression,
+          pooledPrior: o.pooledPrior,
+          discountPerBatch: o.discount,
+        },
+        seconds: seconds(),
       },
-      seconds: seconds(),
-    },
-    null,
-    2,
-  ),
-);
+      null,
+      2,
+    ),
+  );
+});
