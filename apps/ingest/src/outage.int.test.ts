@@ -30,7 +30,7 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
     await broker?.destroy();
   });
 
-  it("answers 503 while the broker is down, then every retried event lands exactly once", async () => {
+  it("answers 503 while the broker is down, then every retried event lands — a second copy (same event id) only of a publish that timed out", async () => {
     await broker!.start();
     const database = await pg!.createDatabase("pw_outage");
     const db = await createDb({ driver: "pg", url: database.url });
@@ -52,6 +52,8 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
     let duplicates = 0;
     let unavailable = 0;
     let retryAfterSeen = false;
+    /** Senders answered 503 at least once: their first publish may still land late. */
+    const timedOut = new Set<string>();
     // Senders: each event is retried until it gets a 2xx, as Standard Webhooks senders do.
     async function sender(i: number) {
       const raw = JSON.stringify({
@@ -69,6 +71,7 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
         if (status === 200) return void duplicates++;
         if (status === 503) {
           unavailable++;
+          timedOut.add(`outage-${i}`);
           if (res?.headers["retry-after"] === "1") retryAfterSeen = true;
         }
         await new Promise((r) => setTimeout(r, 300));
@@ -91,11 +94,17 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
 
     // Read the topic back from the beginning.
     const seen: string[] = [];
+    const copies = new Map<string, { subject: string; n: number }>();
     const sub = await bus.subscribe({
       groupId: "outage-reader",
       topic: "lead.events.v1",
-      decode: (v) => v as { id: string },
-      handler: async (e) => void seen.push(e.id),
+      decode: (v) => v as { id: string; subject: string },
+      handler: async (e) => {
+        seen.push(e.id);
+        const c = copies.get(e.id) ?? { subject: e.subject, n: 0 };
+        c.n++;
+        copies.set(e.id, c);
+      },
     });
     await waitFor(() => seen.length >= accepted, {
       timeoutMs: 60_000,
@@ -109,7 +118,13 @@ describe.runIf(pg && broker)("ingest during a broker outage", () => {
     );
     await sub.close();
     expect(new Set(seen).size).toBe(total);
-    expect(seen.length).toBe(accepted);
+    // A publish that timed out (503) may still reach the broker later, after the sender's
+    // retry published the event again: a second copy with the same event id, which every
+    // consumer's inbox drops (ADR 0004). Only such deliveries may have a second copy, and
+    // never a third; an event accepted at the first try lands exactly once.
+    const extra = [...copies.values()].filter((c) => c.n > 1);
+    expect(extra.filter((c) => !timedOut.has(c.subject) || c.n > 2)).toEqual([]);
+    expect(seen.length).toBe(accepted + extra.length);
 
     await app.close();
     await bus.close();
