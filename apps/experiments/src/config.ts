@@ -45,11 +45,27 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
          * could never show that it became the best. Unset: evidence is kept for good.
          */
         EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS: z.coerce.number().positive().max(3650).optional(),
-        /** Guardrails: an arm over any of these rates (after the minimum sends) is paused. */
-        EXPERIMENT_GUARDRAIL_MIN_SENDS: z.coerce.number().int().min(1).default(100),
+        /**
+         * Guardrail limits: an arm the evidence shows to be over one of these rates (hard
+         * bounces, opt-outs, negative replies per send) is paused — tested on every such
+         * outcome with a lower bound of the rate, so a pause is sure at any count (ADR 0014).
+         */
         EXPERIMENT_GUARDRAIL_BOUNCE_RATE: rate.default(0.05),
         EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE: rate.default(0.02),
         EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE: rate.default(0.08),
+        /**
+         * How sure the engine must be that a rate is over its limit before it pauses: the
+         * confidence of the one-sided Wilson lower bound that must exceed the limit. Higher
+         * pauses fewer variants that are under the limit, and harmful ones later.
+         */
+        EXPERIMENT_GUARDRAIL_CONFIDENCE: z.coerce.number().min(0.5).max(0.999).default(0.8),
+        /** Never pause on fewer bounces (opt-outs, negative replies) than this, however few the sends. */
+        EXPERIMENT_GUARDRAIL_MIN_EVENTS: z.coerce.number().int().min(1).max(1_000).default(4),
+        /**
+         * The review's backstop re-checks arms with at least this many sends (the check on
+         * every outcome does not wait for it).
+         */
+        EXPERIMENT_GUARDRAIL_MIN_SENDS: z.coerce.number().int().min(1).default(100),
         /** How often attribution windows settle, arms are reviewed and the queue drains. */
         EXPERIMENT_REVIEW_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
         /**
@@ -116,6 +132,8 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
             bounceRate: e.EXPERIMENT_GUARDRAIL_BOUNCE_RATE,
             unsubscribeRate: e.EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE,
             negativeReplyRate: e.EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE,
+            confidence: e.EXPERIMENT_GUARDRAIL_CONFIDENCE,
+            minEvents: e.EXPERIMENT_GUARDRAIL_MIN_EVENTS,
           },
           reviewEveryMs: e.EXPERIMENT_REVIEW_EVERY_MS,
           stackai: {

@@ -3,7 +3,7 @@ import { seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import { envelope, type OutreachDispatched } from "@pw/events";
-import { and, asc, eq } from "drizzle-orm";
+import { and, asc, eq, sql } from "drizzle-orm";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { ONE_CLEAR_WINNER, optOuts, outcome, scored, settleEvidence } from "../test/fixtures.ts";
 import {
@@ -42,6 +42,35 @@ const requests = async () =>
     .map((r) => r.payload as Request)
     .filter((p) => p.type === "outreach.requested.v1");
 const arms = () => handle.db.select().from(schema.arms).orderBy(asc(schema.arms.variantId));
+const armOf = async (segment: string, variantId: string) =>
+  (
+    await handle.db
+      .select()
+      .from(schema.arms)
+      .where(and(eq(schema.arms.segment, segment), eq(schema.arms.variantId, variantId)))
+  )[0]!;
+/** `experiment.updates.v1` events in the outbox, oldest first. */
+const updates = async () =>
+  (
+    await handle.db
+      .select()
+      .from(schema.experimentsOutbox)
+      .orderBy(asc(schema.experimentsOutbox.id))
+  )
+    .map((r) => r.payload as { type: string; subject: string; data: Record<string, unknown> })
+    .filter((p) => p.type.startsWith("experiment."));
+/** A segment where only `variantId` may be sent: an operator paused the others. */
+const onlyActive = async (segment: string, variantId: string) => {
+  const live = ["pain_point", "social_proof", "roi", "short_question", "case_study"];
+  await handle.db.insert(schema.arms).values(
+    live.map((v) => ({
+      segment,
+      variantId: v,
+      status: v === variantId ? ("active" as const) : ("paused" as const),
+      statusReason: v === variantId ? null : "pause by ops@acme.io: legal review",
+    })),
+  );
+};
 /** The production defaults (config.ts) with a test's `settings` over them. */
 const build = ({
   settings,
@@ -286,15 +315,10 @@ describe("experiment engine", () => {
     expect((await requests()).map((r) => r.subject)).toEqual(["vip"]);
   });
 
-  it("pauses an arm whose bounce, unsubscribe or negative-reply rate breaks a guardrail, whatever its conversions", async () => {
+  it("pauses an arm whose bounce or opt-out rate breaks a guardrail as the outcome arrives, whatever its conversions", async () => {
     const engine = build({
       settings: {
-        guardrails: {
-          minExposures: 20,
-          bounceRate: 0.05,
-          unsubscribeRate: 0.02,
-          negativeReplyRate: 0.5,
-        },
+        guardrails: { ...defaultEngineSettings().guardrails, negativeReplyRate: 0.5 },
         reward: "replied",
       },
       policy: { burnIn: 1000 },
@@ -326,18 +350,19 @@ describe("experiment engine", () => {
           outcome(r.subject, "bounced", at, r.data.requestId, undefined, { bounceType: "soft" }),
         );
     }
-    const changed = await engine.review();
-    expect(changed.sort()).toEqual([
-      "exec-mid/roi (guardrail)",
-      "exec-mid/short_question (guardrail)",
-    ]);
+    // Paused by the outcomes themselves: the review has nothing left to do.
     const byId = Object.fromEntries((await arms()).map((a) => [a.variantId, a]));
     expect(byId.roi!.status).toBe("paused");
+    // The fourth bounce made it sure (never fewer than four), whatever roi's replies.
     expect(byId.roi!.statusReason).toMatch(
-      /^guardrail: bounce rate 100.0% over the 5.0% limit after \d+ sends$/,
+      /^Paused 'roi' in exec-mid: hard-bounce rate at least [\d.]+% \(80% sure\) over the 5% limit, 4 bounces in \d+ sends$/,
     );
-    expect(byId.short_question!.statusReason).toMatch(/unsubscribe rate/);
+    expect(byId.short_question!.status).toBe("paused");
+    expect(byId.short_question!.statusReason).toMatch(
+      /^Paused 'short_question' in exec-mid: opt-out rate at least [\d.]+% \(80% sure\) over the 2% limit, 4 opt-outs in \d+ sends$/,
+    );
     expect(byId.social_proof!.status).toBe("active"); // soft bounces are not deliverability failures
+    expect(await engine.review()).toEqual([]);
     // Opt-outs in replies put the leads on the do-not-contact list: a rescore is not contacted.
     const optedOut = reqs.find((r) => r.data.variantId === "short_question")!;
     clock = new Date(clock.getTime() + 30 * 86_400_000);
@@ -349,6 +374,139 @@ describe("experiment engine", () => {
     expect(later).toHaveLength(40);
     expect(later).not.toContain("roi");
     expect(later).not.toContain("short_question");
+  });
+
+  it("the bounce that makes a pause sure pauses the variant in its own transaction, announced with the numbers — no review tick", async () => {
+    const engine = build();
+    await onlyActive("emea", "case_study");
+    for (let i = 0; i < 40; i++) await engine.handleScored(scored(`e${i}`, { segment: "emea" }));
+    expect(await engine.drain()).toMatchObject({ requested: 40 });
+    const reqs = await requests();
+    const bounce = (r: Request) =>
+      engine.handleOutcome(
+        outcome(r.subject, "bounced", clock, r.data.requestId, undefined, { bounceType: "hard" }),
+      );
+    // Three bounces in 40 sends: never fewer than four, however high the rate looks.
+    for (const r of reqs.slice(0, 3)) expect(await bounce(r)).toBe("guardrail");
+    expect((await armOf("emea", "case_study")).status).toBe("active");
+    expect(await bounce(reqs[3]!)).toBe("guardrail");
+    const arm = await armOf("emea", "case_study");
+    expect(arm.status).toBe("paused");
+    const reason =
+      "Paused 'case_study' in emea: hard-bounce rate at least 6.6% (80% sure) over the 5% limit, 4 bounces in 40 sends";
+    expect(arm.statusReason).toBe(reason);
+    // Announced in the same transaction: the status change, then the segment it left blocked.
+    const announced = (await updates()).filter((u) => u.subject === "segment:emea");
+    expect(announced.map((u) => u.type)).toEqual([
+      "experiment.variant_status_changed.v1",
+      "experiment.segment_blocked.v1",
+    ]);
+    expect(announced[0]!.data).toMatchObject({
+      segment: "emea",
+      variantId: "case_study",
+      from: "active",
+      to: "paused",
+      by: "engine",
+      reason,
+    });
+    expect(announced[1]!.data.reason).toMatch(
+      /^Nothing can be sent in emea: every variant is paused or suppressed — case_study paused \(hard-bounce rate at least 6\.6% .*\); pain_point paused \(pause by ops@acme\.io: legal review\);/,
+    );
+    // A redelivered bounce changes nothing; the next emea lead waits for an operator.
+    expect(await bounce(reqs[3]!)).toBe("guardrail"); // a new event id: counted, already paused
+    expect((await updates()).filter((u) => u.subject === "segment:emea")).toHaveLength(2);
+    await engine.handleScored(scored("e-late", { segment: "emea" }));
+    expect(await engine.drain()).toMatchObject({ requested: 0, waiting: 1 });
+  });
+
+  it("a variant hard-bouncing 8% is paused by the engine within 150 sends to it in each of 10 seeds — at the send the pure test names", async () => {
+    const engine = build();
+    // One segment per seed, each with only case_study to send: a send a round, then its bounce.
+    const seeds = Array.from({ length: 10 }, (_, i) => i + 1);
+    for (const seed of seeds) await onlyActive(`seed-${seed}`, "case_study");
+    const world = new Map(seeds.map((seed) => [seed, seededRng(seed)]));
+    const sends = new Map(seeds.map((seed) => [seed, 0]));
+    let running = seeds;
+    for (let round = 0; running.length > 0 && round < 200; round++) {
+      for (const seed of running)
+        await engine.handleScored(scored(`s${seed}-${round}`, { segment: `seed-${seed}` }));
+      expect(await engine.drain()).toMatchObject({ requested: running.length });
+      const made = await handle.db
+        .select()
+        .from(schema.decisions)
+        .where(sql`${schema.decisions.leadId} like ${`%-${round}`}`);
+      for (const seed of running) {
+        sends.set(seed, sends.get(seed)! + 1);
+        const d = made.find((m) => m.segment === `seed-${seed}`)!;
+        if (world.get(seed)!() < 0.08)
+          await engine.handleOutcome(
+            outcome(d.leadId, "bounced", clock, d.requestId, undefined, { bounceType: "hard" }),
+          );
+      }
+      const paused = await handle.db
+        .select({ segment: schema.arms.segment })
+        .from(schema.arms)
+        .where(and(eq(schema.arms.variantId, "case_study"), eq(schema.arms.status, "paused")));
+      running = running.filter((seed) => !paused.some((p) => p.segment === `seed-${seed}`));
+    }
+    const sendsToPause = seeds.map((seed) => sends.get(seed)!);
+    // The same streams as guardrails.test.ts: the engine pauses at exactly that send.
+    expect(sendsToPause).toEqual([48, 33, 34, 51, 65, 13, 38, 25, 137, 32]);
+    expect(Math.max(...sendsToPause)).toBeLessThanOrEqual(150);
+  }, 180_000);
+
+  it("a send dispatch withdrew re-tests the arm: one send fewer can make the pause sure", async () => {
+    const engine = build();
+    await onlyActive("emea", "case_study");
+    for (let i = 0; i < 54; i++) await engine.handleScored(scored(`w${i}`, { segment: "emea" }));
+    await engine.drain();
+    const reqs = await requests();
+    for (const r of reqs.slice(0, 4))
+      await engine.handleOutcome(
+        outcome(r.subject, "bounced", clock, r.data.requestId, undefined, { bounceType: "hard" }),
+      );
+    // Four bounces in 54 sends: at least 4.9% — not sure to be over 5%.
+    expect((await armOf("emea", "case_study")).status).toBe("active");
+    const skipped = reqs.at(-1)!;
+    const verdict = envelope({
+      type: "outreach.dispatched.v1",
+      source: "pw://dispatch",
+      subject: skipped.subject,
+      data: {
+        requestId: skipped.data.requestId,
+        variantId: skipped.data.variantId,
+        channel: "email",
+        status: "skipped",
+        reason: "quiet hours exhausted the send window",
+        provider: { name: "local" },
+        cadenceStep: 0,
+        attempt: 1,
+        at: clock.toISOString(),
+      },
+    }) as OutreachDispatched;
+    expect(await engine.handleDispatched(verdict)).toBe("withdrawn");
+    const arm = await armOf("emea", "case_study");
+    expect(arm.status).toBe("paused");
+    expect(arm.statusReason).toMatch(/4 bounces in 53 sends$/);
+  });
+
+  it("the review re-tests with the same bound, as a backstop for evidence no outcome tested (a limit lowered since)", async () => {
+    const engine = build();
+    await engine.handleScored(scored("b0"));
+    await engine.drain();
+    // 5 bounces in 120 sends: 4.2% — under the 5% limit, over a 2% one.
+    await handle.db
+      .update(schema.arms)
+      .set({ exposures: 120, bounces: 5 })
+      .where(eq(schema.arms.variantId, "roi"));
+    expect(await engine.review()).toEqual([]);
+    const stricter = build({
+      settings: { guardrails: { ...defaultEngineSettings().guardrails, bounceRate: 0.02 } },
+    });
+    expect(await stricter.review()).toEqual(["exec-mid/roi (guardrail)"]);
+    expect((await armOf("exec-mid", "roi")).statusReason).toBe(
+      "Paused 'roi' in exec-mid: hard-bounce rate at least 2.8% (80% sure) over the 2% limit, 5 bounces in 120 sends",
+    );
   });
 
   it("announces each opt-out on lead.consent.v1 once, with its source and request, never the reply's words", async () => {

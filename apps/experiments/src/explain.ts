@@ -1,7 +1,8 @@
 /**
  * Plain-language explanations: why a variant was chosen, why a lead went to the
- * nurture track, why an arm was paused or suppressed, and the posterior figures
- * they quote. Pure functions, no I/O.
+ * nurture track, why an arm was suppressed (a guardrail's pause: guardrails.ts), why a
+ * segment has nothing it may send or can send again, and the posterior figures they
+ * quote. Pure functions, no I/O.
  */
 import {
   type ArmState,
@@ -10,7 +11,6 @@ import {
   posterior,
   type SuppressionOptions,
 } from "@pw/bandit";
-import type { Guardrails } from "./settings.ts";
 
 export const pct = (x: number) => `${(x * 100).toFixed(1)}%`;
 
@@ -52,26 +52,35 @@ export const nurtureNote = (afterHours: number) =>
 export const nurtureSummary = (waitedHours: number, score: number) =>
   `Waited ${waitedHours} h without send capacity (score ${Math.round(score)}); higher-intent leads went first, so this lead joins the nurture track instead of being dropped.`;
 
-/** The first guardrail an arm breaks, in words; undefined when it breaks none. */
-export function guardrailBreach(
-  arm: { exposures: number; bounces: number; unsubscribes: number; negativeReplies: number },
-  guard: Guardrails,
-): string | undefined {
-  const rate = (n: number) => n / arm.exposures;
-  const breach =
-    rate(arm.bounces) > guard.bounceRate
-      ? `bounce rate ${pct(rate(arm.bounces))} over the ${pct(guard.bounceRate)} limit`
-      : rate(arm.unsubscribes) > guard.unsubscribeRate
-        ? `unsubscribe rate ${pct(rate(arm.unsubscribes))} over the ${pct(guard.unsubscribeRate)} limit`
-        : rate(arm.negativeReplies) > guard.negativeReplyRate
-          ? `negative-reply rate ${pct(rate(arm.negativeReplies))} over the ${pct(guard.negativeReplyRate)} limit`
-          : undefined;
-  return breach && `guardrail: ${breach} after ${arm.exposures} sends`;
-}
-
 export const suppressionReason = (s: SuppressionOptions) =>
   `P(best) stayed under ${pct(s.threshold)} for ${s.consecutiveChecks} reviews after ${s.minExposures}+ sends`;
 
 /** A held request's explanation once an operator approved it (the field holds 2,000 characters). */
 export const approvedSummary = (summary: string, operator: string) =>
   `${summary} Approved by ${operator}.`.slice(0, 2000);
+
+/** A variant of a segment as its blocked / unblocked sentence names it. */
+export type SegmentVariant = { variantId: string; status: string; reason?: string | undefined };
+
+/** A guardrail's reason starts "Paused 'x' in seg: "; inside a list that is said already. */
+const because = (v: SegmentVariant) =>
+  v.reason ? ` (${v.reason.replace(/^Paused '[^']*' in [^:]*: /, "")})` : "";
+
+/** Why a segment has nothing it may send (fits the event's 2,000 characters). */
+export function segmentBlockedReason(segment: string, variants: SegmentVariant[]): string {
+  if (variants.length === 0)
+    return `Nothing can be sent in ${segment}: the playbook has no live first-touch variant. Its leads wait in the queue.`;
+  const each = variants.map((v) => `${v.variantId} ${v.status}${because(v)}`).join("; ");
+  const sentence = `Nothing can be sent in ${segment}: every variant is paused or suppressed — ${each}. Its leads wait in the queue until an operator resumes or revives one.`;
+  return sentence.length <= 2000 ? sentence : `${sentence.slice(0, 1999)}…`;
+}
+
+/** Why a blocked segment can send again: what changed, and what may send. */
+export function segmentUnblockedReason(
+  segment: string,
+  active: string[],
+  cause: string | undefined,
+): string {
+  const sentence = `${segment} can send again${cause ? ` (${cause})` : ""}: ${active.join(", ")} may be chosen.`;
+  return sentence.length <= 2000 ? sentence : `${sentence.slice(0, 1999)}…`;
+}

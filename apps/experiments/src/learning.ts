@@ -5,16 +5,21 @@
  * failed is withdrawn (never seen, so neither a send nor a failure); bounces,
  * opt-outs and objections are guardrail evidence, and an opt-out puts the lead on
  * the do-not-contact list and announces it on `lead.consent.v1` (same transaction).
+ * Guardrails are sequential tests: each bounce, opt-out, objection or withdrawn send
+ * re-tests the arm (guardrails.ts) and a breach pauses it in the same transaction,
+ * announced with its reason (and its segment blocked, if nothing else may send there).
  * Every posterior change is an atomic SQL increment.
  */
-import { markProcessed } from "@pw/db";
+import { type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import { withdrawHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
+import { guardrailBreach, guardrailReason } from "./guardrails.ts";
 import type { ReplyIntent } from "./intent.ts";
-import { publishOptOut } from "./publish.ts";
+import { publishOptOut, statusChanged } from "./publish.ts";
+import { reconcileSegments } from "./segments.ts";
 import type { Reward } from "./settings.ts";
 import { CONSUMER } from "./store.ts";
 
@@ -27,7 +32,43 @@ export function isReward(kind: string, intent: ReplyIntent | undefined, reward: 
 
 export function learningBuilder(ctx: EngineContext) {
   const { db, now, windowMs } = ctx;
-  const { reward } = ctx.settings;
+  const { reward, guardrails: guard } = ctx.settings;
+
+  /**
+   * Pauses the arm when its evidence, as just updated in this transaction (its row is
+   * locked by that update), breaks a guardrail — announced with the reason and, if it was
+   * the segment's last variant that could send, the segment blocked, all before commit.
+   */
+  async function pauseOnBreach(tx: Executor, arm: typeof schema.arms.$inferSelect) {
+    if (arm.status !== "active") return;
+    const breach = guardrailBreach(arm, guard);
+    if (!breach) return;
+    const reason = guardrailReason(arm, breach);
+    const at = now();
+    const paused = await tx
+      .update(schema.arms)
+      .set({ status: "paused", statusReason: reason, updatedAt: at })
+      .where(
+        and(
+          eq(schema.arms.segment, arm.segment),
+          eq(schema.arms.variantId, arm.variantId),
+          eq(schema.arms.status, "active"),
+        ),
+      )
+      .returning({ segment: schema.arms.segment });
+    if (paused.length === 0) return;
+    const { segment, variantId } = arm;
+    await statusChanged(tx, {
+      segment,
+      variantId,
+      from: "active",
+      to: "paused",
+      reason,
+      by: "engine",
+      at,
+    });
+    await reconcileSegments(tx, [segment], at);
+  }
 
   async function handleOutcome(
     event: OutreachOutcome,
@@ -84,7 +125,7 @@ export function learningBuilder(ctx: EngineContext) {
       // Guardrail evidence counts whatever the conversions.
       const hardBounce = kind === "bounced" && event.data.bounceType !== "soft";
       if (hardBounce || optOut || intent === "objection") {
-        await tx
+        const [arm] = await tx
           .update(schema.arms)
           .set(
             hardBounce
@@ -93,7 +134,10 @@ export function learningBuilder(ctx: EngineContext) {
                 ? { unsubscribes: sql`${schema.arms.unsubscribes} + 1` }
                 : { negativeReplies: sql`${schema.arms.negativeReplies} + 1` },
           )
-          .where(armWhere);
+          .where(armWhere)
+          .returning();
+        // The sequential test: this outcome may be the one that makes the pause sure.
+        if (arm) await pauseOnBreach(tx, arm);
         return "guardrail";
       }
       // An out-of-office is not an answer: the window stays open.
@@ -146,10 +190,13 @@ export function learningBuilder(ctx: EngineContext) {
         .returning({ segment: schema.decisions.segment, variantId: schema.decisions.variantId });
       if (withdrawn.length === 0) return "ignored";
       const w = withdrawn[0]!;
-      await tx
+      const [arm] = await tx
         .update(schema.arms)
         .set({ exposures: sql`greatest(${schema.arms.exposures} - 1, 0)`, updatedAt: now() })
-        .where(and(eq(schema.arms.segment, w.segment), eq(schema.arms.variantId, w.variantId)));
+        .where(and(eq(schema.arms.segment, w.segment), eq(schema.arms.variantId, w.variantId)))
+        .returning();
+      // One send fewer raises every rate: the same test as after a bounce.
+      if (arm) await pauseOnBreach(tx, arm);
       return "withdrawn";
     });
   }

@@ -4,7 +4,8 @@
  * approval mode (decisions wait for an operator) and approving or rejecting a
  * held decision, lead commands (suppress, unsuppress, do-not-contact,
  * prioritise), and playbook edits (upsert, retire). Every change of a variant's
- * status or of the playbook is announced on `experiment.updates.v1`; a new
+ * status or of the playbook is announced on `experiment.updates.v1`, and so is a
+ * segment it leaves with nothing to send (or able to send again); a new
  * do-not-contact on `lead.consent.v1`.
  *
  * Nothing is applied unless the gateway signed it (ADR 0009): a command that is
@@ -41,6 +42,7 @@ import {
   publishRequests,
   statusChanged,
 } from "./publish.ts";
+import { knownSegments, reconcileSegments } from "./segments.ts";
 import { defaultEngineSettings } from "./settings.ts";
 import { CONSUMER, consumeCapacity, countExposure, onDoNotContact, utcDay } from "./store.ts";
 import { APPROVAL_MODE, KILL_SWITCH, setSwitch } from "./switches.ts";
@@ -272,6 +274,13 @@ export function operatorBuilder(o: {
           });
         }
         const done = { pause: "paused", resume: "resumed", revive: "revived" }[action];
+        // A pause may leave a segment nothing to send; a resume or revival may end that.
+        await reconcileSegments(
+          tx,
+          changed.map((c) => c.segment),
+          now(),
+          `${variantId} ${done} by ${operator}`,
+        );
         if (changed.length === 0)
           return ignored(
             "no_change",
@@ -387,6 +396,13 @@ export function operatorBuilder(o: {
           d.operator,
           now(),
         );
+        // A new (or un-retired) variant may give a blocked segment something to send.
+        await reconcileSegments(
+          tx,
+          await knownSegments(tx),
+          now(),
+          `${d.variantId} ${existing ? "updated" : "added"} by ${d.operator}`,
+        );
         return applied(
           `variant ${d.variantId} ${existing ? "updated" : "created"} (${d.channel}, step ${d.cadenceStep})`,
         );
@@ -417,6 +433,8 @@ export function operatorBuilder(o: {
           command.data.operator,
           now(),
         );
+        // Retiring the last variant a segment could send leaves it nothing to send.
+        await reconcileSegments(tx, await knownSegments(tx), now());
         return applied(`variant ${command.data.variantId} retired: no new decisions choose it`);
       }
       default:

@@ -1,9 +1,10 @@
 /**
  * The events the experiments service publishes, built here and written to its
  * outbox inside the caller's transaction (no dual writes): outreach requests, opt-outs
- * on `lead.consent.v1`, on `experiment.updates.v1` variant status changes, playbook
- * changes and posterior snapshots (held decisions: approvals.ts), and its confirmations
- * of operator commands on `operator.command_results.v1`.
+ * on `lead.consent.v1`, on `experiment.updates.v1` variant status changes, segments
+ * blocked / unblocked, playbook changes and posterior snapshots (held decisions:
+ * approvals.ts), and its confirmations of operator commands on
+ * `operator.command_results.v1`.
  */
 import { createHash } from "node:crypto";
 import type { Executor } from "@pw/db";
@@ -107,6 +108,52 @@ export async function statusChanged(
         at: change.at.toISOString(),
       },
     }),
+  );
+}
+
+/**
+ * Enqueues `experiment.segment_blocked.v1` (nothing may be sent in the segment) or
+ * `experiment.segment_unblocked.v1` (it can send again), keyed by segment like the status
+ * changes that caused it, so they stay in order behind them.
+ */
+export async function segmentChanged(
+  tx: Executor,
+  change:
+    | {
+        blocked: true;
+        segment: string;
+        reason: string;
+        variants: { variantId: string; status: VariantStatus; reason?: string | undefined }[];
+        at: Date;
+      }
+    | { blocked: false; segment: string; reason: string; active: string[]; at: Date },
+) {
+  const { segment, reason } = change;
+  const at = change.at.toISOString();
+  await publishUpdate(
+    tx,
+    change.blocked
+      ? envelope({
+          type: "experiment.segment_blocked.v1",
+          source: SOURCE,
+          subject: `segment:${segment}`,
+          data: {
+            segment,
+            reason,
+            variants: change.variants.map((v) => ({
+              variantId: v.variantId,
+              status: v.status,
+              ...(v.reason ? { reason: v.reason.slice(0, 1000) } : {}),
+            })),
+            at,
+          },
+        })
+      : envelope({
+          type: "experiment.segment_unblocked.v1",
+          source: SOURCE,
+          subject: `segment:${segment}`,
+          data: { segment, reason, active: change.active, at },
+        }),
   );
 }
 

@@ -1,8 +1,9 @@
 /**
  * The periodic review after posteriors move: decay evidence (campaigns that
- * forget), pause arms over a guardrail, suppress arms that stay unlikely to be
- * best (campaigns that do not forget), announce each change, and publish a
- * posterior snapshot per segment. Runs under a lock on the arms, so two instances
+ * forget), pause arms over a guardrail (a backstop: outcomes run the same test as
+ * they arrive), suppress arms that stay unlikely to be best (campaigns that do not
+ * forget), announce each change and each segment left with nothing to send, and
+ * publish a posterior snapshot per segment. Runs under a lock on the arms, so two instances
  * reviewing at once see one another's changes in turn.
  */
 import { applySuppression, probabilityBest } from "@pw/bandit";
@@ -11,8 +12,10 @@ import * as schema from "@pw/db/experiments";
 import { envelope } from "@pw/events";
 import { and, eq, sql } from "drizzle-orm";
 import type { EngineContext } from "./context.ts";
-import { guardrailBreach, posteriorSummary, suppressionReason } from "./explain.ts";
+import { posteriorSummary, suppressionReason } from "./explain.ts";
+import { guardrailBreach, guardrailReason } from "./guardrails.ts";
 import { publishUpdate, SOURCE, statusChanged } from "./publish.ts";
+import { reconcileSegments } from "./segments.ts";
 import { liveVariants, loadArms } from "./store.ts";
 
 export function reviewBuilder(ctx: EngineContext) {
@@ -56,9 +59,12 @@ export function reviewBuilder(ctx: EngineContext) {
       for (const [segment, armStates] of bySegment) {
         const list = rows.filter((r) => r.segment === segment && live.has(r.variantId));
         for (const r of list) {
+          // The backstop: the same test the outcomes run (learning.ts), for evidence that
+          // never went through it — a limit lowered since, counts from before this check.
           if (r.status !== "active" || r.exposures < guard.minExposures) continue;
-          const reason = guardrailBreach(r, guard);
-          if (!reason) continue;
+          const breach = guardrailBreach(r, guard);
+          if (!breach) continue;
+          const reason = guardrailReason(r, breach);
           await setStatus(tx, { segment, variantId: r.variantId }, "paused", reason);
           r.status = "paused";
           const s = armStates.find((a) => a.id === r.variantId);
@@ -105,6 +111,9 @@ export function reviewBuilder(ctx: EngineContext) {
           }),
         );
       }
+      // Segments its pauses and suppressions left with nothing to send (or that a playbook
+      // change did, unannounced): announced with the changes that caused them.
+      await reconcileSegments(tx, [...bySegment.keys()], now());
       return changed;
     });
   }

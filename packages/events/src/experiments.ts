@@ -1,7 +1,8 @@
 /**
  * Topic `experiment.updates.v1` — posterior snapshots, suppression / revival,
- * playbook changes, and decisions held for an operator's approval. Snapshots and status
- * changes are keyed by segment (`segment:<name>`): they are about a segment's experiment,
+ * playbook changes, decisions held for an operator's approval, and segments left with no
+ * variant they may send (blocked / unblocked). Snapshots, status changes and blocked /
+ * unblocked are keyed by segment (`segment:<name>`): they are about a segment's experiment,
  * and one key keeps its history in order. Playbook changes are keyed by variant; a held
  * decision and its resolution by the lead, so the two stay in order on one partition.
  */
@@ -86,11 +87,57 @@ export const DecisionResolvedV1 = eventSchema(
 );
 export type DecisionResolvedV1 = z.infer<typeof DecisionResolvedV1>;
 
+/**
+ * Every live variant of a segment is paused or suppressed: the engine has nothing it may
+ * send there, and the segment's leads wait in the queue until a variant may send again
+ * (`experiment.segment_unblocked.v1`). Announced once per change, in the transaction that
+ * made the last variant stop.
+ */
+export const SegmentBlockedV1 = eventSchema(
+  "experiment.segment_blocked.v1",
+  z.object({
+    segment: z.string().min(1).max(100),
+    /** A plain sentence naming each variant and why it cannot send. */
+    reason: z.string().min(1).max(2000),
+    /** The segment's live variants as they stand (empty when the playbook has none live). */
+    variants: z
+      .array(
+        z.object({
+          variantId: z.string().min(1).max(100),
+          status: VariantStatus,
+          reason: z.string().max(1000).optional(),
+        }),
+      )
+      .max(200),
+    at: IsoTime,
+  }),
+);
+export type SegmentBlockedV1 = z.infer<typeof SegmentBlockedV1>;
+
+/**
+ * A blocked segment has a variant it may send again (resumed, revived, or added to the
+ * playbook). Announced once per change, in the transaction that made it.
+ */
+export const SegmentUnblockedV1 = eventSchema(
+  "experiment.segment_unblocked.v1",
+  z.object({
+    segment: z.string().min(1).max(100),
+    /** A plain sentence: what changed and which variants may send. */
+    reason: z.string().min(1).max(2000),
+    /** The variants that may send now. */
+    active: z.array(z.string().min(1).max(100)).min(1).max(200),
+    at: IsoTime,
+  }),
+);
+export type SegmentUnblockedV1 = z.infer<typeof SegmentUnblockedV1>;
+
 export const ExperimentUpdate = z.discriminatedUnion("type", [
   PosteriorSnapshotV1,
   VariantStatusChangedV1,
   PlaybookChangedV1,
   DecisionHeldV1,
   DecisionResolvedV1,
+  SegmentBlockedV1,
+  SegmentUnblockedV1,
 ]);
 export type ExperimentUpdate = z.infer<typeof ExperimentUpdate>;

@@ -91,6 +91,21 @@ export const arms = experiments.table(
   (t) => [primaryKey({ columns: [t.segment, t.variantId] })],
 );
 
+/**
+ * Whether a segment has a variant it may send. `blocked` is the side last announced
+ * (`experiment.segment_blocked.v1` / `segment_unblocked.v1`), so each change is announced
+ * once; every change of a variant's standing locks its segment's row here first, so two
+ * instances changing one segment see each other's change in turn.
+ */
+export const segments = experiments.table("segments", {
+  segment: text().primaryKey(),
+  /** Every live variant of the segment is paused or suppressed: nothing may be sent there. */
+  blocked: boolean().notNull().default(false),
+  /** The sentence last announced. */
+  reason: text(),
+  changedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+});
+
 /** Every decision with the probability it was made with (off-policy evaluation). */
 export const decisions = experiments.table(
   "decisions",
