@@ -222,3 +222,16 @@ export function bulky(leadId: string, bytes: number, o: Opts = {}) {
     },
   });
 }
+
+/** The engine's "nothing can be sent in <segment>" and "<segment> can send again" (ADR 0014). */
+export function segmentBlocked(segment: string, blocked: boolean, reason: string, when = at(30)) {
+  return envelope({
+    ...ids({}),
+    type: blocked ? "experiment.segment_blocked.v1" : "experiment.segment_unblocked.v1",
+    source: "pw://experiments",
+    subject: `segment:${segment}`,
+    data: blocked
+      ? { segment, reason, variants: [{ variantId: "pain", status: "paused" }], at: when }
+      : { segment, reason, active: ["pain"], at: when },
+  });
+}

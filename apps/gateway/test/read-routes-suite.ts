@@ -12,6 +12,7 @@ import {
   outcome,
   requested,
   scored,
+  segmentBlocked,
   snapshot,
   statusChanged,
 } from "./read-fixtures.ts";
@@ -26,6 +27,7 @@ export function routesSuite(name: string, open: OpenDb) {
     let handle: Awaited<ReturnType<OpenDb>>;
     let hub: LiveHub;
     let app: FastifyInstance;
+    let model: ReturnType<typeof readModel>;
     const roles: string[] = [];
     const get = async (url: string) => {
       const res = await app.inject({ method: "GET", url });
@@ -36,7 +38,7 @@ export function routesSuite(name: string, open: OpenDb) {
     beforeAll(async () => {
       handle = await open();
       hub = createLiveHub({ db: handle.db, logger: silent });
-      const model = readModel({ db: handle.db, logger: silent, hub });
+      model = readModel({ db: handle.db, logger: silent, hub });
       app = Fastify();
       registerReadRoutes(app, {
         db: handle.db,
@@ -365,6 +367,43 @@ export function routesSuite(name: string, open: OpenDb) {
         "roi",
       );
       expect((await get("/api/feed?limit=1000")).body.error.issues[0].path).toBe("limit");
+    });
+
+    it("GET /api/feed: a segment that can send nothing, and when it can again, in the engine's words", async () => {
+      await model.handle(
+        "experiment.updates.v1",
+        segmentBlocked(
+          "eng_smb",
+          true,
+          "Nothing can be sent in eng_smb: every variant is paused or suppressed — pain paused (a copy review).",
+          at(30),
+        ),
+      );
+      await model.handle(
+        "experiment.updates.v1",
+        segmentBlocked(
+          "eng_smb",
+          false,
+          "eng_smb can send again (pain resumed): pain may be chosen.",
+          at(31),
+        ),
+      );
+      const items = (await get("/api/feed?limit=3")).body.items;
+      expect(items.slice(0, 2)).toMatchObject([
+        {
+          kind: "segment_unblocked",
+          segment: "eng_smb",
+          to: "sending",
+          sentence: "eng_smb can send again (pain resumed): pain may be chosen.",
+        },
+        {
+          kind: "segment_blocked",
+          segment: "eng_smb",
+          to: "blocked",
+          sentence: expect.stringContaining("Nothing can be sent in eng_smb"),
+        },
+      ]);
+      expect(items[2].kind).toBe("variant_paused");
     });
   });
 }

@@ -39,6 +39,9 @@ const DEFAULT_SPAN = { minute: 60, hour: 48, day: 30 } as const;
 const MAX_BUCKETS = 2_000;
 const SNAPSHOT = "experiment.posterior_snapshot.v1";
 const STATUS_CHANGED = "experiment.variant_status_changed.v1";
+/** A segment with nothing it may send, and when it can send again (ADR 0014). */
+const SEGMENT_BLOCKED = "experiment.segment_blocked.v1";
+const SEGMENT_UNBLOCKED = "experiment.segment_unblocked.v1";
 
 export function registerReadRoutes(
   app: FastifyInstance,
@@ -273,11 +276,12 @@ export function registerReadRoutes(
     const rows = await queryRows<{
       seq: number | string;
       at: string | Date;
+      type: string;
       data: StatusChange & { at?: string };
       arm: (ArmNumbers & { variantId: string }) | null;
     }>(
       db,
-      sql`select e.seq, e.at, e.data, snap.arm
+      sql`select e.seq, e.at, e.type, e.data, snap.arm
       from ${streamEvents} e
       left join lateral (
         select arm from ${streamEvents} s, jsonb_array_elements(s.data->'arms') arm
@@ -285,11 +289,29 @@ export function registerReadRoutes(
           and arm->>'variantId' = e.data->>'variantId'
         order by s.seq desc limit 1
       ) snap on true
-      where e.type = ${STATUS_CHANGED}
+      where e.type in (${STATUS_CHANGED}, ${SEGMENT_BLOCKED}, ${SEGMENT_UNBLOCKED})
         ${q.cursor !== undefined ? sql`and e.seq < ${q.cursor}` : sql``}
       order by e.seq desc limit ${q.limit + 1}`,
     );
     const items = rows.slice(0, q.limit).map((r) => {
+      if (r.type !== STATUS_CHANGED) {
+        // The engine's own sentence names the variants and why (or what can be sent again).
+        const blocked = r.type === SEGMENT_BLOCKED;
+        return {
+          seq: Number(r.seq),
+          at: r.data.at ?? new Date(r.at).toISOString(),
+          kind: blocked ? "segment_blocked" : "segment_unblocked",
+          segment: r.data.segment,
+          variantId: null,
+          from: blocked ? "sending" : "blocked",
+          to: blocked ? "blocked" : "sending",
+          by: null,
+          reason: r.data.reason,
+          numbers: null,
+          sentence: r.data.reason,
+          evidence: `/api/experiments/${encodeURIComponent(r.data.segment)}/history`,
+        };
+      }
       const numbers = r.arm
         ? {
             pBest: r.arm.pBest,

@@ -29,8 +29,8 @@ type Feed = { items: FeedItem[]; nextCursor: string | null };
 const LIVE = [TOPICS.experimentUpdates];
 
 function tone(to: string): "ok" | "warn" | undefined {
-  if (to === "active") return "ok";
-  if (to === "suppressed" || to === "paused") return "warn";
+  if (to === "active" || to === "sending") return "ok";
+  if (to === "suppressed" || to === "paused" || to === "blocked") return "warn";
   return undefined;
 }
 
