@@ -5,7 +5,7 @@ import {
   parseConfig,
   ServiceBaseConfig,
 } from "@pw/config";
-import { CommandPublicKeysVar } from "@pw/events";
+import { OperatorCommandVars, operatorCommandSettings } from "@pw/events";
 import { type AgentConfig, agentConfig } from "@pw/outreach-agent";
 import { z } from "zod";
 
@@ -159,9 +159,7 @@ export const DispatchConfig = ServiceBaseConfig(4400).and(
       LIGHTFIELD_TASK_ASSIGNEE: z.string().min(1).optional(),
       LIGHTFIELD_WRITEBACK_EVERY_MS: z.coerce.number().int().min(10).default(1_000),
       /** Public keys that verify operator commands (ADR 0009); unset: all refused. */
-      OPERATOR_COMMAND_PUBLIC_KEYS: CommandPublicKeysVar,
-      OPERATOR_COMMAND_MAX_AGE_MS: z.coerce.number().int().min(1_000).default(86_400_000),
-      OPERATOR_COMMAND_MAX_SKEW_MS: z.coerce.number().int().min(0).max(3_600_000).default(300_000),
+      ...OperatorCommandVars,
       NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
       ...AllowInsecureVendorUrls,
     })
@@ -235,11 +233,7 @@ export const DispatchConfig = ServiceBaseConfig(4400).and(
               everyMs: e.LIGHTFIELD_WRITEBACK_EVERY_MS,
             }
           : undefined,
-      operatorCommands: {
-        keys: e.OPERATOR_COMMAND_PUBLIC_KEYS,
-        maxAgeMs: e.OPERATOR_COMMAND_MAX_AGE_MS,
-        maxSkewMs: e.OPERATOR_COMMAND_MAX_SKEW_MS,
-      },
+      operatorCommands: operatorCommandSettings(e),
     })),
 );
 export type DispatchConfig = z.infer<typeof DispatchConfig> & {

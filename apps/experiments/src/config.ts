@@ -5,13 +5,13 @@ import {
   parseConfig,
   ServiceBaseConfig,
 } from "@pw/config";
-import { CommandPublicKeysVar } from "@pw/events";
+import { commandAgeWithinInbox, OperatorCommandVars, operatorCommandSettings } from "@pw/events";
 import { z } from "zod";
 
 const rate = z.coerce.number().min(0).max(1);
 
 /** Operator-command age limits when unset (ADR 0009); operator.ts falls back to them too. */
-export const OPERATOR_COMMAND_DEFAULTS = { maxAgeMs: 86_400_000, maxSkewMs: 300_000 } as const;
+export { OPERATOR_COMMAND_DEFAULTS } from "@pw/events";
 
 export const ExperimentsConfig = ServiceBaseConfig(4300)
   .and(
@@ -68,29 +68,7 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
         EXPERIMENT_GUARDRAIL_MIN_SENDS: z.coerce.number().int().min(1).default(100),
         /** How often attribution windows settle, arms are reviewed and the queue drains. */
         EXPERIMENT_REVIEW_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
-        /**
-         * Public keys that verify operator commands (ADR 0009): `keyId:<base64 SPKI Ed25519
-         * key>`, comma-separated — several while keys rotate — or a JSON object keyId → PEM.
-         * Unset: every operator command is refused (nothing may steer the engine unsigned).
-         */
-        OPERATOR_COMMAND_PUBLIC_KEYS: CommandPublicKeysVar,
-        /**
-         * Older operator commands are refused. The inbox stops a replayed id only while it
-         * remembers it, so this may not exceed INBOX_RETENTION_DAYS. Default one day: a
-         * command sent while the engine was down still applies when it comes back.
-         */
-        OPERATOR_COMMAND_MAX_AGE_MS: z.coerce
-          .number()
-          .int()
-          .min(1_000)
-          .default(OPERATOR_COMMAND_DEFAULTS.maxAgeMs),
-        /** How far ahead of this clock an operator command may be dated (clock skew). */
-        OPERATOR_COMMAND_MAX_SKEW_MS: z.coerce
-          .number()
-          .int()
-          .min(0)
-          .max(3_600_000)
-          .default(OPERATOR_COMMAND_DEFAULTS.maxSkewMs),
+        ...OperatorCommandVars,
         /**
          * stackAI: base, key and org set plus a flow id → that flow is used; otherwise built-ins.
          * The base URL carries the key: https only (see ALLOW_INSECURE_VENDOR_URLS).
@@ -140,24 +118,11 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
             rewrite: flow(e.STACKAI_REWRITE_FLOW_ID),
             intent: flow(e.STACKAI_INTENT_FLOW_ID),
           },
-          operatorCommands: {
-            keys: e.OPERATOR_COMMAND_PUBLIC_KEYS,
-            maxAgeMs: e.OPERATOR_COMMAND_MAX_AGE_MS,
-            maxSkewMs: e.OPERATOR_COMMAND_MAX_SKEW_MS,
-          },
+          operatorCommands: operatorCommandSettings(e),
         };
       }),
   )
-  .superRefine((c, ctx) => {
-    // Runs after the parts; when a part failed there is nothing to compare.
-    if (!c.operatorCommands || !c.housekeeping) return;
-    if (c.operatorCommands.maxAgeMs > c.housekeeping.inboxRetentionMs)
-      ctx.addIssue({
-        code: "custom",
-        path: ["OPERATOR_COMMAND_MAX_AGE_MS"],
-        message: `must not exceed INBOX_RETENTION_DAYS (${c.housekeeping.inboxRetentionMs} ms): a command older than the inbox's memory could be replayed`,
-      });
-  });
+  .superRefine(commandAgeWithinInbox);
 export type ExperimentsConfig = z.infer<typeof ExperimentsConfig>;
 
 /** Parses `env` (default: the process's); throws a ConfigError naming each bad variable. */

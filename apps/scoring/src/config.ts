@@ -5,28 +5,14 @@ import {
   parseConfig,
   ServiceBaseConfig,
 } from "@pw/config";
-import { CommandPublicKeysVar } from "@pw/events";
+import { commandAgeWithinInbox, OperatorCommandVars, operatorCommandSettings } from "@pw/events";
 import { z } from "zod";
 
 export const ScoringConfig = ServiceBaseConfig(4200)
   .and(
     z
       .object({
-        /**
-         * Public keys that verify operator commands (ADR 0009) — here, model rollbacks:
-         * `keyId:<base64 SPKI Ed25519 key>`, comma-separated while keys rotate. Unset: every
-         * command is refused.
-         */
-        OPERATOR_COMMAND_PUBLIC_KEYS: CommandPublicKeysVar,
-        /** Older commands are refused; at most INBOX_RETENTION_DAYS (replays). */
-        OPERATOR_COMMAND_MAX_AGE_MS: z.coerce.number().int().min(1_000).default(86_400_000),
-        /** How far ahead of this clock a command may be dated (clock skew). */
-        OPERATOR_COMMAND_MAX_SKEW_MS: z.coerce
-          .number()
-          .int()
-          .min(0)
-          .max(3_600_000)
-          .default(300_000),
+        ...OperatorCommandVars,
         /**
          * stackAI: all four set → the flow scores leads; otherwise the built-in model does.
          * The base URL carries the key: https only (see ALLOW_INSECURE_VENDOR_URLS).
@@ -50,22 +36,10 @@ export const ScoringConfig = ServiceBaseConfig(4200)
                 timeoutMs: e.STACKAI_TIMEOUT_MS,
               }
             : undefined,
-        operatorCommands: {
-          keys: e.OPERATOR_COMMAND_PUBLIC_KEYS,
-          maxAgeMs: e.OPERATOR_COMMAND_MAX_AGE_MS,
-          maxSkewMs: e.OPERATOR_COMMAND_MAX_SKEW_MS,
-        },
+        operatorCommands: operatorCommandSettings(e),
       })),
   )
-  .superRefine((c, ctx) => {
-    if (!c.operatorCommands || !c.housekeeping) return;
-    if (c.operatorCommands.maxAgeMs > c.housekeeping.inboxRetentionMs)
-      ctx.addIssue({
-        code: "custom",
-        path: ["OPERATOR_COMMAND_MAX_AGE_MS"],
-        message: `must not exceed INBOX_RETENTION_DAYS (${c.housekeeping.inboxRetentionMs} ms): a command older than the inbox's memory could be replayed`,
-      });
-  });
+  .superRefine(commandAgeWithinInbox);
 
 export type ScoringConfig = z.infer<typeof ScoringConfig>;
 

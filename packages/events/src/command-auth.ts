@@ -245,3 +245,62 @@ export const CommandPublicKeysVar = z
       return z.NEVER;
     }
   });
+
+export const OPERATOR_COMMAND_DEFAULTS = { maxAgeMs: 86_400_000, maxSkewMs: 300_000 } as const;
+
+/**
+ * The variables of every service that obeys operator commands, parsed the same way.
+ * OPERATOR_COMMAND_MAX_AGE_MS: older commands are refused; the inbox stops a replayed id
+ * only while it remembers it, so it may not exceed INBOX_RETENTION_DAYS (see
+ * `commandAgeWithinInbox`). Default one day: a command sent while the service was down
+ * still applies when it comes back. OPERATOR_COMMAND_MAX_SKEW_MS: how far ahead of this
+ * clock a command may be dated.
+ */
+export const OperatorCommandVars = {
+  OPERATOR_COMMAND_PUBLIC_KEYS: CommandPublicKeysVar,
+  OPERATOR_COMMAND_MAX_AGE_MS: z.coerce
+    .number()
+    .int()
+    .min(1_000)
+    .default(OPERATOR_COMMAND_DEFAULTS.maxAgeMs),
+  OPERATOR_COMMAND_MAX_SKEW_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3_600_000)
+    .default(OPERATOR_COMMAND_DEFAULTS.maxSkewMs),
+};
+
+/** What a service's config holds of them. */
+export function operatorCommandSettings(e: {
+  OPERATOR_COMMAND_PUBLIC_KEYS: Map<string, KeyObject>;
+  OPERATOR_COMMAND_MAX_AGE_MS: number;
+  OPERATOR_COMMAND_MAX_SKEW_MS: number;
+}) {
+  return {
+    keys: e.OPERATOR_COMMAND_PUBLIC_KEYS,
+    maxAgeMs: e.OPERATOR_COMMAND_MAX_AGE_MS,
+    maxSkewMs: e.OPERATOR_COMMAND_MAX_SKEW_MS,
+  };
+}
+
+/**
+ * A config's superRefine step: a command older than the inbox's memory could be replayed,
+ * so OPERATOR_COMMAND_MAX_AGE_MS may not exceed the inbox retention. Runs after the parts;
+ * when one failed there is nothing to compare.
+ */
+export function commandAgeWithinInbox(
+  c: {
+    operatorCommands?: { maxAgeMs: number } | undefined;
+    housekeeping?: { inboxRetentionMs: number } | undefined;
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (!c.operatorCommands || !c.housekeeping) return;
+  if (c.operatorCommands.maxAgeMs > c.housekeeping.inboxRetentionMs)
+    ctx.addIssue({
+      code: "custom",
+      path: ["OPERATOR_COMMAND_MAX_AGE_MS"],
+      message: `must not exceed INBOX_RETENTION_DAYS (${c.housekeeping.inboxRetentionMs} ms): a command older than the inbox's memory could be replayed`,
+    });
+}
