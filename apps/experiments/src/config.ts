@@ -1,4 +1,6 @@
 /** The experiment engine's configuration: the only place that reads process.env. */
+
+import { DEFAULT_CHANGE, DEFAULT_GUARDRAILS, DEFAULT_POOLED_PRIOR } from "@pw/bandit";
 import {
   AllowInsecureVendorUrls,
   checkVendorUrls,
@@ -38,11 +40,47 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
           .max(24 * 90)
           .default(24),
         /** Pseudo-sends the pooled prior is worth (0 = off: every segment starts from Beta(1,1)). */
-        EXPERIMENT_POOLED_PRIOR_STRENGTH: z.coerce.number().min(0).max(10_000).default(50),
+        EXPERIMENT_POOLED_PRIOR_STRENGTH: z.coerce
+          .number()
+          .min(0)
+          .max(10_000)
+          .default(DEFAULT_POOLED_PRIOR.strength),
         /**
-         * For campaigns whose best message may change: evidence half-life in days
-         * (decayed at every review). Turns engine suppression off — a suppressed arm
-         * could never show that it became the best. Unset: evidence is kept for good.
+         * Change detection (ADR 0015), on by default for every campaign: when a variant's
+         * recent rate departs from its long-run rate, the segment's evidence starts over
+         * from recent outcomes and its suppressed variants are re-tested. The defaults are
+         * `DEFAULT_CHANGE` in @pw/bandit, the values `pnpm sim` and the sweep use.
+         */
+        EXPERIMENT_CHANGE_DETECTION: z.stringbool().default(true),
+        /** Sends of a variant its recent window spans. */
+        EXPERIMENT_CHANGE_WINDOW_SENDS: z.coerce
+          .number()
+          .int()
+          .min(50)
+          .max(1_000_000)
+          .default(DEFAULT_CHANGE.window),
+        /** Standard errors between the recent and the long-run rate that signal a change. */
+        EXPERIMENT_CHANGE_THRESHOLD: z.coerce
+          .number()
+          .min(2)
+          .max(20)
+          .default(DEFAULT_CHANGE.threshold),
+        /** Recent sends a variant needs before it is tested. */
+        EXPERIMENT_CHANGE_MIN_RECENT: z.coerce
+          .number()
+          .int()
+          .min(10)
+          .max(1_000_000)
+          .default(DEFAULT_CHANGE.minRecent),
+        /** Pseudo-observations each variant keeps when its segment starts over. */
+        EXPERIMENT_CHANGE_KEEP: z.coerce
+          .number()
+          .min(0)
+          .max(1_000_000)
+          .default(DEFAULT_CHANGE.keep),
+        /**
+         * Optional extra forgetting: evidence half-life in days (decayed at every review).
+         * Unset (the default): evidence is kept until a change is detected.
          */
         EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS: z.coerce.number().positive().max(3650).optional(),
         /**
@@ -50,17 +88,28 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
          * bounces, opt-outs, negative replies per send) is paused — tested on every such
          * outcome with a lower bound of the rate, so a pause is sure at any count (ADR 0014).
          */
-        EXPERIMENT_GUARDRAIL_BOUNCE_RATE: rate.default(0.05),
-        EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE: rate.default(0.02),
-        EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE: rate.default(0.08),
+        EXPERIMENT_GUARDRAIL_BOUNCE_RATE: rate.default(DEFAULT_GUARDRAILS.bounceRate),
+        EXPERIMENT_GUARDRAIL_UNSUBSCRIBE_RATE: rate.default(DEFAULT_GUARDRAILS.unsubscribeRate),
+        EXPERIMENT_GUARDRAIL_NEGATIVE_REPLY_RATE: rate.default(
+          DEFAULT_GUARDRAILS.negativeReplyRate,
+        ),
         /**
          * How sure the engine must be that a rate is over its limit before it pauses: the
          * confidence of the one-sided Wilson lower bound that must exceed the limit. Higher
          * pauses fewer variants that are under the limit, and harmful ones later.
          */
-        EXPERIMENT_GUARDRAIL_CONFIDENCE: z.coerce.number().min(0.5).max(0.999).default(0.8),
+        EXPERIMENT_GUARDRAIL_CONFIDENCE: z.coerce
+          .number()
+          .min(0.5)
+          .max(0.999)
+          .default(DEFAULT_GUARDRAILS.confidence),
         /** Never pause on fewer bounces (opt-outs, negative replies) than this, however few the sends. */
-        EXPERIMENT_GUARDRAIL_MIN_EVENTS: z.coerce.number().int().min(1).max(1_000).default(4),
+        EXPERIMENT_GUARDRAIL_MIN_EVENTS: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(1_000)
+          .default(DEFAULT_GUARDRAILS.minEvents),
         /**
          * The review's backstop re-checks arms with at least this many sends (the check on
          * every outcome does not wait for it).
@@ -105,6 +154,14 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
           },
           pooledPriorStrength: e.EXPERIMENT_POOLED_PRIOR_STRENGTH,
           evidenceHalfLifeDays: e.EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS,
+          change: e.EXPERIMENT_CHANGE_DETECTION
+            ? {
+                window: e.EXPERIMENT_CHANGE_WINDOW_SENDS,
+                threshold: e.EXPERIMENT_CHANGE_THRESHOLD,
+                minRecent: e.EXPERIMENT_CHANGE_MIN_RECENT,
+                keep: e.EXPERIMENT_CHANGE_KEEP,
+              }
+            : (false as const),
           guardrails: {
             minExposures: e.EXPERIMENT_GUARDRAIL_MIN_SENDS,
             bounceRate: e.EXPERIMENT_GUARDRAIL_BOUNCE_RATE,

@@ -5,6 +5,7 @@
  */
 import {
   type ArmState,
+  type ChangeOptions,
   DEFAULT_POLICY,
   type PolicyOptions,
   type Rng,
@@ -48,6 +49,8 @@ export type EngineContext = {
   /** Evidence half-life; 0: evidence is kept for good. */
   halfLifeMs: number;
   suppression: SuppressionOptions | false;
+  /** Change detection on each segment's arms (ADR 0015); false: off. */
+  change: ChangeOptions | false;
   /** Attaches each arm's pooled prior (or leaves the policy's prior). */
   priors: (bySegment: Map<string, ArmState[]>) => Map<string, ArmState[]>;
   copywriter: Copywriter;
@@ -66,6 +69,7 @@ export function engineContext(o: EngineOptions): EngineContext {
     windowMs: settings.attributionDays * 86_400_000,
     halfLifeMs: (settings.evidenceHalfLifeDays ?? 0) * 86_400_000,
     suppression: suppressionFor(settings, o.suppression),
+    change: settings.change,
     priors: pooledPriorsFor(settings, policy.prior),
     copywriter: o.copywriter ?? createCopywriter(),
     intent: o.intent ?? createIntentClassifier(),

@@ -1,5 +1,5 @@
 // The engine on embedded PGlite with a seeded RNG and a controllable clock.
-import { seededRng } from "@pw/bandit";
+import { DEFAULT_CHANGE, observeRecent, type RecentCounts, seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import { envelope, type OutreachDispatched } from "@pw/events";
@@ -664,19 +664,121 @@ describe("experiment engine", () => {
     expect(b!.successes).toBeCloseTo(12.5, 3);
   });
 
-  it("a campaign configured to forget never suppresses a losing variant (it may become the best)", async () => {
+  it("without change detection, a campaign configured to forget never suppresses a losing variant", async () => {
     const suppression = { minExposures: 300, threshold: 0.05, consecutiveChecks: 3 };
-    const forgetting = build({ settings: { evidenceHalfLifeDays: 365 }, suppression });
+    const forgetting = build({
+      settings: { evidenceHalfLifeDays: 365, change: false },
+      suppression,
+    });
     await forgetting.handleScored(scored("f0"));
     await forgetting.drain();
     await settleEvidence(handle.db, ONE_CLEAR_WINNER, { decayedAt: clock });
     for (let i = 0; i < 3; i++) expect(await forgetting.review()).toEqual([]);
     expect((await arms()).every((a) => a.status === "active")).toBe(true);
-    // The same evidence in a campaign that keeps it: the loser is suppressed.
+    // The same evidence with the defaults (change detection on): the loser is suppressed,
+    // for now — a change re-tests it.
     const keeping = build({ suppression });
     const changed: string[] = [];
     for (let i = 0; i < 3; i++) changed.push(...(await keeping.review()));
     expect(changed).toContain("exec-mid/pain_point");
+  });
+
+  it("when the leader's recent rate falls, the segment starts over and its suppressed variant is re-tested, announced", async () => {
+    const engine = build();
+    await engine.handleScored(scored("c0"));
+    await engine.drain();
+    // case_study converted 5% over 10,000 sends, but its last ~1,000 only 2%;
+    // pain_point was suppressed at 2%.
+    const set = (variantId: string, values: Partial<typeof schema.arms.$inferInsert>) =>
+      handle.db
+        .update(schema.arms)
+        .set(values)
+        .where(and(eq(schema.arms.segment, "exec-mid"), eq(schema.arms.variantId, variantId)));
+    await settleEvidence(handle.db, { social_proof: 0.03, roi: 0.035, short_question: 0.04 });
+    await set("case_study", {
+      exposures: 10_000,
+      successes: 500,
+      failures: 9_500,
+      recentSuccesses: 20,
+      recentFailures: 980,
+    });
+    await set("pain_point", {
+      exposures: 400,
+      successes: 8,
+      failures: 392,
+      status: "suppressed",
+      statusReason: "P(best) stayed low",
+    });
+    const changes = await engine.review();
+    expect(changes).toEqual(["exec-mid (change detected)", "exec-mid/pain_point (re-tested)"]);
+    const leader = await armOf("exec-mid", "case_study");
+    // Starts over from the recent window's 2%, with no more than the kept evidence.
+    expect(leader.successes + leader.failures).toBeCloseTo(DEFAULT_CHANGE.keep, 6);
+    expect(leader.successes / (leader.successes + leader.failures)).toBeCloseTo(0.02, 6);
+    expect(leader.exposures).toBe(10_000); // sends stay sends
+    const retested = await armOf("exec-mid", "pain_point");
+    expect(retested.status).toBe("active");
+    const events = await updates();
+    const detected = events.find((e) => e.type === "experiment.change_detected.v1")!;
+    expect(detected.subject).toBe("segment:exec-mid");
+    expect(detected.data).toMatchObject({
+      segment: "exec-mid",
+      changed: [{ variantId: "case_study", recentRate: 0.02, longRunRate: 0.05 }],
+      revived: ["pain_point"],
+    });
+    expect(detected.data.reason).toMatch(/'case_study' 5\.0% → 2\.0%.*re-testing 'pain_point'/);
+    expect(events).toContainEqual(
+      expect.objectContaining({
+        type: "experiment.variant_status_changed.v1",
+        data: expect.objectContaining({
+          variantId: "pain_point",
+          from: "suppressed",
+          to: "active",
+        }),
+      }),
+    );
+    // Steady now: the next review finds nothing to restart.
+    expect(await engine.review()).toEqual([]);
+  });
+
+  it("a steady variant is not restarted: a recent rate within noise of its long run changes nothing", async () => {
+    const engine = build();
+    await engine.handleScored(scored("c1"));
+    await engine.drain();
+    await handle.db
+      .update(schema.arms)
+      .set({ successes: 500, failures: 9_500, recentSuccesses: 42, recentFailures: 958 })
+      .where(eq(schema.arms.variantId, "case_study"));
+    expect(await engine.review()).toEqual([]);
+    expect((await armOf("exec-mid", "case_study")).successes).toBe(500);
+  });
+
+  it("rewards and settled failures move the recent window as the policy computes it", async () => {
+    const engine = build();
+    await engine.handleScored(scored("r1"));
+    await engine.handleScored(scored("r2"));
+    await engine.drain();
+    const [first, second] = await requests();
+    expect(
+      await engine.handleOutcome(outcome("r1", "meeting_booked", clock, first!.data.requestId)),
+    ).toBe("rewarded");
+    clock = new Date(clock.getTime() + 15 * 86_400_000);
+    expect(await engine.settleExpired()).toBe(1);
+    const recentOf = async (variantId: string) => {
+      const arm = await armOf("exec-mid", variantId);
+      return { successes: arm.recentSuccesses, failures: arm.recentFailures };
+    };
+    const expected = new Map<string, RecentCounts>();
+    expected.set(first!.data.variantId, observeRecent(undefined, 1, 0, DEFAULT_CHANGE));
+    expected.set(
+      second!.data.variantId,
+      observeRecent(expected.get(second!.data.variantId), 0, 1, DEFAULT_CHANGE),
+    );
+    for (const [variantId, counts] of expected) {
+      const got = await recentOf(variantId);
+      expect(got.successes).toBeCloseTo(counts.successes, 4);
+      expect(got.failures).toBeCloseTo(counts.failures, 4);
+    }
   });
 
   it("pools priors across segments by default, so a new segment starts from what the others learned", async () => {

@@ -1,6 +1,6 @@
 // The guardrails' bound on its numbers, and the sequential test on seeded Bernoulli streams
 // with the shipped defaults (ADR 0014 quotes these figures).
-import { seededRng } from "@pw/bandit";
+import { DEFAULT_GUARDRAILS, seededRng } from "@pw/bandit";
 import { describe, expect, it } from "vitest";
 import {
   type GuardrailEvidence,
@@ -44,6 +44,11 @@ describe("the guardrail bound", () => {
       minEvents: 4,
       minExposures: 100,
     });
+  });
+
+  it("the engine's default limits are @pw/bandit's, which the simulator runs on", () => {
+    const { minExposures: _reviewOnly, ...limits } = guard;
+    expect(limits).toEqual(DEFAULT_GUARDRAILS);
   });
 
   it("normal quantiles", () => {

@@ -10,6 +10,7 @@
  * announced with its reason (and its segment blocked, if nothing else may send there).
  * Every posterior change is an atomic SQL increment.
  */
+import { recentStep } from "@pw/bandit";
 import { type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
@@ -33,6 +34,19 @@ export function isReward(kind: string, intent: ReplyIntent | undefined, reward: 
 export function learningBuilder(ctx: EngineContext) {
   const { db, now, windowMs } = ctx;
   const { reward, guardrails: guard } = ctx.settings;
+
+  /**
+   * The recent window's columns after these outcomes, as `observeRecent` computes them
+   * (one atomic update with the long-run counts); nothing when change detection is off.
+   */
+  function recentAfter(successes: number, failures: number) {
+    if (!ctx.change) return {};
+    const { keep, each } = recentStep(successes + failures, ctx.change);
+    return {
+      recentSuccesses: sql`${schema.arms.recentSuccesses} * ${keep} + ${successes * each}`,
+      recentFailures: sql`${schema.arms.recentFailures} * ${keep} + ${failures * each}`,
+    };
+  }
 
   /**
    * Pauses the arm when its evidence, as just updated in this transaction (its row is
@@ -157,7 +171,11 @@ export function learningBuilder(ctx: EngineContext) {
       if (settled.length === 0) return "ignored";
       await tx
         .update(schema.arms)
-        .set({ successes: sql`${schema.arms.successes} + 1`, updatedAt: now() })
+        .set({
+          successes: sql`${schema.arms.successes} + 1`,
+          ...recentAfter(1, 0),
+          updatedAt: now(),
+        })
         .where(armWhere);
       return "rewarded";
     });
@@ -223,7 +241,11 @@ export function learningBuilder(ctx: EngineContext) {
       for (const c of counts.values()) {
         await tx
           .update(schema.arms)
-          .set({ failures: sql`${schema.arms.failures} + ${c.n}`, updatedAt: now() })
+          .set({
+            failures: sql`${schema.arms.failures} + ${c.n}`,
+            ...recentAfter(0, c.n),
+            updatedAt: now(),
+          })
           .where(and(eq(schema.arms.segment, c.segment), eq(schema.arms.variantId, c.variantId)));
       }
       return expired.length;

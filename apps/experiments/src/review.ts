@@ -1,8 +1,9 @@
 /**
- * The periodic review after posteriors move: decay evidence (campaigns that
+ * The periodic review after posteriors move: decay evidence (campaigns configured to
  * forget), pause arms over a guardrail (a backstop: outcomes run the same test as
- * they arrive), suppress arms that stay unlikely to be best (campaigns that do not
- * forget), announce each change and each segment left with nothing to send, and
+ * they arrive), start a segment over when an arm's recent rate departs from its long
+ * run (change detection, re-testing its suppressed arms), suppress arms that stay
+ * unlikely to be best, announce each change and each segment left with nothing to send, and
  * publish a posterior snapshot per segment. Runs under a lock on the arms, so two instances
  * reviewing at once see one another's changes in turn.
  */
@@ -11,6 +12,7 @@ import type { Executor } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import { envelope } from "@pw/events";
 import { and, eq, sql } from "drizzle-orm";
+import { detectChange } from "./change.ts";
 import type { EngineContext } from "./context.ts";
 import { posteriorSummary, suppressionReason } from "./explain.ts";
 import { guardrailBreach, guardrailReason } from "./guardrails.ts";
@@ -19,7 +21,7 @@ import { reconcileSegments } from "./segments.ts";
 import { liveVariants, loadArms } from "./store.ts";
 
 export function reviewBuilder(ctx: EngineContext) {
-  const { db, now, policy, rng, suppression, halfLifeMs } = ctx;
+  const { db, now, policy, rng, suppression, halfLifeMs, change } = ctx;
   const { guardrails: guard, reward } = ctx.settings;
   /** Consecutive low-P(best) reviews per segment/variant (in memory: a restart starts counting again). */
   const lowChecks = new Map<string, number>();
@@ -70,6 +72,22 @@ export function reviewBuilder(ctx: EngineContext) {
           const s = armStates.find((a) => a.id === r.variantId);
           if (s) s.status = "paused";
           changed.push(`${segment}/${r.variantId} (guardrail)`);
+        }
+        if (change) {
+          const r = await detectChange(tx, {
+            segment,
+            arms: armStates,
+            rows: list,
+            change,
+            at: now(),
+          });
+          if (r.arms !== armStates) {
+            armStates.splice(0, armStates.length, ...r.arms);
+            for (const a of armStates) lowChecks.set(`${segment}/${a.id}`, 0);
+            for (const r2 of list) if (r.revived.includes(r2.variantId)) r2.status = "active";
+            changed.push(`${segment} (change detected)`);
+            changed.push(...r.revived.map((v) => `${segment}/${v} (re-tested)`));
+          }
         }
         for (const a of armStates) a.lowChecks = lowChecks.get(`${segment}/${a.id}`) ?? 0;
         const active = armStates.filter((a) => a.status === "active");

@@ -1,10 +1,10 @@
 // The engine's settings: defaults come from the config schema alone, the parsed
 // config fits as it is, and the rules derived from it (pooled priors, no
 // suppression for campaigns that forget).
-import { type ArmState, DEFAULT_POLICY, DEFAULT_SUPPRESSION } from "@pw/bandit";
+import { type ArmState, DEFAULT_CHANGE, DEFAULT_POLICY, DEFAULT_SUPPRESSION } from "@pw/bandit";
 import { parseConfig } from "@pw/config";
 import { describe, expect, it } from "vitest";
-import { ExperimentsConfig } from "./config.ts";
+import { ExperimentsConfig, experimentsConfig } from "./config.ts";
 import {
   defaultEngineSettings,
   type EngineSettings,
@@ -30,6 +30,7 @@ describe("engine settings", () => {
       capacity: settings.capacity,
       pooledPriorStrength: settings.pooledPriorStrength,
       evidenceHalfLifeDays: undefined,
+      change: settings.change,
       guardrails: settings.guardrails,
     });
     expect(defaultEngineSettings().pooledPriorStrength).toBeGreaterThan(0);
@@ -51,11 +52,20 @@ describe("engine settings", () => {
     expect(off).toBe(segments);
   });
 
-  it("a campaign that forgets (evidence half-life) never suppresses; otherwise the thresholds apply", () => {
-    expect(suppressionFor({ evidenceHalfLifeDays: 7 })).toBe(false);
-    expect(suppressionFor({ evidenceHalfLifeDays: undefined })).toEqual(DEFAULT_SUPPRESSION);
+  it("suppression stays on with change detection (which re-tests); without it, forgetting turns it off", () => {
+    const change = DEFAULT_CHANGE;
+    expect(suppressionFor({ evidenceHalfLifeDays: 7, change: false })).toBe(false);
+    expect(suppressionFor({ evidenceHalfLifeDays: 7, change })).toEqual(DEFAULT_SUPPRESSION);
+    expect(suppressionFor({ evidenceHalfLifeDays: undefined, change: false })).toEqual(
+      DEFAULT_SUPPRESSION,
+    );
     const strict = { minExposures: 10, threshold: 0.1, consecutiveChecks: 1 };
-    expect(suppressionFor({}, strict)).toBe(strict);
-    expect(suppressionFor({ evidenceHalfLifeDays: 30 }, strict)).toBe(false);
+    expect(suppressionFor({ change }, strict)).toBe(strict);
+    expect(suppressionFor({ evidenceHalfLifeDays: 30, change: false }, strict)).toBe(false);
+  });
+
+  it("the service's change-detection defaults are the policy's (one source)", () => {
+    expect(defaultEngineSettings().change).toEqual(DEFAULT_CHANGE);
+    expect(experimentsConfig({ EXPERIMENT_CHANGE_DETECTION: "false" }).change).toBe(false);
   });
 });

@@ -20,6 +20,7 @@ const ENGINE_KEYS = [
   "capacity",
   "pooledPriorStrength",
   "evidenceHalfLifeDays",
+  "change",
   "guardrails",
 ] as const;
 
@@ -59,12 +60,13 @@ export function pooledPriorsFor(
 }
 
 /**
- * A campaign that forgets (an evidence half-life) never suppresses: a suppressed arm
- * could not show that it became the best. Otherwise the given (or default) thresholds.
+ * Suppression is never permanent while change detection is on (a change re-tests the
+ * segment's suppressed arms); without it, a campaign that forgets (an evidence half-life)
+ * does not suppress — a suppressed arm could not show that it became the best.
  */
 export function suppressionFor(
-  settings: Pick<EngineSettings, "evidenceHalfLifeDays">,
+  settings: Pick<EngineSettings, "evidenceHalfLifeDays" | "change">,
   thresholds: SuppressionOptions = DEFAULT_SUPPRESSION,
 ): SuppressionOptions | false {
-  return settings.evidenceHalfLifeDays ? false : thresholds;
+  return settings.evidenceHalfLifeDays && !settings.change ? false : thresholds;
 }

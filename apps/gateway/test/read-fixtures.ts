@@ -235,3 +235,20 @@ export function segmentBlocked(segment: string, blocked: boolean, reason: string
       : { segment, reason, active: ["pain"], at: when },
   });
 }
+
+/** The engine's "the market moved in <segment>: learning starts over" (ADR 0015). */
+export function changeDetected(segment: string, reason: string, when = at(32)) {
+  return envelope({
+    ...ids({}),
+    type: "experiment.change_detected.v1",
+    source: "pw://experiments",
+    subject: `segment:${segment}`,
+    data: {
+      segment,
+      reason,
+      changed: [{ variantId: "pain", recentRate: 0.02, longRunRate: 0.05, score: -4.4 }],
+      revived: ["roi"],
+      at: when,
+    },
+  });
+}

@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { createLiveHub, type LiveHub, readModel, registerReadRoutes } from "../src/read/index.ts";
 import {
   at,
+  changeDetected,
   crm,
   dispatched,
   outcome,
@@ -404,6 +405,20 @@ export function routesSuite(name: string, open: OpenDb) {
         },
       ]);
       expect(items[2].kind).toBe("variant_paused");
+    });
+
+    it("GET /api/feed: a change in the market, in the engine's words, linking to the segment", async () => {
+      const reason =
+        "The market moved in eng_smb: recent rate per send 'pain' 5.0% → 2.0%. Learning starts over from recent outcomes; re-testing 'roi'.";
+      await model.handle("experiment.updates.v1", changeDetected("eng_smb", reason, at(33)));
+      const [item] = (await get("/api/feed?limit=1")).body.items;
+      expect(item).toMatchObject({
+        kind: "change_detected",
+        segment: "eng_smb",
+        to: "relearning",
+        sentence: reason,
+        evidence: "/api/experiments/eng_smb/history",
+      });
     });
   });
 }

@@ -6,6 +6,7 @@
  * propensity of each decision for off-policy evaluation. Pure: the caller owns
  * the state and the randomness.
  */
+import type { RecentCounts } from "./change.ts";
 import { beta, type Rng } from "./random.ts";
 
 /** A Beta(alpha, beta) distribution over a conversion rate. */
@@ -25,6 +26,8 @@ export type ArmState = {
    * absent, `PolicyOptions.prior` applies.
    */
   prior?: BetaPrior;
+  /** Recent-window counts for change detection (`change.ts`); absent: not tracked. */
+  recent?: RecentCounts;
 };
 
 export type PolicyOptions = {
@@ -204,6 +207,12 @@ export type SuppressionOptions = {
   threshold: number;
   /** Low checks in a row that suppress the arm. */
   consecutiveChecks: number;
+  /**
+   * A suppressed arm whose P(best), among the segment's arms that are not paused, comes
+   * back to this is active again (re-tested): with forgetting, a loser's evidence thins
+   * and the arm earns another look. Unset: suppression lasts until a change or an operator.
+   */
+  revive?: number;
 };
 
 /**
@@ -242,4 +251,20 @@ export function applySuppression(
     return { ...a, lowChecks };
   });
   return { arms: next, suppressed };
+}
+
+/**
+ * The suppressed arms to re-test: those whose P(best), estimated over every arm that is
+ * not paused (`pBestAll`), is back at `o.revive`.
+ */
+export function revivals(
+  arms: ArmState[],
+  pBestAll: Map<string, number>,
+  o: SuppressionOptions,
+): string[] {
+  const { revive } = o;
+  if (revive === undefined) return [];
+  return arms
+    .filter((a) => a.status === "suppressed" && (pBestAll.get(a.id) ?? 0) >= revive)
+    .map((a) => a.id);
 }

@@ -131,6 +131,37 @@ export const SegmentUnblockedV1 = eventSchema(
 );
 export type SegmentUnblockedV1 = z.infer<typeof SegmentUnblockedV1>;
 
+/**
+ * An arm's recent rate departed from its long-run rate (change detection, ADR 0015): the
+ * segment's evidence starts over from recent outcomes and its suppressed variants are
+ * re-tested, so a campaign whose best message changes follows it. Keyed by segment.
+ */
+export const ChangeDetectedV1 = eventSchema(
+  "experiment.change_detected.v1",
+  z.object({
+    segment: z.string().min(1).max(100),
+    /** A plain sentence: which variant's rate moved, from what to what. */
+    reason: z.string().min(1).max(2000),
+    /** The variants whose recent rate departed, with both rates (per send, 0–1). */
+    changed: z
+      .array(
+        z.object({
+          variantId: z.string().min(1).max(100),
+          recentRate: z.number().min(0).max(1),
+          longRunRate: z.number().min(0).max(1),
+          /** Standard errors between the two (signed: negative when the rate fell). */
+          score: z.number(),
+        }),
+      )
+      .min(1)
+      .max(200),
+    /** Suppressed variants that are active again (re-tested). */
+    revived: z.array(z.string().min(1).max(100)).max(200),
+    at: IsoTime,
+  }),
+);
+export type ChangeDetectedV1 = z.infer<typeof ChangeDetectedV1>;
+
 export const ExperimentUpdate = z.discriminatedUnion("type", [
   PosteriorSnapshotV1,
   VariantStatusChangedV1,
@@ -139,5 +170,6 @@ export const ExperimentUpdate = z.discriminatedUnion("type", [
   DecisionResolvedV1,
   SegmentBlockedV1,
   SegmentUnblockedV1,
+  ChangeDetectedV1,
 ]);
 export type ExperimentUpdate = z.infer<typeof ExperimentUpdate>;

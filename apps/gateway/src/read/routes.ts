@@ -42,6 +42,7 @@ const STATUS_CHANGED = "experiment.variant_status_changed.v1";
 /** A segment with nothing it may send, and when it can send again (ADR 0014). */
 const SEGMENT_BLOCKED = "experiment.segment_blocked.v1";
 const SEGMENT_UNBLOCKED = "experiment.segment_unblocked.v1";
+const CHANGE_DETECTED = "experiment.change_detected.v1";
 
 export function registerReadRoutes(
   app: FastifyInstance,
@@ -289,22 +290,28 @@ export function registerReadRoutes(
           and arm->>'variantId' = e.data->>'variantId'
         order by s.seq desc limit 1
       ) snap on true
-      where e.type in (${STATUS_CHANGED}, ${SEGMENT_BLOCKED}, ${SEGMENT_UNBLOCKED})
+      where e.type in (${STATUS_CHANGED}, ${SEGMENT_BLOCKED}, ${SEGMENT_UNBLOCKED}, ${CHANGE_DETECTED})
         ${q.cursor !== undefined ? sql`and e.seq < ${q.cursor}` : sql``}
       order by e.seq desc limit ${q.limit + 1}`,
     );
     const items = rows.slice(0, q.limit).map((r) => {
       if (r.type !== STATUS_CHANGED) {
-        // The engine's own sentence names the variants and why (or what can be sent again).
-        const blocked = r.type === SEGMENT_BLOCKED;
+        // The engine's own sentence names the variants and why (or what can be sent again,
+        // or how the market moved).
+        const [kind, from, to] =
+          r.type === SEGMENT_BLOCKED
+            ? ["segment_blocked", "sending", "blocked"]
+            : r.type === SEGMENT_UNBLOCKED
+              ? ["segment_unblocked", "blocked", "sending"]
+              : ["change_detected", "learned", "relearning"];
         return {
           seq: Number(r.seq),
           at: r.data.at ?? new Date(r.at).toISOString(),
-          kind: blocked ? "segment_blocked" : "segment_unblocked",
+          kind,
           segment: r.data.segment,
           variantId: null,
-          from: blocked ? "sending" : "blocked",
-          to: blocked ? "blocked" : "sending",
+          from,
+          to,
           by: null,
           reason: r.data.reason,
           numbers: null,

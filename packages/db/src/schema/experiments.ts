@@ -78,6 +78,12 @@ export const arms = experiments.table(
     exposures: integer().notNull().default(0),
     successes: real().notNull().default(0),
     failures: real().notNull().default(0),
+    /**
+     * The recent window of the same evidence (each outcome first multiplies it by
+     * 1 - 1/window, ADR 0015): change detection compares its rate with the long run's.
+     */
+    recentSuccesses: real().notNull().default(0),
+    recentFailures: real().notNull().default(0),
     /** Guardrail evidence: deliverability and compliance, whatever the conversions. */
     bounces: integer().notNull().default(0),
     unsubscribes: integer().notNull().default(0),
