@@ -106,4 +106,40 @@ describe("pnpm sim:engine", () => {
     expect(summary.bestTrafficPct + summary.loserTrafficPct).toBeCloseTo(100, 0);
     expect(r.stderr).toContain("70/70 leads");
   });
+
+  it("posts a world file v2's outcomes as the ingest would and reports the engine's guardrail pause", {
+    timeout: 60_000,
+  }, async () => {
+    const v2 = join(dir, "v2.json");
+    await writeFile(
+      v2,
+      JSON.stringify({
+        name: "v2",
+        variants: ["a", "b"],
+        segments: [
+          {
+            name: "all",
+            share: 1,
+            rates: { a: 0.05, b: 0.05 },
+            outcomes: {
+              "*": { reply: 0.3, intents: { objection: 0.5, positive: 0.5 } },
+              b: { hardBounce: 0.5 },
+            },
+          },
+        ],
+      }),
+    );
+    const r = engineSim(v2, "80", "--batch", "40", "--seed", "3");
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout.slice(r.stdout.indexOf("{\n")));
+    const { posted, verdicts } = summary.outcomes;
+    expect(posted).toMatchObject({ bounced: expect.any(Number), replied: expect.any(Number) });
+    // Every bounce and objection reached the engine as guardrail evidence.
+    expect(verdicts.guardrail).toBe(posted.bounced + summary.outcomes.replies.objection);
+    const pause = summary.guardrails.find((g: { variant?: string }) => g.variant === "b");
+    expect(pause).toMatchObject({ event: "variant_status_changed", segment: "all" });
+    expect(pause.reason).toMatch(/^Paused 'b' in all: hard-bounce rate at least/);
+    const b = summary.arms.find((a: { variant: string }) => a.variant === "b");
+    expect(b).toMatchObject({ status: "paused", reason: pause.reason });
+  });
 });

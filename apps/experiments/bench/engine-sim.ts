@@ -1,15 +1,26 @@
 // `pnpm sim:engine <world.json> [leads] [--seed N] [--batch 500] [--pg | --pglite-dir D]` — the whole
 // engine (queue, drain, copy, decisions on the database, outcomes, settlement,
 // review with suppression and guardrails) driven by a world file's hidden rates,
-// one simulated day per batch. Where `pnpm sim` measures the policy on its own at
+// one simulated day per batch: each send's outcomes from the world's recipient model
+// (bounces, opens, replies with a text, meetings, deals, opt-outs; world files v2) are
+// posted as the ingest would, at their delayed times (outcome-feed.ts). Where `pnpm sim` measures the policy on its own at
 // 50k leads in seconds, this proves the production code path learns the same way,
 // and prints how fast it decides (decisions/s) next to a baseline measured in the
 // same run: the same number of bare single-row transactions on the same database.
 // Exit 2 on a bad argument or world file, 1 on a failure while running (command-line.ts).
 
 import { cpus, totalmem } from "node:os";
-import type { LeadScored, OutreachOutcome } from "@pw/events";
-import { pickSegment, ratesAt, readWorldFile, type World } from "@pw/simulator";
+import type { LeadScored } from "@pw/events";
+import {
+  detailRng,
+  drawSend,
+  pickSegment,
+  ratesAt,
+  readWorldFile,
+  recipientModel,
+  type World,
+  worldHasDelays,
+} from "@pw/simulator";
 import {
   integerArg,
   parseCommandLine,
@@ -88,10 +99,20 @@ async function run(world: World, { leads, seed, batch, pg, pgliteDir }: Args): P
       import("@pw/events"),
       import("drizzle-orm"),
     ]);
-  const [{ experimentsConfig }, { seedPlaybook }, { startExperiments }] = await Promise.all([
+  const [
+    { experimentsConfig },
+    { seedPlaybook },
+    { startExperiments },
+    feed,
+    report,
+    { createLogger },
+  ] = await Promise.all([
     import("../src/config.ts"),
     import("../src/engine.ts"),
     import("../src/start.ts"),
+    import("./outcome-feed.ts"),
+    import("./engine-report.ts"),
+    import("@pw/logger"),
   ]);
   const handle = await createDb(
     pg
@@ -123,24 +144,46 @@ async function run(world: World, { leads, seed, batch, pg, pgliteDir }: Args): P
       })
       .onConflictDoUpdate({ target: schema.playbook.variantId, set: { retired: false } });
 
-  let clock = new Date("2026-01-01T09:00:00Z");
+  const start = new Date("2026-01-01T09:00:00Z");
+  let clock = start;
+  // A world without delays has every outcome at its send, so a day can close its window:
+  // one day, and two days per batch (as before world files v2). With delays, the engine's
+  // own window (14 days by default) and one day per batch.
+  const instant = !worldHasDelays(world);
+  const v1 = !world.segments.some((s) => s.outcomes) && !world.drift?.outcomes;
   // The engine as production starts it (startExperiments, production's config parser and
-  // defaults); only the world's pace differs: a one-day attribution window and a day's
-  // capacity of one batch. Its timers do not fire during the run (review every hour of
+  // defaults); only the world's pace differs: the window above and a day's capacity of
+  // one batch. Its timers do not fire during the run (review every hour of
   // real time); the simulation settles and reviews on its own clock below.
   const bus = createMemoryBus();
-  const running = await startExperiments(
-    experimentsConfig({
-      PORT: "0",
-      LOG_LEVEL: "warn",
-      EXPERIMENT_ATTRIBUTION_DAYS: "1",
-      EXPERIMENT_DAILY_CAPACITY: String(batch),
-      EXPERIMENT_REVIEW_EVERY_MS: "3600000",
-    }),
-    { db: handle, bus, listen: false, rng: seededRng(seed * 7919 + 1), now: () => clock },
-  );
+  const config = experimentsConfig({
+    PORT: "0",
+    LOG_LEVEL: "warn",
+    ...(instant ? { EXPERIMENT_ATTRIBUTION_DAYS: "1" } : {}),
+    EXPERIMENT_DAILY_CAPACITY: String(batch),
+    EXPERIMENT_REVIEW_EVERY_MS: "3600000",
+  });
+  const running = await startExperiments(config, {
+    db: handle,
+    bus,
+    // Logs on stderr: stdout is the JSON summary alone, for a pipe.
+    logger: createLogger({ service: "experiments", level: "warn", destination: process.stderr }),
+    listen: false,
+    rng: seededRng(seed * 7919 + 1),
+    now: () => clock,
+  });
   const { engine } = running;
+  const windowMs = config.attributionDays * 86_400_000;
   const worldRng = seededRng(seed);
+  const recipient = recipientModel(world);
+  const outcomes = feed.outcomeFeed({
+    handleOutcome: (e) => engine.handleOutcome(e),
+    setClock: (at) => {
+      clock = at;
+    },
+    seed,
+  });
+  const days: { at: number; decided: number }[] = [];
   let oracle = 0;
   let expected = 0;
   let conversions = 0;
@@ -190,7 +233,12 @@ async function run(world: World, { leads, seed, batch, pg, pgliteDir }: Args): P
         variantId: schema.decisions.variantId,
       })
       .from(schema.decisions)
-      .where(sql`${schema.decisions.settledAt} is null`);
+      .where(
+        instant
+          ? sql`${schema.decisions.settledAt} is null`
+          : sql`${schema.decisions.settledAt} is null and ${schema.decisions.requestedAt} >= ${clock}`,
+      );
+    days.push({ at: clock.getTime(), decided: done + made.length });
     for (const [i, d] of made.entries()) {
       const lead = done + i + 1;
       const rates = ratesAt(world, segmentOf.get(d.leadId)!, lead, leads);
@@ -206,30 +254,42 @@ async function run(world: World, { leads, seed, batch, pg, pgliteDir }: Args): P
       if (checkpoints.includes(lead))
         bestShareAt[String(lead)] =
           Math.round((1000 * window.filter(Boolean).length) / window.length) / 10;
-      if (worldRng() < rate) {
-        conversions++;
-        await engine.handleOutcome(
-          envelope({
-            type: "outreach.outcome.v1",
-            source: "pw://sim",
-            subject: d.leadId,
-            data: {
-              outcome: "meeting_booked",
-              occurredAt: clock.toISOString(),
-              requestId: d.requestId,
-            },
-          }) as OutreachOutcome,
-        );
-      }
+      const recipientNow = recipient(segmentOf.get(d.leadId)!, d.variantId, lead, leads);
+      const sent = drawSend(recipientNow, worldRng, detailRng(seed, lead));
+      const meeting = sent.find((o) => o.kind === "meeting_booked");
+      if (meeting && meeting.afterHours * 3_600_000 <= windowMs) conversions++;
+      // A world file v1 models meetings only: it posts them alone, as it always has, not a
+      // `delivered` (which the engine ignores) for every send.
+      outcomes.schedule(
+        clock,
+        d.leadId,
+        d.requestId,
+        v1 ? sent.filter((o) => o.kind !== "delivered") : sent,
+      );
     }
-    clock = new Date(clock.getTime() + 2 * 86_400_000); // the window closes: non-responses settle
+    // The day's outcomes in time order; then the window closes on what is due to settle.
+    const next = new Date(clock.getTime() + (instant ? 2 : 1) * 86_400_000);
+    await outcomes.postUntil(instant ? clock : next);
+    clock = next;
     await engine.settleExpired();
     for (const change of await engine.review()) suppressed.push({ change, atLead: done + day });
     process.stderr.write(
       `\r${done + day}/${leads} leads, ${Math.round(performance.now() - started) / 1000} s`,
     );
   }
+  // The last sends' outcomes still on their way: day by day (skipping empty days), each
+  // day's window closing as before, until none is left.
+  for (let at = outcomes.nextAt(); at !== undefined; at = outcomes.nextAt()) {
+    const day = Math.max(clock.getTime(), at - ((at - start.getTime()) % 86_400_000));
+    await outcomes.postUntil(new Date(day + 86_400_000));
+    await engine.settleExpired();
+    for (const change of await engine.review()) suppressed.push({ change, atLead: decided });
+  }
   process.stderr.write("\n");
+  // What the engine announced (guardrail pauses, blocked segments) and its arms at the end.
+  const leadsBy = (at: Date) => days.findLast((d) => d.at <= at.getTime())?.decided ?? 0;
+  const guardrails = await report.guardrailEvents(handle.db, leadsBy);
+  const arms = await report.armsReport(handle.db);
 
   // Baseline in the same run: one bare single-row transaction per decision.
   await handle.db.execute(sql`create temporary table bench_baseline (id int primary key, v text)`);
@@ -258,6 +318,10 @@ async function run(world: World, { leads, seed, batch, pg, pgliteDir }: Args): P
         bestTrafficPct: Math.round((1000 * bestPicks) / decided) / 10,
         loserTrafficPct: Math.round((1000 * loserPicks) / decided) / 10,
         suppressed,
+        attributionDays: config.attributionDays,
+        outcomes: outcomes.summary(),
+        guardrails,
+        arms,
         speed: {
           decisionsPerS: Math.round(decisionsPerS),
           bareTransactionsPerS: Math.round(baselinePerS),

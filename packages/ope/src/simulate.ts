@@ -16,7 +16,7 @@ import {
   seededRng,
   update,
 } from "@pw/bandit";
-import { pickSegment, ratesAt, recommended, type World } from "@pw/simulator";
+import { defaultOptions, pickSegment, ratesAt, type World } from "@pw/simulator";
 import type { DecisionContext, LoggedDecision } from "./decision-log.ts";
 
 export type SimLogOptions = {
@@ -35,7 +35,7 @@ export type SimLogOptions = {
 
 /** The options `pnpm sim` runs a world with: suppression, or discounting when it drifts. */
 export function defaultSimOptions(world: World): Pick<SimLogOptions, "suppression" | "discount"> {
-  const r = recommended(world, 0);
+  const r = defaultOptions(0);
   return { suppression: r.suppression ?? false, discount: r.discount ?? 1 };
 }
 

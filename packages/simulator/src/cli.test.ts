@@ -35,6 +35,11 @@ describe("pnpm sim", () => {
     [["WORLD", "--drift-discount", "2"], 'sim: --drift-discount: "2" is not a number in (0, 1]'],
     [["WORLD", "--pooled-prior=-3"], 'sim: --pooled-prior: "-3" is not a number ≥ 0'],
     [["WORLD", "--sed", "2"], "sim: --sed: unknown option (did you mean --seed?)"],
+    [
+      ["WORLD", "--leads-per-day", "0"],
+      'sim: --leads-per-day: "0" is not a whole number in [1, 1000000]',
+    ],
+    [["WORLD", "--window-days", "120"], 'sim: --window-days: "120" is not a number in [1, 90]'],
     [["WORLD", "--seed"], "sim: --seed: missing value"],
     [["WORLD", "100", "200"], 'sim: unexpected argument "200"'],
     [[], "sim: missing <world.json>"],
@@ -79,6 +84,17 @@ describe("pnpm sim", () => {
       settings: { pooledPrior: { strength: 0 }, discountPerBatch: 0.9 },
     });
     expect(s.policies.thompson.regretPct).toEqual(expect.any(Number));
+  });
+
+  it("runs a world file v2 on its clock and reports guardrail pauses", () => {
+    const bouncer = join(import.meta.dirname, "../../../data/worlds/bouncer.json");
+    const r = sim(bouncer, "3000", "--leads-per-day", "200", "--window-days", "7");
+    expect(r.code, r.stderr).toBe(0);
+    const s = JSON.parse(r.stdout);
+    expect(s.settings).toMatchObject({ leadsPerDay: 200, attributionDays: 7 });
+    expect(s.settings.guardrails).toMatchObject({ bounceRate: 0.05, confidence: 0.8 });
+    const roi = s.policies.thompson.arms.find((a: { variant: string }) => a.variant === "roi");
+    expect(roi.reason).toMatch(/^Paused 'roi' in all: hard-bounce rate at least/);
   });
 
   it("prints the usage for --help, exit 0", () => {

@@ -4,27 +4,42 @@
  * baselines (uniform split, A/B then ship the winner, ε-greedy) on the same
  * leads. Regret is measured in expected conversions (the rate of the chosen
  * variant), which is what the policy controls; realised conversions are reported too,
- * and per segment which variant got the traffic at the end of the run.
+ * and per segment which variant got the traffic at the end of the run. What each send
+ * does is the world's recipient model (recipients.ts, through traffic.ts): rewards
+ * arrive after their delay and count inside the attribution window, and the engine's
+ * guardrails pause a variant for every policy alike — a paused variant gets no traffic.
  */
 import {
   type ArmState,
   applySuppression,
+  type ChangeOptions,
+  changedArms,
   choose,
+  DEFAULT_CHANGE,
   DEFAULT_POLICY,
   DEFAULT_POOLED_PRIOR,
   DEFAULT_SUPPRESSION,
   decay,
-  discountFactor,
   inBurnIn,
+  observeRecent,
   type PolicyOptions,
   type PooledPriorOptions,
   probabilityBest,
-  type Rng,
+  restart,
+  revivals,
   type SuppressionOptions,
   seededRng,
   update,
   withPooledPriors,
 } from "@pw/bandit";
+import { pickSegment, ratesAt } from "./leads.ts";
+import {
+  type ArmResult,
+  type BlockedSegment,
+  type ClockOptions,
+  type OutcomeCounts,
+  trafficBook,
+} from "./traffic.ts";
 import type { World } from "./world.ts";
 
 export type PolicyName = "thompson" | "uniform" | "ab_then_ship" | "epsilon_greedy";
@@ -40,6 +55,8 @@ export type SimOptions = {
   pooledPrior?: PooledPriorOptions | false;
   /** Multiply all evidence by this at every batch (1 = none); for drifting worlds. */
   discount?: number;
+  /** Change detection (Thompson only): a segment whose arm's recent rate departs starts over. */
+  change?: ChangeOptions | false;
   checkpoints?: number[];
   /** Share of the run, at its end, over which per-segment traffic is reported (default 0.2). */
   tailFraction?: number;
@@ -64,37 +81,27 @@ export type PolicyResult = {
   bestShareAt: Record<string, number>;
   loserTrafficPct: number;
   suppressed: { segment: string; variant: string; atLead: number }[];
+  /** Changes detected (Thompson with change detection): the segment started over. */
+  changes: { segment: string; arms: string[]; atLead: number }[];
   segments: SegmentResult[];
+  /** Per segment × variant: sends, guardrail evidence, and a pause with its reason. */
+  arms: ArmResult[];
+  /** Segments left with no variant to send (each paused or suppressed). */
+  blocked: BlockedSegment[];
+  /** What the sends did, over the run (meetings after the window in `lateMeetings`). */
+  outcomes: OutcomeCounts;
 };
 
 /** Discounted mean (successes over discounted trials) for the greedy baselines. */
 const mean = (a: ArmState) => a.successes / Math.max(1e-9, a.successes + a.failures);
+/** The arm with the best mean, the first of equals (stable sort). */
+const bestByMean = (list: ArmState[]) => [...list].sort((a, b) => mean(b) - mean(a))[0]!;
 
-/** The hidden rates of a segment at a lead (after the drift point, the drifted ones). */
-export function ratesAt(
+export function simulate(
   world: World,
-  segment: string,
-  lead: number,
-  total: number,
-): Record<string, number> {
-  const base = world.segments.find((s) => s.name === segment)!.rates;
-  if (world.drift && lead >= world.drift.atFraction * total)
-    return world.drift.rates[segment] ?? base;
-  return base;
-}
-
-/** A segment drawn by the world's shares. */
-export function pickSegment(world: World, rng: Rng): string {
-  const total = world.segments.reduce((n, s) => n + s.share, 0);
-  let x = rng() * total;
-  for (const s of world.segments) {
-    x -= s.share;
-    if (x <= 0) return s.name;
-  }
-  return world.segments.at(-1)!.name;
-}
-
-export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyResult {
+  name: PolicyName,
+  o: SimOptions & ClockOptions,
+): PolicyResult {
   const seed = o.seed ?? 1;
   const worldRng = seededRng(seed); // same leads and outcomes for every policy
   const rng = seededRng(seed * 7919 + 1);
@@ -115,6 +122,7 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
   const windowPicks: boolean[] = [];
   const bestShareAt: Record<string, number> = {};
   const suppressed: PolicyResult["suppressed"] = [];
+  const changes: PolicyResult["changes"] = [];
   let conversions = 0;
   let expected = 0;
   let oracle = 0;
@@ -123,10 +131,13 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
   const tail = new Map(world.segments.map((s) => [s.name, new Map<string, number>()]));
 
   const flush = (lead: number) => {
+    const change = name === "thompson" && o.change;
     for (const p of pending) {
       const list = arms.get(p.segment)!;
       const i = list.findIndex((a) => a.id === p.variant);
-      list[i] = update(list[i]!, p.reward);
+      const next = update(list[i]!, p.reward);
+      if (change) next.recent = observeRecent(next.recent, p.reward, 1 - p.reward, change);
+      list[i] = next;
     }
     pending.length = 0;
     const discount = o.discount ?? 1;
@@ -140,8 +151,30 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
     if (o.pooledPrior)
       for (const [segment, list] of withPooledPriors(arms, o.pooledPrior, policy.prior))
         arms.set(segment, list);
+    if (change)
+      for (const [segment, list] of arms) {
+        const moved = changedArms(list, change);
+        if (moved.length === 0) continue;
+        arms.set(segment, restart(list, change));
+        changes.push({ segment, arms: moved, atLead: lead });
+      }
     for (const [segment, list] of arms) {
+      if (
+        o.suppression &&
+        o.suppression.revive !== undefined &&
+        list.some((a) => a.status === "suppressed")
+      ) {
+        const all = probabilityBest(
+          list.filter((a) => a.status !== "paused"),
+          policy,
+          rng,
+        );
+        const back = new Set(revivals(list, all, o.suppression));
+        for (const a of list)
+          if (back.has(a.id)) Object.assign(a, { status: "active", lowChecks: 0 });
+      }
       const active = list.filter((a) => a.status === "active");
+      if (active.length === 0) continue; // every variant paused by a guardrail: blocked
       const probs = probabilityBest(active, policy, rng);
       pBest.set(segment, probs);
       // Suppression starts after the burn-in, when P(best) means something.
@@ -154,45 +187,56 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
   };
   const shipIfDue = (lead: number) => {
     if (name === "ab_then_ship" && lead >= Math.min(10_000, o.leads * 0.2) && shipped.size === 0) {
-      for (const [segment, list] of arms) {
-        const best = [...list].sort((a, b) => mean(b) - mean(a))[0]!;
-        shipped.set(segment, best.id);
-      }
+      for (const [segment, list] of arms) shipped.set(segment, bestByMean(list).id);
     }
   };
 
+  const book = trafficBook(world, arms, { ...o, seed });
   for (let lead = 1; lead <= o.leads; lead++) {
+    book.advance(lead); // guardrail outcomes that arrived since: a pause applies from here
     const segment = pickSegment(world, worldRng);
     const rates = ratesAt(world, segment, lead, o.leads);
-    const list = arms.get(segment)!;
-    let variant: string;
-    if (name === "thompson") variant = choose(list, policy, rng, pBest.get(segment)).armId;
-    else if (name === "uniform") variant = list[Math.floor(rng() * list.length)]!.id;
-    else if (name === "ab_then_ship")
-      variant = shipped.get(segment) ?? list[Math.floor(rng() * list.length)]!.id;
-    else {
-      const greedy = [...list].sort((a, b) => mean(b) - mean(a))[0]!;
-      variant = rng() < 0.1 ? list[Math.floor(rng() * list.length)]!.id : greedy.id;
-    }
     const best = Math.max(...Object.values(rates));
-    const rate = rates[variant]!;
-    const reward: 0 | 1 = worldRng() < rate ? 1 : 0;
-    conversions += reward;
-    expected += rate;
     oracle += best;
-    const isBest = rate === best;
-    if (!isBest) loserPicks++;
-    windowPicks.push(isBest);
-    if (lead > tailFrom) {
-      const counts = tail.get(segment)!;
-      counts.set(variant, (counts.get(variant) ?? 0) + 1);
+    const list = arms.get(segment)!;
+    // Only variants no guardrail paused may be sent, under every policy.
+    const active = list.filter((a) => a.status === "active");
+    if (active.length === 0) {
+      worldRng(); // the lead's outcome draw all the same: every policy sees the same leads
+      book.unsent(segment, lead);
+    } else {
+      const shippedId = shipped.get(segment);
+      if (shippedId && !active.some((a) => a.id === shippedId))
+        shipped.set(segment, bestByMean(active).id); // the shipped variant was paused
+      let variant: string;
+      if (name === "thompson") variant = choose(list, policy, rng, pBest.get(segment)).armId;
+      else if (name === "uniform") variant = active[Math.floor(rng() * active.length)]!.id;
+      else if (name === "ab_then_ship")
+        variant = shipped.get(segment) ?? active[Math.floor(rng() * active.length)]!.id;
+      else {
+        const greedy = bestByMean(active);
+        variant = rng() < 0.1 ? active[Math.floor(rng() * active.length)]!.id : greedy.id;
+      }
+      const rate = rates[variant]!;
+      conversions += book.send(segment, variant, lead, worldRng);
+      expected += rate;
+      const isBest = rate === best;
+      if (!isBest) loserPicks++;
+      windowPicks.push(isBest);
+      if (lead > tailFrom) {
+        const counts = tail.get(segment)!;
+        counts.set(variant, (counts.get(variant) ?? 0) + 1);
+      }
+      if (windowPicks.length > 1_000) windowPicks.shift();
     }
-    if (windowPicks.length > 1_000) windowPicks.shift();
-    pending.push({ segment, variant, reward });
-    if (lead % batchSize === 0) flush(lead);
+    if (lead % batchSize === 0) {
+      for (const settled of book.settled(lead)) pending.push(settled);
+      flush(lead);
+    }
     if (checkpoints.includes(lead))
       bestShareAt[String(lead)] =
-        Math.round((1000 * windowPicks.filter(Boolean).length) / windowPicks.length) / 10;
+        Math.round((1000 * windowPicks.filter(Boolean).length) / Math.max(1, windowPicks.length)) /
+        10;
   }
   return {
     conversions,
@@ -201,6 +245,7 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
     bestShareAt,
     loserTrafficPct: Math.round((1000 * loserPicks) / o.leads) / 10,
     suppressed,
+    changes,
     segments: world.segments.map((s) => {
       const rates = ratesAt(world, s.name, o.leads, o.leads);
       const best = Object.entries(rates).sort((a, b) => b[1] - a[1])[0]![0];
@@ -217,28 +262,33 @@ export function simulate(world: World, name: PolicyName, o: SimOptions): PolicyR
         leads,
       };
     }),
+    ...book.results(),
   };
 }
 
 /**
- * The engine's recommended settings for a world (what `pnpm sim` runs): the
- * @pw/bandit defaults, with suppression for a stationary world, or instead
- * discounting (half-life `DRIFT_HALF_LIFE_LEADS`) for one that drifts — a
- * suppressed loser could not come back when it becomes the best.
+ * The engine's default settings, whatever the world (what `pnpm sim` runs, and what the
+ * service and `pnpm sim:engine` run by default): the @pw/bandit defaults — pooled
+ * priors, suppression, and change detection that starts a segment over (re-testing its
+ * suppressed arms) when its market moves; no steady forgetting (ADR 0015).
  */
-export function recommended(world: World, leads: number, batchSize = 500): SimOptions {
-  const drift = Boolean(world.drift);
+export function defaultOptions(leads: number, batchSize = 500): SimOptions {
   return {
     leads,
     batchSize,
     policy: DEFAULT_POLICY,
     pooledPrior: DEFAULT_POOLED_PRIOR,
-    suppression: drift ? false : DEFAULT_SUPPRESSION,
-    discount: drift ? discountFactor(batchSize) : 1,
+    suppression: DEFAULT_SUPPRESSION,
+    change: DEFAULT_CHANGE,
+    discount: 1,
   };
 }
 
-export function compare(world: World, o: SimOptions, onPolicy?: (name: PolicyName) => void) {
+export function compare(
+  world: World,
+  o: SimOptions & ClockOptions,
+  onPolicy?: (name: PolicyName) => void,
+) {
   let oracle = 0;
   const rng = seededRng(o.seed ?? 1);
   for (let lead = 1; lead <= o.leads; lead++) {

@@ -83,7 +83,7 @@ describe("world files", () => {
     [
       "an unknown key",
       { ...good, segments: [{ ...good.segments[0], rate: {} }, good.segments[1]] },
-      "segments[0].rate: unknown key (allowed: name, share, rates)",
+      "segments[0].rate: unknown key (allowed: name, share, rates, outcomes)",
     ],
     [
       "an unknown top-level key",

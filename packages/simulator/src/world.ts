@@ -1,6 +1,7 @@
 /**
  * A world file: segments with their share of leads and the hidden conversion
- * rate of each segment × variant; optionally a drift (new rates from some point).
+ * rate of each segment × variant; optionally (v2) what else recipients do
+ * (world-outcomes.ts); optionally a drift (new rates or behaviour from some point).
  * Read strictly: an unknown key, a repeated name or a rate naming something not
  * declared is refused with its JSON path, since a silently ignored typo would make a
  * simulation measure a different world than the one written down.
@@ -8,13 +9,19 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { InputError } from "./command-line.ts";
+import {
+  Behaviour,
+  DELAY_KEYS,
+  DELAY_KINDS,
+  Outcomes,
+  Rate,
+  REPLY_INTENTS,
+  type Recipient,
+  recipientProblems,
+  resolveRecipient,
+} from "./world-outcomes.ts";
 
 const Name = z.string().min(1, "must not be empty");
-
-const Rate = z
-  .number()
-  .min(0, "a rate is a probability: at least 0")
-  .max(1, "a rate is a probability: at most 1");
 
 const Rates = z
   .record(z.string(), Rate)
@@ -27,6 +34,8 @@ const Segment = z
       description: "Relative share of leads (shares are normalised, they need not sum to 1).",
     }),
     rates: Rates,
+    /** v2: bounces, opens, clicks, replies, opt-outs, deals and delays (world-outcomes.ts). */
+    outcomes: Outcomes.optional(),
   })
   .strict();
 
@@ -35,12 +44,19 @@ const Drift = z
     atFraction: z.number().gt(0).lt(1).meta({
       description: "From this fraction of the run's leads on, the drifted rates apply.",
     }),
-    rates: z.record(z.string(), Rates).meta({
+    rates: z.record(z.string(), Rates).optional().meta({
       description:
         "Per declared segment, its new rates (every variant); segments not named keep theirs.",
     }),
+    outcomes: z.record(z.string(), Outcomes).optional().meta({
+      description:
+        'Per declared segment, behaviour laid over its own (key by key, "*" then the variant\'s).',
+    }),
   })
-  .strict();
+  .strict()
+  .refine((d) => d.rates !== undefined || d.outcomes !== undefined, {
+    message: "a drift changes `rates`, `outcomes` or both: give at least one",
+  });
 
 const WorldShape = z
   .object({
@@ -94,8 +110,59 @@ export const World = WorldShape.superRefine((w, ctx) => {
       );
     else checkRates(["drift", "rates", segment], segment, rates);
   }
+  const checkVariantKeys = (path: PropertyKey[], segment: string, outcomes?: object) => {
+    for (const v of Object.keys(outcomes ?? {}))
+      if (v !== "*" && !firstAt.has(v))
+        issue(
+          [...path, v],
+          `variant '${v}' is not declared (segment '${segment}'; "*" is every variant; variants: ${declared.join(", ")})`,
+        );
+  };
+  for (const [i, s] of w.segments.entries())
+    checkVariantKeys(["segments", i, "outcomes"], s.name, s.outcomes);
+  for (const [segment, outcomes] of Object.entries(w.drift?.outcomes ?? {})) {
+    if (!segmentAt.has(segment))
+      issue(
+        ["drift", "outcomes", segment],
+        `segment '${segment}' is not declared (segments: ${[...segmentAt.keys()].join(", ")})`,
+      );
+    else checkVariantKeys(["drift", "outcomes", segment], segment, outcomes);
+  }
+  // What the numbers add up to, for every variant as resolved, before and after a drift;
+  // a problem several variants share (a segment's "*") is said once, naming them.
+  for (const [i, s] of w.segments.entries()) {
+    const drifts = w.drift?.outcomes?.[s.name] ?? w.drift?.rates?.[s.name];
+    for (const drifted of drifts ? [false, true] : [false]) {
+      const found = new Map<string, string[]>();
+      for (const v of declared) {
+        if (s.rates[v] === undefined) continue;
+        const before = drifted ? recipientProblems(recipientOf(w, s, v, false)) : [];
+        for (const p of recipientProblems(recipientOf(w, s, v, drifted)))
+          if (!before.includes(p)) found.set(p, [...(found.get(p) ?? []), `'${v}'`]);
+      }
+      const path = drifted
+        ? ["drift", w.drift?.outcomes?.[s.name] ? "outcomes" : "rates", s.name]
+        : ["segments", i, s.outcomes ? "outcomes" : "rates"];
+      const when = drifted ? " after the drift" : "";
+      for (const [p, vs] of found)
+        issue(path, `${vs.length > 1 ? "variants" : "variant"} ${vs.join(", ")}${when}: ${p}`);
+    }
+  }
 });
 export type World = z.infer<typeof World>;
+type Segment = World["segments"][number];
+
+/** One segment × variant's recipient, before the drift point or after it. */
+export function recipientOf(w: World, s: Segment, variant: string, drifted: boolean): Recipient {
+  const rates = (drifted && w.drift?.rates?.[s.name]) || s.rates;
+  const drift = drifted ? w.drift?.outcomes?.[s.name] : undefined;
+  return resolveRecipient(rates[variant] ?? 0, [
+    s.outcomes?.["*"],
+    s.outcomes?.[variant],
+    drift?.["*"],
+    drift?.[variant],
+  ]);
+}
 
 /** The JSON Schema of a world file (what an editor can check; cross-references are the loader's). */
 export function worldJsonSchema(): Record<string, unknown> {
@@ -103,7 +170,7 @@ export function worldJsonSchema(): Record<string, unknown> {
     $id: "https://pipeline-whisperer.dev/schemas/world.schema.json",
     title: "Simulator world",
     description:
-      "A world for `pnpm sim`, `pnpm sim:engine` and `pnpm ope --simulate` (see packages/simulator/README.md). Also checked on load, beyond this schema: variant and segment names are unique, every segment (and every drifted segment) has a rate for exactly the declared variants, and drift names declared segments.",
+      'A world for `pnpm sim`, `pnpm sim:engine` and `pnpm ope --simulate` (see packages/simulator/README.md). Also checked on load, beyond this schema: variant and segment names are unique, every segment (and every drifted segment) has a rate for exactly the declared variants, drift names declared segments, `outcomes` name declared variants (or "*"), and each variant\'s resolved rates compose (bounces + meetings + replies + unsubscribes ≤ 1 of sends, opens ≤ delivered, clicks ≤ opens, replies have an intent mix).',
     ...z.toJSONSchema(WorldShape, { io: "input", unrepresentable: "any" }),
   };
 }
@@ -120,21 +187,33 @@ export function jsonPath(path: readonly PropertyKey[]): string {
   return out;
 }
 
-/** The keys an object at `path` may have, to name them after an unknown one. */
-function allowedKeys(path: readonly PropertyKey[]): string[] {
+/** A segment's or a drift's behaviour for one variant (or "*"): `segments[0].outcomes.roi`. */
+const isBehaviour = (p: readonly PropertyKey[]) =>
+  p.length === 4 && p[2] === "outcomes" && (p[0] === "segments" || p[1] === "outcomes");
+
+/** The keys an object at `path` may have (a delay's depend on its `dist` in `input`). */
+function allowedKeys(path: readonly PropertyKey[], input: unknown): string[] {
   if (path.length === 0) return Object.keys(WorldShape.shape);
   if (path[0] === "segments" && path.length === 2) return Object.keys(Segment.shape);
   if (path[0] === "drift" && path.length === 1) return Object.keys(Drift.shape);
+  if (isBehaviour(path)) return Object.keys(Behaviour.shape);
+  const last = path.at(-1);
+  if (isBehaviour(path.slice(0, -1)) && last === "intents") return [...REPLY_INTENTS];
+  if (isBehaviour(path.slice(0, -1)) && last === "delays") return [...DELAY_KINDS];
+  if (isBehaviour(path.slice(0, -2)) && path.at(-2) === "delays") {
+    const delay = path.reduce<unknown>((o, k) => (o as Record<PropertyKey, unknown>)?.[k], input);
+    return DELAY_KEYS[String((delay as { dist?: unknown })?.dist)] ?? ["dist"];
+  }
   return [];
 }
 
-/** One line per problem: `path: message`. */
-export function worldProblems(error: z.ZodError): string[] {
+/** One line per problem: `path: message` (`input`, the file's JSON, names a delay's keys). */
+export function worldProblems(error: z.ZodError, input?: unknown): string[] {
   return error.issues.flatMap((i) => {
     if (i.code === "unrecognized_keys")
       return i.keys.map(
         (k) =>
-          `${jsonPath([...i.path, k])}: unknown key (allowed: ${allowedKeys(i.path).join(", ")})`,
+          `${jsonPath([...i.path, k])}: unknown key (allowed: ${allowedKeys(i.path, input).join(", ")})`,
       );
     const at = jsonPath(i.path);
     return [at === "" ? i.message : `${at}: ${i.message}`];
@@ -160,7 +239,7 @@ export async function readWorldFile(file: string): Promise<World> {
   const parsed = World.safeParse(json);
   if (!parsed.success)
     throw new WorldFileError(
-      worldProblems(parsed.error)
+      worldProblems(parsed.error, json)
         .map((p) => `${file}: ${p}`)
         .join("\n"),
     );
