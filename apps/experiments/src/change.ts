@@ -1,6 +1,6 @@
 /**
  * Change detection at review time (ADR 0015): a segment whose variant's recent rate
- * departed from its long-run rate starts over from recent evidence, its suppressed
+ * departed from its long-run rate (both of sends whose window closed) starts over from recent evidence, its suppressed
  * variants re-tested — written, announced (`experiment.change_detected.v1`, one
  * status change per revived variant) and returned in the same transaction, under the
  * review's lock on the arms.
@@ -42,7 +42,11 @@ export async function detectChange(
   const withRecent = o.arms.map((a) => {
     const row = rows.find((r) => r.variantId === a.id);
     return row
-      ? { ...a, recent: { successes: row.recentSuccesses, failures: row.recentFailures } }
+      ? {
+          ...a,
+          recent: { successes: row.recentSuccesses, failures: row.recentFailures },
+          closed: { successes: row.closedSuccesses, failures: row.closedFailures },
+        }
       : a;
   });
   const moved = changedArms(withRecent, change);
@@ -52,7 +56,7 @@ export async function detectChange(
     .map((a) => ({
       variantId: a.id,
       recentRate: rate(a.recent!.successes, a.recent!.failures),
-      longRunRate: rate(a.successes, a.failures),
+      longRunRate: rate(a.closed!.successes, a.closed!.failures),
       score: Math.round(changeScore(a, change) * 100) / 100,
     }));
   const arms = restart(withRecent, change);
@@ -67,6 +71,8 @@ export async function detectChange(
         failures: a.failures,
         recentSuccesses: a.recent!.successes,
         recentFailures: a.recent!.failures,
+        closedSuccesses: a.closed!.successes,
+        closedFailures: a.closed!.failures,
         ...(back ? { status: "active" as const, statusReason: null } : {}),
         updatedAt: at,
       })

@@ -1,5 +1,5 @@
 // The engine on embedded PGlite with a seeded RNG and a controllable clock.
-import { DEFAULT_CHANGE, observeRecent, type RecentCounts, seededRng } from "@pw/bandit";
+import { DEFAULT_CHANGE, observeRecent, seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import { envelope, type OutreachDispatched } from "@pw/events";
@@ -699,6 +699,8 @@ describe("experiment engine", () => {
       exposures: 10_000,
       successes: 500,
       failures: 9_500,
+      closedSuccesses: 500,
+      closedFailures: 9_500,
       recentSuccesses: 20,
       recentFailures: 980,
     });
@@ -747,13 +749,20 @@ describe("experiment engine", () => {
     await engine.drain();
     await handle.db
       .update(schema.arms)
-      .set({ successes: 500, failures: 9_500, recentSuccesses: 42, recentFailures: 958 })
+      .set({
+        successes: 500,
+        failures: 9_500,
+        closedSuccesses: 500,
+        closedFailures: 9_500,
+        recentSuccesses: 42,
+        recentFailures: 958,
+      })
       .where(eq(schema.arms.variantId, "case_study"));
     expect(await engine.review()).toEqual([]);
     expect((await armOf("exec-mid", "case_study")).successes).toBe(500);
   });
 
-  it("rewards and settled failures move the recent window as the policy computes it", async () => {
+  it("a send counts in the recent window and the closed counts when its window closes, rewarded or not", async () => {
     const engine = build();
     await engine.handleScored(scored("r1"));
     await engine.handleScored(scored("r2"));
@@ -762,23 +771,35 @@ describe("experiment engine", () => {
     expect(
       await engine.handleOutcome(outcome("r1", "meeting_booked", clock, first!.data.requestId)),
     ).toBe("rewarded");
+    // The reward counts for the posterior at once, but not yet for change detection.
+    const early = await armOf("exec-mid", first!.data.variantId);
+    expect(early.successes).toBe(1);
+    expect([early.recentSuccesses, early.closedSuccesses]).toEqual([0, 0]);
     clock = new Date(clock.getTime() + 15 * 86_400_000);
     expect(await engine.settleExpired()).toBe(1);
-    const recentOf = async (variantId: string) => {
-      const arm = await armOf("exec-mid", variantId);
-      return { successes: arm.recentSuccesses, failures: arm.recentFailures };
-    };
-    const expected = new Map<string, RecentCounts>();
-    expected.set(first!.data.variantId, observeRecent(undefined, 1, 0, DEFAULT_CHANGE));
-    expected.set(
-      second!.data.variantId,
-      observeRecent(expected.get(second!.data.variantId), 0, 1, DEFAULT_CHANGE),
-    );
-    for (const [variantId, counts] of expected) {
-      const got = await recentOf(variantId);
-      expect(got.successes).toBeCloseTo(counts.successes, 4);
-      expect(got.failures).toBeCloseTo(counts.failures, 4);
+    const perArm = new Map<string, { s: number; f: number }>();
+    for (const [r, reward] of [
+      [first!, 1],
+      [second!, 0],
+    ] as const) {
+      const c = perArm.get(r.data.variantId) ?? { s: 0, f: 0 };
+      if (reward) c.s++;
+      else c.f++;
+      perArm.set(r.data.variantId, c);
     }
+    for (const [variantId, c] of perArm) {
+      const arm = await armOf("exec-mid", variantId);
+      const want = observeRecent(undefined, c.s, c.f, DEFAULT_CHANGE);
+      expect(arm.recentSuccesses).toBeCloseTo(want.successes, 4);
+      expect(arm.recentFailures).toBeCloseTo(want.failures, 4);
+      expect([arm.closedSuccesses, arm.closedFailures]).toEqual([c.s, c.f]);
+    }
+    // Closed once: a second settlement changes nothing.
+    await engine.settleExpired();
+    const again = await armOf("exec-mid", first!.data.variantId);
+    expect(again.closedSuccesses + again.closedFailures).toBe(
+      perArm.get(first!.data.variantId)!.s + perArm.get(first!.data.variantId)!.f,
+    );
   });
 
   it("pools priors across segments by default, so a new segment starts from what the others learned", async () => {

@@ -36,8 +36,8 @@ export function learningBuilder(ctx: EngineContext) {
   const { reward, guardrails: guard } = ctx.settings;
 
   /**
-   * The recent window's columns after these outcomes, as `observeRecent` computes them
-   * (one atomic update with the long-run counts); nothing when change detection is off.
+   * The recent window's columns after these closed sends, as `observeRecent` computes
+   * them (one atomic update with the closed counts); nothing when change detection is off.
    */
   function recentAfter(successes: number, failures: number) {
     if (!ctx.change) return {};
@@ -171,11 +171,7 @@ export function learningBuilder(ctx: EngineContext) {
       if (settled.length === 0) return "ignored";
       await tx
         .update(schema.arms)
-        .set({
-          successes: sql`${schema.arms.successes} + 1`,
-          ...recentAfter(1, 0),
-          updatedAt: now(),
-        })
+        .set({ successes: sql`${schema.arms.successes} + 1`, updatedAt: now() })
         .where(armWhere);
       return "rewarded";
     });
@@ -219,6 +215,47 @@ export function learningBuilder(ctx: EngineContext) {
     });
   }
 
+  /**
+   * Every request whose window has closed, rewarded or not, is final: counted once into
+   * its arm's closed counts and recent window, which change detection compares (a reward
+   * arrives early, a failure at the close: counted as they arrive, a ramp-up of traffic
+   * would look like a change).
+   */
+  async function closeWindows(tx: Executor) {
+    const closed = await tx
+      .update(schema.decisions)
+      .set({ closedAt: now() })
+      .where(
+        and(
+          eq(schema.decisions.state, "requested"),
+          isNull(schema.decisions.closedAt),
+          lt(schema.decisions.requestedAt, new Date(now().getTime() - windowMs)),
+        ),
+      )
+      .returning({
+        segment: schema.decisions.segment,
+        variantId: schema.decisions.variantId,
+        rewarded: schema.decisions.rewarded,
+      });
+    const perArm = new Map<string, { segment: string; variantId: string; s: number; f: number }>();
+    for (const c of closed) {
+      const k = `${c.segment}\u0000${c.variantId}`;
+      const arm = perArm.get(k) ?? { segment: c.segment, variantId: c.variantId, s: 0, f: 0 };
+      if (c.rewarded) arm.s++;
+      else arm.f++;
+      perArm.set(k, arm);
+    }
+    for (const a of perArm.values())
+      await tx
+        .update(schema.arms)
+        .set({
+          closedSuccesses: sql`${schema.arms.closedSuccesses} + ${a.s}`,
+          closedFailures: sql`${schema.arms.closedFailures} + ${a.f}`,
+          ...recentAfter(a.s, a.f),
+        })
+        .where(and(eq(schema.arms.segment, a.segment), eq(schema.arms.variantId, a.variantId)));
+  }
+
   /** Requests whose attribution window closed without the reward count as failures (once). */
   async function settleExpired(): Promise<number> {
     return db.transaction(async (tx) => {
@@ -241,13 +278,10 @@ export function learningBuilder(ctx: EngineContext) {
       for (const c of counts.values()) {
         await tx
           .update(schema.arms)
-          .set({
-            failures: sql`${schema.arms.failures} + ${c.n}`,
-            ...recentAfter(0, c.n),
-            updatedAt: now(),
-          })
+          .set({ failures: sql`${schema.arms.failures} + ${c.n}`, updatedAt: now() })
           .where(and(eq(schema.arms.segment, c.segment), eq(schema.arms.variantId, c.variantId)));
       }
+      await closeWindows(tx);
       return expired.length;
     });
   }

@@ -16,6 +16,7 @@ import { detectChange } from "./change.ts";
 import type { EngineContext } from "./context.ts";
 import { posteriorSummary, suppressionReason } from "./explain.ts";
 import { guardrailBreach, guardrailReason } from "./guardrails.ts";
+import { judgeInFlight } from "./in-flight.ts";
 import { publishUpdate, SOURCE, statusChanged } from "./publish.ts";
 import { reconcileSegments } from "./segments.ts";
 import { liveVariants, loadArms } from "./store.ts";
@@ -56,7 +57,13 @@ export function reviewBuilder(ctx: EngineContext) {
       if (halfLifeMs > 0) await decayEvidence(tx);
       const rows = await tx.select().from(schema.arms);
       const live = new Set((await liveVariants(tx)).map((v) => v.variantId));
-      const bySegment = ctx.priors(await loadArms(tx, []));
+      // Judged as decisions are: sends in flight count as their likely failures.
+      const bySegment = await judgeInFlight(
+        tx,
+        ctx.priors(await loadArms(tx, [])),
+        now(),
+        ctx.windowMs,
+      );
       const changed: string[] = [];
       for (const [segment, armStates] of bySegment) {
         const list = rows.filter((r) => r.segment === segment && live.has(r.variantId));

@@ -10,6 +10,10 @@
  * of about `window` sends). The test compares the two rates in standard errors of the
  * recent one; an arm needs `minRecent` recent sends before it is tested, so in practice
  * the arms that carry the traffic (the incumbent) are watched, where a change costs.
+ * Both sides count a send once its attribution window has closed (`ArmState.closed`):
+ * a reward arrives early and a failure only at the close, so counts taken as outcomes
+ * arrive swing with the traffic of the last weeks, and a test on them would see a
+ * change at every ramp-up.
  */
 import type { ArmState } from "./thompson.ts";
 
@@ -75,11 +79,12 @@ export function observeRecent(
 export function changeScore(arm: ArmState, o: Pick<ChangeOptions, "minRecent">): number {
   const r = arm.recent;
   if (!r) return 0;
+  const long = arm.closed ?? arm;
   const n = r.successes + r.failures;
-  const total = arm.successes + arm.failures;
+  const total = long.successes + long.failures;
   if (n < o.minRecent || total <= n) return 0;
   // The long-run rate with a Beta(1, 1)-like pseudo-count, so a rate of 0 has a spread.
-  const p = (arm.successes + 0.5) / (total + 1);
+  const p = (long.successes + 0.5) / (total + 1);
   const se = Math.sqrt((p * (1 - p)) / n);
   return (r.successes / n - p) / se;
 }
@@ -93,7 +98,7 @@ export function changedArms(arms: ArmState[], o: ChangeOptions): string[] {
 
 /**
  * The segment's arms after a detected change: each starts over from its recent window,
- * scaled to at most `keep` pseudo-observations (long-run and recent alike), and every
+ * scaled to at most `keep` pseudo-observations (long-run, closed and recent alike), and every
  * suppressed arm is active again — re-tested, since what it lost to may have changed.
  * Guardrail pauses stand: they are about harm, not about which message converts best.
  */
@@ -107,6 +112,7 @@ export function restart(arms: ArmState[], o: Pick<ChangeOptions, "keep">): ArmSt
       ...a,
       ...counts,
       recent: { ...counts },
+      ...(a.closed ? { closed: { ...counts } } : {}),
       lowChecks: 0,
       status: a.status === "suppressed" ? ("active" as const) : a.status,
     };

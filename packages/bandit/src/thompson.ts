@@ -28,6 +28,12 @@ export type ArmState = {
   prior?: BetaPrior;
   /** Recent-window counts for change detection (`change.ts`); absent: not tracked. */
   recent?: RecentCounts;
+  /**
+   * Long-run counts of sends whose attribution window closed (`change.ts`), the baseline
+   * the recent window — also of closed sends — is tested against; absent: the arm's
+   * counts (rewards known at once).
+   */
+  closed?: RecentCounts;
 };
 
 export type PolicyOptions = {
@@ -207,12 +213,6 @@ export type SuppressionOptions = {
   threshold: number;
   /** Low checks in a row that suppress the arm. */
   consecutiveChecks: number;
-  /**
-   * A suppressed arm whose P(best), among the segment's arms that are not paused, comes
-   * back to this is active again (re-tested): with forgetting, a loser's evidence thins
-   * and the arm earns another look. Unset: suppression lasts until a change or an operator.
-   */
-  revive?: number;
 };
 
 /**
@@ -251,20 +251,4 @@ export function applySuppression(
     return { ...a, lowChecks };
   });
   return { arms: next, suppressed };
-}
-
-/**
- * The suppressed arms to re-test: those whose P(best), estimated over every arm that is
- * not paused (`pBestAll`), is back at `o.revive`.
- */
-export function revivals(
-  arms: ArmState[],
-  pBestAll: Map<string, number>,
-  o: SuppressionOptions,
-): string[] {
-  const { revive } = o;
-  if (revive === undefined) return [];
-  return arms
-    .filter((a) => a.status === "suppressed" && (pBestAll.get(a.id) ?? 0) >= revive)
-    .map((a) => a.id);
 }

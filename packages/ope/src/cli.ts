@@ -75,7 +75,7 @@ async function load(source: Source, tick: (m: string) => void): Promise<LoadedLo
         leads: source.leads,
         seed: source.seed,
         logging: source.logging,
-        ...defaultSimOptions(world),
+        ...defaultSimOptions(),
         onProgress: (done, total) => tick(`simulating: ${done}/${total} leads`),
       });
       if (source.saveLogs)

@@ -79,7 +79,7 @@ describe("off-policy evaluation on a world with known rates", () => {
 
   it("on the engine's own Thompson logs: the replay matches, and other candidates are covered", () => {
     const thompsonLogs = (seed: number) =>
-      simulateLogs(world, { leads: 10_000, seed, ...defaultSimOptions(world) });
+      simulateLogs(world, { leads: 10_000, seed, ...defaultSimOptions() });
     const logs = thompsonLogs(1);
     const replay = evaluate(logs, candidates("thompson")).candidates[0]!;
     const average = logs.reduce((s, r) => s + r.reward, 0) / logs.length;

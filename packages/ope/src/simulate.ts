@@ -33,8 +33,8 @@ export type SimLogOptions = {
   onProgress?: (done: number, total: number) => void;
 };
 
-/** The options `pnpm sim` runs a world with: suppression, or discounting when it drifts. */
-export function defaultSimOptions(world: World): Pick<SimLogOptions, "suppression" | "discount"> {
+/** The options `pnpm sim` runs every world with (its suppression and discount). */
+export function defaultSimOptions(): Pick<SimLogOptions, "suppression" | "discount"> {
   const r = defaultOptions(0);
   return { suppression: r.suppression ?? false, discount: r.discount ?? 1 };
 }

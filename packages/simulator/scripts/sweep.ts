@@ -6,12 +6,7 @@
 // `node packages/simulator/scripts/sweep.ts [--quick]`; prints one line per candidate.
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import {
-  type ChangeOptions,
-  DEFAULT_CHANGE,
-  DEFAULT_SUPPRESSION,
-  discountFactor,
-} from "@pw/bandit";
+import { type ChangeOptions, DEFAULT_CHANGE, discountFactor } from "@pw/bandit";
 import { defaultOptions, type SimOptions, simulate } from "../src/simulate.ts";
 import { World } from "../src/world.ts";
 
@@ -50,15 +45,6 @@ const grid: [string, Omit<SimOptions, "leads" | "seed">][] = quick
         `change window ${c.window} z ${c.threshold} keep ${c.keep}`,
         { ...base, change: c, discount: 1 },
       ]),
-      [
-        "change window 1000 z 3.5 keep 15 + half-life 25k leads + revive 1%",
-        {
-          ...base,
-          change: change(1_000, 3.5, 15),
-          discount: forget(25_000),
-          suppression: { ...DEFAULT_SUPPRESSION, revive: 0.01 },
-        },
-      ],
       ...[6_750, 15_000].map((h): [string, Omit<SimOptions, "leads" | "seed">] => [
         `half-life ${h} leads, no suppression, no change detection`,
         { ...base, change: false, suppression: false, discount: forget(h) },

@@ -48,6 +48,7 @@ const byPolicy = <T>(r: Map<PolicyName, PolicyResult[]>, f: (runs: PolicyResult[
 async function main() {
   const started = performance.now();
   const five = await runs("five-variants.json", range(SEEDS * 5));
+  const delayed = await runs("five-variants-delayed.json", range(SEEDS * 3));
   const drift = await runs("drifting.json", range(SEEDS));
   const bouncer = await runs("bouncer.json", range(SEEDS));
   const allBounce = await runs("all-bounce.json", range(SEEDS));
@@ -73,6 +74,11 @@ async function main() {
     fiveVariants: {
       target: `mean regret ≤ 3.5% over ${SEEDS * 5} seeds`,
       meanRegretPct: byPolicy(five, (rs) => mean(rs.map((r) => r.regretPct))),
+    },
+    fiveVariantsDelayed: {
+      target: `the same race, meetings days after the send: mean and worst regret over ${SEEDS * 3} seeds (no bar in the issue; the instant world's 3.5% is the aim)`,
+      meanRegretPct: byPolicy(delayed, (rs) => mean(rs.map((r) => r.regretPct))),
+      worstRegretPct: byPolicy(delayed, (rs) => Math.max(...rs.map((r) => r.regretPct))),
     },
     drift: {
       target: `≥ 60% on the new best 10k leads after the change in ≥ 90% of seeds; regret ≤ ε-greedy's every seed`,

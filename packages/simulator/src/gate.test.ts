@@ -25,6 +25,14 @@ describe("learning regression gate (default policy, seeds 1–5, 50k leads)", ()
     expect(runs.flatMap((r) => r.changes)).toEqual([]); // nothing changed: no restart
   });
 
+  it("the same race with meetings booked days after the send: mean regret ≤ 4.5%, the best never suppressed", async () => {
+    const runs = await run("five-variants-delayed.json");
+    const mean = runs.reduce((n, r) => n + r.regretPct, 0) / runs.length;
+    expect(mean).toBeLessThanOrEqual(4.5);
+    for (const r of runs) expect(r.suppressed.map((s) => s.variant)).not.toContain("case_study");
+    expect(runs.flatMap((r) => r.changes)).toEqual([]);
+  });
+
   it("six segments, one of them 5% of leads: every segment ≥ 70% on its own best at the end, in ≥ 4 of 5 seeds", async () => {
     const runs = await run("six-segments-tiny.json");
     const ok = runs.filter((r) => r.segments.every((s) => s.bestSharePct >= 70));

@@ -11,28 +11,21 @@
  */
 import {
   type ArmState,
-  applySuppression,
   type ChangeOptions,
-  changedArms,
   choose,
   DEFAULT_CHANGE,
   DEFAULT_POLICY,
   DEFAULT_POOLED_PRIOR,
   DEFAULT_SUPPRESSION,
   decay,
-  inBurnIn,
-  observeRecent,
   type PolicyOptions,
   type PooledPriorOptions,
-  probabilityBest,
-  restart,
-  revivals,
   type SuppressionOptions,
   seededRng,
   update,
-  withPooledPriors,
 } from "@pw/bandit";
 import { pickSegment, ratesAt } from "./leads.ts";
+import { thompsonLearner } from "./learner.ts";
 import {
   type ArmResult,
   type BlockedSegment,
@@ -57,6 +50,11 @@ export type SimOptions = {
   discount?: number;
   /** Change detection (Thompson only): a segment whose arm's recent rate departs starts over. */
   change?: ChangeOptions | false;
+  /**
+   * Thompson judges an arm with its sends in flight counted as the failures their age
+   * makes likely (@pw/bandit delay.ts), as the engine does; false: only settled sends.
+   */
+  delayCorrection?: boolean;
   checkpoints?: number[];
   /** Share of the run, at its end, over which per-segment traffic is reported (default 0.2). */
   tailFraction?: number;
@@ -116,13 +114,10 @@ export function simulate(
       ),
     ]),
   );
-  const pBest = new Map<string, Map<string, number>>();
   const pending: { segment: string; variant: string; reward: 0 | 1 }[] = [];
   const shipped = new Map<string, string>();
   const windowPicks: boolean[] = [];
   const bestShareAt: Record<string, number> = {};
-  const suppressed: PolicyResult["suppressed"] = [];
-  const changes: PolicyResult["changes"] = [];
   let conversions = 0;
   let expected = 0;
   let oracle = 0;
@@ -130,14 +125,13 @@ export function simulate(
   const tailFrom = o.leads - Math.floor(o.leads * (o.tailFraction ?? 0.2));
   const tail = new Map(world.segments.map((s) => [s.name, new Map<string, number>()]));
 
+  const learner = thompsonLearner(o, policy, rng);
+  const { pBest, suppressed, changes } = learner;
   const flush = (lead: number) => {
-    const change = name === "thompson" && o.change;
     for (const p of pending) {
       const list = arms.get(p.segment)!;
       const i = list.findIndex((a) => a.id === p.variant);
-      const next = update(list[i]!, p.reward);
-      if (change) next.recent = observeRecent(next.recent, p.reward, 1 - p.reward, change);
-      list[i] = next;
+      list[i] = update(list[i]!, p.reward);
     }
     pending.length = 0;
     const discount = o.discount ?? 1;
@@ -148,42 +142,7 @@ export function simulate(
           list.map((a) => decay(a, discount)),
         );
     if (name !== "thompson") return shipIfDue(lead);
-    if (o.pooledPrior)
-      for (const [segment, list] of withPooledPriors(arms, o.pooledPrior, policy.prior))
-        arms.set(segment, list);
-    if (change)
-      for (const [segment, list] of arms) {
-        const moved = changedArms(list, change);
-        if (moved.length === 0) continue;
-        arms.set(segment, restart(list, change));
-        changes.push({ segment, arms: moved, atLead: lead });
-      }
-    for (const [segment, list] of arms) {
-      if (
-        o.suppression &&
-        o.suppression.revive !== undefined &&
-        list.some((a) => a.status === "suppressed")
-      ) {
-        const all = probabilityBest(
-          list.filter((a) => a.status !== "paused"),
-          policy,
-          rng,
-        );
-        const back = new Set(revivals(list, all, o.suppression));
-        for (const a of list)
-          if (back.has(a.id)) Object.assign(a, { status: "active", lowChecks: 0 });
-      }
-      const active = list.filter((a) => a.status === "active");
-      if (active.length === 0) continue; // every variant paused by a guardrail: blocked
-      const probs = probabilityBest(active, policy, rng);
-      pBest.set(segment, probs);
-      // Suppression starts after the burn-in, when P(best) means something.
-      if (o.suppression && !inBurnIn(active, policy)) {
-        const r = applySuppression(list, probs, o.suppression);
-        arms.set(segment, r.arms);
-        for (const v of r.suppressed) suppressed.push({ segment, variant: v, atLead: lead });
-      }
-    }
+    learner.learn(arms, lead, book);
   };
   const shipIfDue = (lead: number) => {
     if (name === "ab_then_ship" && lead >= Math.min(10_000, o.leads * 0.2) && shipped.size === 0) {

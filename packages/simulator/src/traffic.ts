@@ -11,10 +11,12 @@
 import {
   type ArmState,
   DEFAULT_GUARDRAILS,
+  delayCdf,
   type GuardrailLimits,
   type GuardrailMetric,
   guardrailBreach,
   guardrailReason,
+  type InFlight,
   type Rng,
 } from "@pw/bandit";
 import {
@@ -67,7 +69,14 @@ export type OutcomeCounts = Record<
     replies: Record<ReplyIntent, number>;
   };
 
-type Due = { segment: string; variant: string; metric?: GuardrailMetric; reward?: 0 | 1 };
+type Due = {
+  segment: string;
+  variant: string;
+  metric?: GuardrailMetric;
+  reward?: 0 | 1;
+  /** The lead it was sent at (settlements). */
+  sentAt?: number;
+};
 
 /** The guardrail an outcome is evidence for, as the engine counts it (learning.ts). */
 export function guardrailMetric(o: SendOutcome): GuardrailMetric | undefined {
@@ -106,6 +115,12 @@ export function trafficBook(
   };
   const guardEvents = new TimeQueue<Due & { at: number }>();
   const settlements = new TimeQueue<Due>();
+  // Sends in flight per arm and day sent; reward delays (days) once their window closed.
+  const flying = new Map<string, Map<number, number>>();
+  const closing = new TimeQueue<number>();
+  const closures = new TimeQueue<Due>();
+  const delayCounts: number[] = [];
+  const dayOf = (lead: number) => Math.floor((lead - 1) / (o.leadsPerDay ?? 500));
   const blocked = new Map<string, BlockedSegment>();
 
   const tally = (x: SendOutcome) => {
@@ -173,7 +188,18 @@ export function trafficBook(
       c.meetings += reward;
       counts.meetings += reward;
       const settleAt = instant ? lead : lead + (reward ? rewardAt : windowHours) * leadsPerHour;
-      settlements.push(settleAt, { segment, variant, reward });
+      settlements.push(settleAt, { segment, variant, reward, sentAt: lead });
+      closures.push(instant ? lead : lead + windowHours * leadsPerHour, {
+        segment,
+        variant,
+        reward,
+      });
+      if (!instant) {
+        const byDay = flying.get(key(segment, variant)) ?? new Map<number, number>();
+        byDay.set(dayOf(lead), (byDay.get(dayOf(lead)) ?? 0) + 1);
+        flying.set(key(segment, variant), byDay);
+        if (reward) closing.push(lead + windowHours * leadsPerHour, rewardAt / 24);
+      }
       return reward;
     },
     /**
@@ -182,10 +208,21 @@ export function trafficBook(
      * since the engine counts a send when it decides it, not when it settles.
      */
     settled(lead: number): { segment: string; variant: string; reward: 0 | 1 }[] {
-      const due = settlements
-        .popUntil(lead)
-        .map((e) => ({ segment: e.segment, variant: e.variant, reward: e.reward ?? 0 }));
+      const due = settlements.popUntil(lead).map((e) => ({
+        segment: e.segment,
+        variant: e.variant,
+        reward: e.reward ?? 0,
+        sentAt: e.sentAt,
+      }));
       if (instant) return due;
+      for (const d of due) {
+        const byDay = flying.get(key(d.segment, d.variant))!;
+        byDay.set(dayOf(d.sentAt!), byDay.get(dayOf(d.sentAt!))! - 1);
+      }
+      for (const days of closing.popUntil(lead)) {
+        const d = Math.floor(days);
+        delayCounts[d] = (delayCounts[d] ?? 0) + 1;
+      }
       const pending = new Map<string, number>();
       for (const d of due)
         pending.set(key(d.segment, d.variant), (pending.get(key(d.segment, d.variant)) ?? 0) + 1);
@@ -195,6 +232,29 @@ export function trafficBook(
           list[i] = { ...a, exposures: counters.get(k)!.sends - (pending.get(k) ?? 0) };
         }
       return due;
+    },
+    /** The sends whose attribution window closed by `lead`, with their final reward. */
+    closed(lead: number): { segment: string; variant: string; reward: 0 | 1 }[] {
+      return closures
+        .popUntil(lead)
+        .map((e) => ({ segment: e.segment, variant: e.variant, reward: e.reward ?? 0 }));
+    },
+    /**
+     * Each arm's sends in flight at `lead` by age (days), and F, the learnt share of rewards
+     * that arrive within an age (@pw/bandit delay.ts); undefined when nothing is delayed.
+     */
+    inFlight(lead: number) {
+      if (instant) return undefined;
+      const perDay = o.leadsPerDay ?? 500;
+      const ages = new Map<string, InFlight[]>();
+      for (const [k, byDay] of flying)
+        ages.set(
+          k,
+          [...byDay]
+            .filter(([, count]) => count > 0)
+            .map(([day, count]) => ({ ageDays: (lead - (day + 0.5) * perDay) / perDay, count })),
+        );
+      return { ages, cdf: delayCdf(delayCounts, windowHours / 24), key };
     },
     /** Per arm and per segment; guardrail outcomes still in flight are counted, not tested. */
     results() {

@@ -79,11 +79,14 @@ export const arms = experiments.table(
     successes: real().notNull().default(0),
     failures: real().notNull().default(0),
     /**
-     * The recent window of the same evidence (each outcome first multiplies it by
-     * 1 - 1/window, ADR 0015): change detection compares its rate with the long run's.
+     * The recent window of sends whose attribution window closed (each first multiplies
+     * it by 1 - 1/window, ADR 0015): change detection compares its rate with `closed_*`.
      */
     recentSuccesses: real().notNull().default(0),
     recentFailures: real().notNull().default(0),
+    /** Long-run counts of sends whose window closed: the baseline of the recent window. */
+    closedSuccesses: real().notNull().default(0),
+    closedFailures: real().notNull().default(0),
     /** Guardrail evidence: deliverability and compliance, whatever the conversions. */
     bounces: integer().notNull().default(0),
     unsubscribes: integer().notNull().default(0),
@@ -155,8 +158,17 @@ export const decisions = experiments.table(
      */
     settledAt: timestamp({ withTimezone: true }),
     rewarded: boolean(),
+    /**
+     * Set when the attribution window closed (after it was settled, rewarded or not):
+     * from then on its outcome is final, and change detection counts it (ADR 0015).
+     */
+    closedAt: timestamp({ withTimezone: true }),
   },
-  (t) => [index().on(t.leadId, t.decidedAt), index().on(t.state, t.settledAt)],
+  (t) => [
+    index().on(t.leadId, t.decidedAt),
+    index().on(t.state, t.settledAt),
+    index().on(t.state, t.closedAt, t.requestedAt),
+  ],
 );
 
 /**
