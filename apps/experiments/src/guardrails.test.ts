@@ -148,3 +148,24 @@ describe("the sequential test on seeded streams (the check after every outcome)"
     expect(Math.max(...sends)).toBeLessThanOrEqual(30);
   });
 });
+
+describe("guardrail reasons", () => {
+  it("show the bound over the limit it broke, rounded down with the decimals it takes", () => {
+    const reason = (lower: number, limit: number) =>
+      guardrailReason(
+        { segment: "emea", variantId: "roi" },
+        {
+          metric: "negative_reply",
+          rate: 0.15,
+          lower,
+          limit,
+          confidence: 0.8,
+          events: 9,
+          sends: 60,
+        },
+      );
+    expect(reason(0.0803, 0.08)).toContain("at least 8.03% (80% sure) over the 8% limit");
+    expect(reason(0.0661, 0.05)).toContain("at least 6.6% (80% sure) over the 5% limit");
+    expect(reason(0.08004, 0.08)).toContain("at least 8.004% ");
+  });
+});

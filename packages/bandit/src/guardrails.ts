@@ -150,6 +150,20 @@ export function guardrailBreach(
 /** "6.1%", "5%", "90%": one decimal, none when it is zero. */
 const percent = (x: number) => `${(Math.round(x * 1000) / 10).toString()}%`;
 
+/**
+ * The lower bound as a percentage rounded down — the sentence never claims more than the
+ * evidence — with as many decimals as it takes to show it over the limit it broke
+ * ("8.03%", not "8%" over an 8% limit).
+ */
+function boundOver(lower: number, limit: number): string {
+  for (let decimals = 1; decimals < 4; decimals++) {
+    const scale = 10 ** (decimals + 2);
+    const shown = Math.floor(lower * scale) / scale;
+    if (shown > limit) return `${Number((shown * 100).toFixed(decimals)).toString()}%`;
+  }
+  return `${(lower * 100).toFixed(4)}%`;
+}
+
 const WORDS: Record<GuardrailMetric, { rate: string; one: string; many: string }> = {
   bounce: { rate: "hard-bounce rate", one: "bounce", many: "bounces" },
   unsubscribe: { rate: "opt-out rate", one: "opt-out", many: "opt-outs" },
@@ -166,7 +180,5 @@ export function guardrailReason(
 ): string {
   const w = WORDS[b.metric];
   const counted = `${b.events} ${b.events === 1 ? w.one : w.many} in ${b.sends} send${b.sends === 1 ? "" : "s"}`;
-  // The bound is rounded down, so the sentence never claims more than the evidence.
-  const atLeast = Math.floor(b.lower * 1000) / 1000;
-  return `Paused '${arm.variantId}' in ${arm.segment}: ${w.rate} at least ${percent(atLeast)} (${percent(b.confidence)} sure) over the ${percent(b.limit)} limit, ${counted}`;
+  return `Paused '${arm.variantId}' in ${arm.segment}: ${w.rate} at least ${boundOver(b.lower, b.limit)} (${percent(b.confidence)} sure) over the ${percent(b.limit)} limit, ${counted}`;
 }
