@@ -802,6 +802,32 @@ describe("experiment engine", () => {
     );
   });
 
+  it("a variant whose list goes bad late is paused on its recent sends, though its history is healthy", async () => {
+    const engine = build();
+    await engine.handleScored(scored("late"));
+    await engine.drain();
+    const [req] = await requests();
+    const { variantId, requestId } = req!.data;
+    // 5,000 sends at 1% hard bounces, but about 8% over its last ~400.
+    await handle.db
+      .update(schema.arms)
+      .set({ exposures: 5_000, bounces: 80, recentSends: 400, recentBounces: 33 })
+      .where(and(eq(schema.arms.segment, "exec-mid"), eq(schema.arms.variantId, variantId)));
+    expect(
+      await engine.handleOutcome(
+        outcome("late", "bounced", clock, requestId, undefined, { bounceType: "hard" }),
+      ),
+    ).toBe("guardrail");
+    const arm = await armOf("exec-mid", variantId);
+    expect(arm.status).toBe("paused");
+    expect(arm.bounces).toBe(81);
+    expect(arm.statusReason).toMatch(
+      new RegExp(
+        `^Paused '${variantId}' in exec-mid: hard-bounce rate at least [\\d.]+% \\(80% sure\\) over the 5% limit, about 34 bounces in its last 400 sends`,
+      ),
+    );
+  });
+
   it("pools priors across segments by default, so a new segment starts from what the others learned", async () => {
     const decideIn = async (segment: string, strength?: number) => {
       const engine = build(

@@ -167,5 +167,6 @@ describe("guardrail reasons", () => {
     expect(reason(0.0803, 0.08)).toContain("at least 8.03% (80% sure) over the 8% limit");
     expect(reason(0.0661, 0.05)).toContain("at least 6.6% (80% sure) over the 5% limit");
     expect(reason(0.08004, 0.08)).toContain("at least 8.004% ");
+    expect(reason(0.0800001, 0.08)).toContain("rate just over 8% (80% sure) over the 8% limit");
   });
 });

@@ -6,6 +6,9 @@
  * limits come from its config (`settings.guardrails`), whose defaults are the bandit's
  * `DEFAULT_GUARDRAILS` (guardrails.test.ts holds them equal).
  */
+import type { GuardrailEvidence } from "@pw/bandit";
+import type * as schema from "@pw/db/experiments";
+
 export {
   type GuardrailBreach,
   type GuardrailEvidence,
@@ -15,3 +18,19 @@ export {
   normalQuantile,
   wilsonLowerBound,
 } from "@pw/bandit";
+
+/** An arm row's guardrail evidence: its whole history and its recent sends. */
+export function armEvidence(row: typeof schema.arms.$inferSelect): GuardrailEvidence {
+  return {
+    exposures: row.exposures,
+    bounces: row.bounces,
+    unsubscribes: row.unsubscribes,
+    negativeReplies: row.negativeReplies,
+    recent: {
+      exposures: row.recentSends,
+      bounces: row.recentBounces,
+      unsubscribes: row.recentUnsubscribes,
+      negativeReplies: row.recentNegativeReplies,
+    },
+  };
+}

@@ -17,7 +17,7 @@ import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import { withdrawHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
-import { guardrailBreach, guardrailReason } from "./guardrails.ts";
+import { armEvidence, guardrailBreach, guardrailReason } from "./guardrails.ts";
 import type { ReplyIntent } from "./intent.ts";
 import { publishOptOut, statusChanged } from "./publish.ts";
 import { reconcileSegments } from "./segments.ts";
@@ -55,7 +55,7 @@ export function learningBuilder(ctx: EngineContext) {
    */
   async function pauseOnBreach(tx: Executor, arm: typeof schema.arms.$inferSelect) {
     if (arm.status !== "active") return;
-    const breach = guardrailBreach(arm, guard);
+    const breach = guardrailBreach(armEvidence(arm), guard);
     if (!breach) return;
     const reason = guardrailReason(arm, breach);
     const at = now();
@@ -143,10 +143,19 @@ export function learningBuilder(ctx: EngineContext) {
           .update(schema.arms)
           .set(
             hardBounce
-              ? { bounces: sql`${schema.arms.bounces} + 1` }
+              ? {
+                  bounces: sql`${schema.arms.bounces} + 1`,
+                  recentBounces: sql`${schema.arms.recentBounces} + 1`,
+                }
               : optOut
-                ? { unsubscribes: sql`${schema.arms.unsubscribes} + 1` }
-                : { negativeReplies: sql`${schema.arms.negativeReplies} + 1` },
+                ? {
+                    unsubscribes: sql`${schema.arms.unsubscribes} + 1`,
+                    recentUnsubscribes: sql`${schema.arms.recentUnsubscribes} + 1`,
+                  }
+                : {
+                    negativeReplies: sql`${schema.arms.negativeReplies} + 1`,
+                    recentNegativeReplies: sql`${schema.arms.recentNegativeReplies} + 1`,
+                  },
           )
           .where(armWhere)
           .returning();
@@ -206,7 +215,11 @@ export function learningBuilder(ctx: EngineContext) {
       const w = withdrawn[0]!;
       const [arm] = await tx
         .update(schema.arms)
-        .set({ exposures: sql`greatest(${schema.arms.exposures} - 1, 0)`, updatedAt: now() })
+        .set({
+          exposures: sql`greatest(${schema.arms.exposures} - 1, 0)`,
+          recentSends: sql`greatest(${schema.arms.recentSends} - 1, 0)`,
+          updatedAt: now(),
+        })
         .where(and(eq(schema.arms.segment, w.segment), eq(schema.arms.variantId, w.variantId)))
         .returning();
       // One send fewer raises every rate: the same test as after a bounce.

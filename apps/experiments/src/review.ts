@@ -15,7 +15,7 @@ import { and, eq, sql } from "drizzle-orm";
 import { detectChange } from "./change.ts";
 import type { EngineContext } from "./context.ts";
 import { posteriorSummary, suppressionReason } from "./explain.ts";
-import { guardrailBreach, guardrailReason } from "./guardrails.ts";
+import { armEvidence, guardrailBreach, guardrailReason } from "./guardrails.ts";
 import { judgeInFlight } from "./in-flight.ts";
 import { publishUpdate, SOURCE, statusChanged } from "./publish.ts";
 import { reconcileSegments } from "./segments.ts";
@@ -71,7 +71,7 @@ export function reviewBuilder(ctx: EngineContext) {
           // The backstop: the same test the outcomes run (learning.ts), for evidence that
           // never went through it — a limit lowered since, counts from before this check.
           if (r.status !== "active" || r.exposures < guard.minExposures) continue;
-          const breach = guardrailBreach(r, guard);
+          const breach = guardrailBreach(armEvidence(r), guard);
           if (!breach) continue;
           const reason = guardrailReason(r, breach);
           await setStatus(tx, { segment, variantId: r.variantId }, "paused", reason);

@@ -35,13 +35,48 @@ export const DEFAULT_GUARDRAILS: Readonly<GuardrailLimits> = Object.freeze({
   minEvents: 4,
 });
 
-/** A variant's guardrail evidence in one segment (the arm's counters). */
-export type GuardrailEvidence = {
+/** Guardrail counts: sends, and the bounces, opt-outs and objections among them. */
+export type GuardrailCounts = {
   exposures: number;
   bounces: number;
   unsubscribes: number;
   negativeReplies: number;
 };
+
+/**
+ * A variant's guardrail evidence in one segment (the arm's counters), and optionally the
+ * same over its last sends (`recentGuardrails`): a list that goes bad late in a campaign
+ * is caught by its recent sends, where a long healthy history would hide it.
+ */
+export type GuardrailEvidence = GuardrailCounts & { recent?: GuardrailCounts };
+
+/** Sends the recent window spans: every send first multiplies its counts by 1 - 1/500. */
+export const GUARDRAIL_WINDOW_SENDS = 500;
+
+/**
+ * The recent window after `sends` more sends (its events arrive later, each adding 1):
+ * every count decays by `g^sends`, and the sends gain their weight, (1 - g^sends) / (1 - g).
+ * The engine applies the same step in SQL (`recentGuardrailStep`).
+ */
+export function recentGuardrailStep(sends: number, window = GUARDRAIL_WINDOW_SENDS) {
+  const g = 1 - 1 / window;
+  const keep = g ** sends;
+  return { keep, added: (1 - keep) / (1 - g) };
+}
+
+export function recentGuardrailsAfterSends(
+  recent: GuardrailCounts | undefined,
+  sends: number,
+): GuardrailCounts {
+  const { keep, added } = recentGuardrailStep(sends);
+  const r = recent ?? { exposures: 0, bounces: 0, unsubscribes: 0, negativeReplies: 0 };
+  return {
+    exposures: r.exposures * keep + added,
+    bounces: r.bounces * keep,
+    unsubscribes: r.unsubscribes * keep,
+    negativeReplies: r.negativeReplies * keep,
+  };
+}
 
 export type GuardrailMetric = "bounce" | "unsubscribe" | "negative_reply";
 
@@ -57,6 +92,8 @@ export type GuardrailBreach = {
   lower: number;
   limit: number;
   confidence: number;
+  /** Broken over the recent window (`events` and `sends` weighted), not the whole history. */
+  recent?: boolean;
 };
 
 /**
@@ -119,12 +156,20 @@ const METRICS = [
 /**
  * The first guardrail the evidence breaks — hard bounces, then opt-outs, then negative
  * replies — or undefined: a breach needs at least `minEvents` events and the Wilson lower
- * bound at `confidence` over the limit.
+ * bound at `confidence` over the limit, over the whole history or else over the recent
+ * window.
  */
 export function guardrailBreach(
   arm: GuardrailEvidence,
   guard: GuardrailLimits,
 ): GuardrailBreach | undefined {
+  const whole = countsBreach(arm, guard);
+  if (whole || !arm.recent) return whole;
+  const recent = countsBreach(arm.recent, guard);
+  return recent ? { ...recent, recent: true } : undefined;
+}
+
+function countsBreach(arm: GuardrailCounts, guard: GuardrailLimits): GuardrailBreach | undefined {
   // Sends withdrawn after their outcome arrived cannot leave fewer sends than events.
   const sends = Math.max(arm.exposures, 0);
   for (const m of METRICS) {
@@ -151,17 +196,17 @@ export function guardrailBreach(
 const percent = (x: number) => `${(Math.round(x * 1000) / 10).toString()}%`;
 
 /**
- * The lower bound as a percentage rounded down — the sentence never claims more than the
- * evidence — with as many decimals as it takes to show it over the limit it broke
- * ("8.03%", not "8%" over an 8% limit).
+ * "at least 8.03%": the lower bound rounded down — the sentence never claims more than the
+ * evidence — with the decimals it takes to show it over the limit it broke (not "at least
+ * 8%" over an 8% limit); "just over 5%" when even three would not.
  */
 function boundOver(lower: number, limit: number): string {
-  for (let decimals = 1; decimals < 4; decimals++) {
+  for (let decimals = 1; decimals <= 3; decimals++) {
     const scale = 10 ** (decimals + 2);
     const shown = Math.floor(lower * scale) / scale;
-    if (shown > limit) return `${Number((shown * 100).toFixed(decimals)).toString()}%`;
+    if (shown > limit) return `at least ${Number((shown * 100).toFixed(decimals)).toString()}%`;
   }
-  return `${(lower * 100).toFixed(4)}%`;
+  return `just over ${percent(limit)}`;
 }
 
 const WORDS: Record<GuardrailMetric, { rate: string; one: string; many: string }> = {
@@ -179,6 +224,10 @@ export function guardrailReason(
   b: GuardrailBreach,
 ): string {
   const w = WORDS[b.metric];
-  const counted = `${b.events} ${b.events === 1 ? w.one : w.many} in ${b.sends} send${b.sends === 1 ? "" : "s"}`;
-  return `Paused '${arm.variantId}' in ${arm.segment}: ${w.rate} at least ${boundOver(b.lower, b.limit)} (${percent(b.confidence)} sure) over the ${percent(b.limit)} limit, ${counted}`;
+  const events = Math.round(b.events);
+  const sends = Math.round(b.sends);
+  const counted = b.recent
+    ? `about ${events} ${events === 1 ? w.one : w.many} in its last ${sends} sends (weighted to the latest)`
+    : `${events} ${events === 1 ? w.one : w.many} in ${sends} send${sends === 1 ? "" : "s"}`;
+  return `Paused '${arm.variantId}' in ${arm.segment}: ${w.rate} ${boundOver(b.lower, b.limit)} (${percent(b.confidence)} sure) over the ${percent(b.limit)} limit, ${counted}`;
 }

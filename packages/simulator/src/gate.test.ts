@@ -60,6 +60,15 @@ describe("learning regression gate (default policy, seeds 1–5, 50k leads)", ()
     }
   });
 
+  it("the best variant's list goes bad half way (hard bounces 1% → 9%): paused within 2,000 leads of it, every seed", async () => {
+    for (const r of await run("late-bouncer.json", { leads: 20_000 })) {
+      const bad = byVariant(r, "case_study");
+      expect(bad.pausedAtLead).toBeGreaterThan(10_000); // not before: it was healthy
+      expect(bad.pausedAtLead).toBeLessThan(12_000);
+      expect(bad.reason).toMatch(/in its last \d+ sends/);
+    }
+  });
+
   it("every variant bounces over the limit: the segment is reported blocked, every seed", async () => {
     for (const r of await run("all-bounce.json", { leads: 5_000 })) {
       expect(r.blocked).toHaveLength(1);

@@ -20,7 +20,7 @@ describe("guardrails in the simulator", () => {
       const r = simulate(world, "thompson", { ...defaultOptions(5_000), seed });
       const roi = arm(r, "roi");
       expect(roi.reason, `seed ${seed}`).toMatch(
-        /^Paused 'roi' in all: hard-bounce rate at least [\d.]+% \(80% sure\) over the 5% limit, \d+ bounces in \d+ sends$/,
+        /^Paused 'roi' in all: hard-bounce rate (at least [\d.]+%|just over 5%) \(80% sure\) over the 5% limit, (\d+ bounces in \d+ sends|about \d+ bounces in its last \d+ sends \(weighted to the latest\))$/,
       );
       expect(roi.sends, "no send after the pause").toBe(roi.pausedAtSends);
       return roi.pausedAtSends!;

@@ -12,12 +12,14 @@ import {
   type ArmState,
   DEFAULT_GUARDRAILS,
   delayCdf,
+  type GuardrailCounts,
   type GuardrailLimits,
   type GuardrailMetric,
   guardrailBreach,
   guardrailReason,
   type InFlight,
   type Rng,
+  recentGuardrailsAfterSends,
 } from "@pw/bandit";
 import {
   detailRng,
@@ -103,6 +105,8 @@ export function trafficBook(
   const guard = o.guardrails ?? DEFAULT_GUARDRAILS;
   const key = (segment: string, variant: string) => `${segment}\u0000${variant}`;
   const counters = new Map<string, ArmResult>();
+  /** Each arm's guardrail counts over its recent sends (@pw/bandit), as the engine keeps them. */
+  const recentGuard = new Map<string, GuardrailCounts>();
   for (const s of world.segments)
     for (const variant of world.variants) {
       const zero = { sends: 0, meetings: 0, bounces: 0, unsubscribes: 0, negativeReplies: 0 };
@@ -137,7 +141,11 @@ export function trafficBook(
     const list = arms.get(c.segment)!;
     const i = list.findIndex((a) => a.id === c.variant);
     if (!guard || list[i]!.status !== "active") return;
-    const breach = guardrailBreach({ exposures: c.sends, ...c }, guard);
+    const recent = recentGuard.get(key(c.segment, c.variant));
+    const breach = guardrailBreach(
+      { exposures: c.sends, ...c, ...(recent ? { recent } : {}) },
+      guard,
+    );
     if (!breach) return;
     list[i] = { ...list[i]!, status: "paused" };
     c.pausedAtSends = c.sends;
@@ -153,6 +161,8 @@ export function trafficBook(
       for (const e of guardEvents.popUntil(lead)) {
         const c = counters.get(key(e.segment, e.variant))!;
         c[COUNTER[e.metric!]]++;
+        const recent = recentGuard.get(key(e.segment, e.variant));
+        if (recent) recent[COUNTER[e.metric!]]++;
         test(c, Math.ceil(e.at));
       }
     },
@@ -173,6 +183,10 @@ export function trafficBook(
       );
       const c = counters.get(key(segment, variant))!;
       c.sends++;
+      recentGuard.set(
+        key(segment, variant),
+        recentGuardrailsAfterSends(recentGuard.get(key(segment, variant)), 1),
+      );
       let reward: 0 | 1 = 0;
       let rewardAt = 0;
       for (const x of outcomes) {

@@ -91,6 +91,15 @@ export const arms = experiments.table(
     bounces: integer().notNull().default(0),
     unsubscribes: integer().notNull().default(0),
     negativeReplies: integer().notNull().default(0),
+    /**
+     * The same guardrail evidence over the arm's recent sends (each send first multiplies
+     * these by 1 - 1/500, @pw/bandit GUARDRAIL_WINDOW_SENDS): a list that goes bad late is
+     * caught where a long healthy history would hide it.
+     */
+    recentSends: real().notNull().default(0),
+    recentBounces: real().notNull().default(0),
+    recentUnsubscribes: real().notNull().default(0),
+    recentNegativeReplies: real().notNull().default(0),
     /** When the evidence was last decayed (campaigns configured to forget, for drift). */
     decayedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     status: text({ enum: ARM_STATUSES }).notNull().default("active"),
