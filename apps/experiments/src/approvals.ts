@@ -14,29 +14,34 @@ import {
   type PersonalisationFacts,
 } from "@pw/events";
 import { and, eq } from "drizzle-orm";
-import { publishUpdate, SOURCE } from "./publish.ts";
+import { publishUpdate, publishUpdates, SOURCE } from "./publish.ts";
 
+/** Announces decisions just held, in one outbox write. */
 export async function announceHeld(
   tx: Executor,
-  request: OutreachRequested,
-  facts: PersonalisationFacts,
+  held: { request: OutreachRequested; facts: PersonalisationFacts }[],
   at: Date,
 ): Promise<void> {
-  const lead = {
-    ...(facts.firstName ? { firstName: facts.firstName } : {}),
-    ...(facts.company ? { company: facts.company } : {}),
-    ...(facts.role ? { role: facts.role } : {}),
-  };
-  await publishUpdate(
+  await publishUpdates(
     tx,
-    envelope({
-      id: `held_${request.data.requestId}`,
-      type: "experiment.decision_held.v1",
-      source: SOURCE,
-      subject: request.subject,
-      ...(request.traceparent ? { traceparent: request.traceparent } : {}),
-      data: { request: request.data, lead, heldAt: at.toISOString() },
-    }),
+    held.map(({ request, facts }) =>
+      envelope({
+        id: `held_${request.data.requestId}`,
+        type: "experiment.decision_held.v1",
+        source: SOURCE,
+        subject: request.subject,
+        ...(request.traceparent ? { traceparent: request.traceparent } : {}),
+        data: {
+          request: request.data,
+          lead: {
+            ...(facts.firstName ? { firstName: facts.firstName } : {}),
+            ...(facts.company ? { company: facts.company } : {}),
+            ...(facts.role ? { role: facts.role } : {}),
+          },
+          heldAt: at.toISOString(),
+        },
+      }),
+    ),
   );
 }
 

@@ -1,29 +1,19 @@
 /**
- * One lead's decision: the variant chosen by Thompson sampling over the segment's
- * active arms (with its propensity), the request written by the copywriter with
- * its cadence and explanation, and the decision recorded with the state it was
- * chosen in — requested (outbox → outreach.requested.v1) or held for an operator.
- * A decision that cannot be written (a template that does not render, copy too long
- * for a request) fails alone with a DecisionError; the queue sets that lead aside.
+ * One lead's decision, made in memory: the variant chosen by Thompson sampling over the
+ * segment's active arms (with its propensity and the arms it was chosen from), and the
+ * request written by the copywriter with its cadence and explanation, checked against
+ * the topic's schema. A decision that cannot be written (a template that does not
+ * render, copy too long for a request) fails alone with a DecisionError; the batch sets
+ * that lead aside (batch.ts) and record.ts writes the others.
  */
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { type ArmState, choose, type Decision } from "@pw/bandit";
-import type { Executor } from "@pw/db";
-import * as schema from "@pw/db/experiments";
 import { OutreachRequested, type PersonalisationFacts } from "@pw/events";
-import { and, eq } from "drizzle-orm";
-import { announceHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
 import { decisionSummary, nurtureSummary, posteriorSummary } from "./explain.ts";
 import { render, TemplateError } from "./playbook.ts";
-import { outreachRequest, publishRequests } from "./publish.ts";
-import {
-  consumeCapacity,
-  countExposure,
-  onDoNotContact,
-  type PlaybookRow,
-  type QueuedLead,
-} from "./store.ts";
+import { outreachRequest } from "./publish.ts";
+import type { PlaybookRow, QueuedLead } from "./store.ts";
 
 /** One lead's decision could not be written; the reason is recorded on its queue row. */
 export class DecisionError extends Error {
@@ -82,17 +72,17 @@ export function timeZoneOf(facts: PersonalisationFacts): { timeZone: string } | 
 
 /** Deterministic: the same scored event can never yield a second, different request. */
 export const requestIdFor = (prefix: "req" | "nur", leadId: string, eventId: string) =>
-  `${prefix}_${createHash("sha256").update(`${leadId}:${eventId}`).digest("hex").slice(0, 24)}`;
+  `${prefix}_${hash("sha256", `${leadId}:${eventId}`).slice(0, 24)}`;
 
-/**
- * The cadence after the first touch, rendered for the lead: per step, the chosen
- * variant's own follow-up if it has one, else the generic one.
- */
-export function followUpsFor(
-  playbook: PlaybookRow[],
-  variantId: string,
-  facts: PersonalisationFacts,
-) {
+/** Per playbook read, each variant's cadence steps: a drain renders them for every lead. */
+const cadences = new WeakMap<PlaybookRow[], Map<string, PlaybookRow[]>>();
+
+/** Per step, the variant's own follow-up if it has one, else the generic one. */
+function cadenceOf(playbook: PlaybookRow[], variantId: string): PlaybookRow[] {
+  const byVariant = cadences.get(playbook) ?? new Map<string, PlaybookRow[]>();
+  cadences.set(playbook, byVariant);
+  const known = byVariant.get(variantId);
+  if (known) return known;
   const steps = new Map<number, PlaybookRow>();
   const candidates = playbook
     .filter((v) => !v.retired && v.cadenceStep > 0 && v.track === "experiment")
@@ -103,15 +93,33 @@ export function followUpsFor(
     if (!current || (current.parentVariantId === null && v.parentVariantId !== null))
       steps.set(v.cadenceStep, v);
   }
-  return [...steps.values()]
-    .sort((a, b) => a.cadenceStep - b.cadenceStep)
-    .map((v) => ({
-      step: v.cadenceStep,
-      delayDays: v.delayDays,
-      subject: render(v.subjectTemplate, facts),
-      body: render(v.bodyTemplate, facts),
-    }));
+  const cadence = [...steps.values()].sort((a, b) => a.cadenceStep - b.cadenceStep);
+  byVariant.set(variantId, cadence);
+  return cadence;
 }
+
+/** The cadence after the first touch, rendered for the lead. */
+export function followUpsFor(
+  playbook: PlaybookRow[],
+  variantId: string,
+  facts: PersonalisationFacts,
+) {
+  return cadenceOf(playbook, variantId).map((v) => ({
+    step: v.cadenceStep,
+    delayDays: v.delayDays,
+    subject: render(v.subjectTemplate, facts),
+    body: render(v.bodyTemplate, facts),
+  }));
+}
+
+/** A lead's decision, written and checked, not yet recorded. */
+export type Decided = {
+  lead: QueuedLead;
+  decision: Decision;
+  request: OutreachRequested;
+  /** The segment's arms as the choice saw them (`decisions.context`). */
+  arms: ArmState[];
+};
 
 /**
  * Chooses a variant for the lead from its segment's arms (`pBest` estimated over the
@@ -124,15 +132,17 @@ export async function decideFor(
   arms: ArmState[],
   pBest: Map<string, number>,
   playbook: PlaybookRow[],
-) {
+): Promise<Decided> {
   const { policy } = ctx;
   const decision = choose(arms, policy, ctx.rng, pBest);
+  // A copy: the batch counts this send on the live arms for the leads after it.
+  const seen = arms.map((a) => ({ ...a }));
   const variant = playbook.find((v) => v.variantId === decision.armId);
   if (!variant) throw new DecisionError(decision.armId, "the variant is not in the playbook");
   const request = await checked(variant.variantId, () =>
-    writeRequest(ctx, lead, decision, variant, arms, pBest, playbook),
+    writeRequest(ctx, lead, decision, variant, seen, pBest, playbook),
   );
-  return { decision, request };
+  return { lead, decision, request, arms: seen };
 }
 
 async function writeRequest(
@@ -187,11 +197,19 @@ async function writeRequest(
  * A nurture-track request for a lead that waited too long for capacity (not an
  * experiment arm). Throws a DecisionError when it cannot be written.
  */
-export function nurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) {
+export function nurtureRequest(
+  lead: QueuedLead & { queuedAt: Date },
+  variant: PlaybookRow,
+  now: Date,
+) {
   return checked(variant.variantId, () => writeNurtureRequest(lead, variant, now));
 }
 
-function writeNurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) {
+function writeNurtureRequest(
+  lead: QueuedLead & { queuedAt: Date },
+  variant: PlaybookRow,
+  now: Date,
+) {
   const { facts } = lead;
   const waitedH = Math.round((now.getTime() - lead.queuedAt.getTime()) / 3_600_000);
   return outreachRequest(lead, {
@@ -215,71 +233,4 @@ function writeNurtureRequest(lead: QueuedLead, variant: PlaybookRow, now: Date) 
     copy: { writer: "template" },
     requestedAt: now.toISOString(),
   });
-}
-
-/** Thrown inside a transaction to roll it back when today's capacity is spent. */
-export class CapacitySpent extends Error {}
-
-/**
- * Claims the queued lead (a conditional update: another instance, or a rescore,
- * may have taken it), then records the decision with the arms and policy it was
- * made under and either holds it or spends capacity, counts the send and enqueues
- * the request. Throws CapacitySpent (rolling back the claim) when the day is full.
- */
-export async function recordDecision(
-  ctx: EngineContext,
-  tx: Executor,
-  d: {
-    lead: QueuedLead;
-    decision: Decision;
-    request: ReturnType<typeof outreachRequest>;
-    arms: ArmState[];
-    held: boolean;
-    day: string;
-  },
-): Promise<"taken" | "dnc" | "held" | "requested"> {
-  const { lead, decision, request, held } = d;
-  const { now } = ctx;
-  const claimed = await tx
-    .update(schema.queue)
-    .set({ status: held ? "pending_approval" : "requested", resolvedAt: now() })
-    .where(
-      and(
-        eq(schema.queue.leadId, lead.leadId),
-        eq(schema.queue.status, "queued"),
-        eq(schema.queue.eventId, lead.eventId),
-      ),
-    )
-    .returning({ leadId: schema.queue.leadId });
-  if (claimed.length === 0) return "taken";
-  if (await onDoNotContact(tx, lead.leadId)) {
-    await tx
-      .update(schema.queue)
-      .set({ status: "do_not_contact", note: "on the do-not-contact list" })
-      .where(eq(schema.queue.leadId, lead.leadId));
-    return "dnc";
-  }
-  if (!held && !(await consumeCapacity(tx, d.day, ctx.settings.capacity.perDay)))
-    throw new CapacitySpent();
-  await tx.insert(schema.decisions).values({
-    requestId: request.data.requestId,
-    leadId: lead.leadId,
-    segment: lead.segment,
-    variantId: decision.armId,
-    policy: decision.policy,
-    propensity: decision.propensity,
-    // The engine's clock, not the database's: windows are judged on one clock.
-    decidedAt: now(),
-    state: held ? "pending_approval" : "requested",
-    requestedAt: held ? null : now(),
-    context: { arms: d.arms, policy: ctx.policy },
-    pendingRequest: held ? request : null,
-  });
-  if (held) {
-    await announceHeld(tx, request, lead.facts, now());
-    return "held";
-  }
-  await countExposure(tx, lead.segment, decision.armId, now());
-  await publishRequests(tx, [request]);
-  return "requested";
 }

@@ -78,9 +78,13 @@ export async function publishOptOut(
   ]);
 }
 
-/** Enqueues an event on `experiment.updates.v1`, keyed by its subject. */
+/** Enqueues events on `experiment.updates.v1`, each keyed by its subject. */
+export async function publishUpdates(tx: Executor, events: ExperimentUpdate[]) {
+  await outbox.enqueue(tx, Topics.experimentUpdates, events);
+}
+
 export async function publishUpdate(tx: Executor, event: ExperimentUpdate) {
-  await outbox.enqueue(tx, Topics.experimentUpdates, [event]);
+  await publishUpdates(tx, [event]);
 }
 
 export async function statusChanged(

@@ -3,60 +3,37 @@
  * (`handleScored`); `drain` decides for the highest-priority queued leads (score,
  * decayed by how long they waited, operator boosts first) while today's send
  * capacity lasts — or holds the decisions in approval mode — and leads that wait
- * too long for capacity go to the nurture track instead. Safe on several
- * instances at once: a lead is claimed by a conditional update, capacity by a
- * conditional increment, and the inbox makes a redelivered event count once.
+ * too long for capacity go to the nurture track instead. The candidates are decided as
+ * one batch and recorded in one transaction (batch.ts, record.ts; ADR 0016). Safe on
+ * several instances at once: leads are claimed by a conditional update, capacity granted
+ * by an atomic conditional grant, and the inbox makes a redelivered event count once.
  * A lead whose decision cannot be written (DecisionError: a template that does not
  * render, copy too long for a request) is set aside — `rejected`, the reason in its
  * note — and the drain goes on: one bad template never stops all outreach.
  */
-import { probabilityBest } from "@pw/bandit";
-import { type Executor, markProcessed } from "@pw/db";
+import { markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import type { LeadScored, OutreachRequested } from "@pw/events";
 import { and, asc, desc, eq, gte, lt, ne, or, sql } from "drizzle-orm";
+import { decideBatch } from "./batch.ts";
 import type { EngineContext } from "./context.ts";
-import {
-  CapacitySpent,
-  DecisionError,
-  decideFor,
-  nurtureRequest,
-  recordDecision,
-} from "./decide.ts";
+import { DecisionError, nurtureRequest } from "./decide.ts";
 import { nurtureNote } from "./explain.ts";
 import { publishRequests } from "./publish.ts";
-import { CONSUMER, loadArms, onDoNotContact, type QueuedLead, utcDay } from "./store.ts";
+import {
+  CONSUMER,
+  type FailedDecision,
+  leadColumns,
+  onDoNotContact,
+  type QueuedLead,
+  setAside,
+  utcDay,
+} from "./store.ts";
 import { APPROVAL_MODE, KILL_SWITCH, settingEnabled } from "./switches.ts";
 
-/** A decision that could not be written, as the drain reports it. */
-export type FailedDecision = { leadId: string; variantId: string; reason: string };
-
 export function queueBuilder(ctx: EngineContext) {
-  const { db, now, policy, rng } = ctx;
+  const { db, now } = ctx;
   const { capacity } = ctx.settings;
-
-  /** Takes the lead out of the queue with the reason (only if still queued for this event). */
-  async function setAside(
-    tx: Executor,
-    lead: QueuedLead,
-    error: DecisionError,
-  ): Promise<FailedDecision> {
-    await tx
-      .update(schema.queue)
-      .set({
-        status: "rejected",
-        resolvedAt: now(),
-        note: `decision failed (variant ${error.variantId}): ${error.message}`.slice(0, 2_000),
-      })
-      .where(
-        and(
-          eq(schema.queue.leadId, lead.leadId),
-          eq(schema.queue.status, lead.status),
-          eq(schema.queue.eventId, lead.eventId),
-        ),
-      );
-    return { leadId: lead.leadId, variantId: error.variantId, reason: error.message };
-  }
 
   async function handleScored(
     event: LeadScored,
@@ -160,17 +137,17 @@ export function queueBuilder(ctx: EngineContext) {
         .where(and(eq(schema.queue.status, "queued"), lt(schema.queue.queuedAt, cutoff)))
         .returning();
       const requests: OutreachRequested[] = [];
-      const failed: FailedDecision[] = [];
-      for (const q of moved) {
+      const failed: { lead: QueuedLead; variantId: string; reason: string }[] = [];
+      for (const lead of moved) {
         try {
-          requests.push(await nurtureRequest(q, variant, now()));
+          requests.push(await nurtureRequest(lead, variant, now()));
         } catch (error) {
           if (!(error instanceof DecisionError)) throw error;
-          failed.push(await setAside(tx, q, error));
+          failed.push({ lead, variantId: error.variantId, reason: error.message });
         }
       }
       await publishRequests(tx, requests);
-      return { nurtured: requests.length, failed };
+      return { nurtured: requests.length, failed: await setAside(tx, failed, now()) };
     });
   }
 
@@ -223,9 +200,12 @@ export function queueBuilder(ctx: EngineContext) {
     }
     if (room <= 0) return { ...result, waiting: await waiting() };
     const halfLifeS = capacity.agingHalfLifeHours * 3600;
+    // With whether each is on the do-not-contact list: nothing is chosen for those (the
+    // batch re-checks the list as it claims, for an opt-out that arrives meanwhile).
     const candidates = await db
-      .select()
+      .select({ ...leadColumns, listed: schema.doNotContact.leadId })
       .from(schema.queue)
+      .leftJoin(schema.doNotContact, eq(schema.doNotContact.leadId, schema.queue.leadId))
       .where(eq(schema.queue.status, "queued"))
       .orderBy(
         desc(sql`${schema.queue.boost} > 0`),
@@ -236,54 +216,14 @@ export function queueBuilder(ctx: EngineContext) {
       )
       .limit(Math.min(room, maxLeads));
     if (candidates.length === 0) return result;
-    const armsBySegment = await db.transaction(async (tx) =>
-      ctx.priors(await loadArms(tx, [...new Set(candidates.map((c) => c.segment))])),
+    const decided = await decideBatch(
+      ctx,
+      candidates.map(({ listed, ...lead }) => ({ lead, listed: listed !== null })),
+      { held: approval, day },
     );
-    const playbook = await db.select().from(schema.playbook);
-    const pBestCache = new Map<string, Map<string, number>>();
-    for (const lead of candidates) {
-      const arms = armsBySegment.get(lead.segment) ?? [];
-      const active = arms.filter((a) => a.status === "active");
-      if (active.length === 0) {
-        await db
-          .update(schema.queue)
-          .set({ note: "no active variant in this segment; waiting for an operator" })
-          .where(eq(schema.queue.leadId, lead.leadId));
-        continue;
-      }
-      // Posteriors do not move inside a drain (only exposures do), so P(best) is
-      // estimated once per segment and reused: every lead of the segment in this drain
-      // is chosen, and its propensity logged, from the same estimate.
-      const key = `${lead.segment}\u0000${active.map((a) => a.id).join(",")}`;
-      const pBest = pBestCache.get(key) ?? probabilityBest(active, policy, rng);
-      pBestCache.set(key, pBest);
-      let decided: Awaited<ReturnType<typeof decideFor>>;
-      try {
-        decided = await decideFor(ctx, lead, arms, pBest, playbook);
-      } catch (error) {
-        // This lead's decision cannot be written; the next lead's may well be.
-        if (!(error instanceof DecisionError)) throw error;
-        result.failed.push(await setAside(db, lead, error));
-        continue;
-      }
-      const { decision, request } = decided;
-      const outcome = await db
-        .transaction((tx) =>
-          recordDecision(ctx, tx, { lead, decision, request, arms, held: approval, day }),
-        )
-        .catch((error: unknown) => {
-          if (error instanceof CapacitySpent) return "spent" as const;
-          throw error;
-        });
-      if (outcome === "spent") break;
-      if (outcome === "requested") {
-        result.requested++;
-        // Later leads in this drain see this send (burn-in counts, floor).
-        const arm = arms.find((a) => a.id === decision.armId)!;
-        arm.exposures++;
-      }
-      if (outcome === "held") result.pendingApproval++;
-    }
+    result.requested = decided.requested;
+    result.pendingApproval = decided.pendingApproval;
+    result.failed.push(...decided.failed);
     result.waiting = await waiting();
     return result;
   }
