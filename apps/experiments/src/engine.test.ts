@@ -1,5 +1,5 @@
 // The engine on embedded PGlite with a seeded RNG and a controllable clock.
-import { DEFAULT_CHANGE, observeRecent, seededRng } from "@pw/bandit";
+import { DEFAULT_CHANGE, observeRecent, recentGuardrailsAfterSends, seededRng } from "@pw/bandit";
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import { envelope, type OutreachDispatched } from "@pw/events";
@@ -826,6 +826,28 @@ describe("experiment engine", () => {
         `^Paused '${variantId}' in exec-mid: hard-bounce rate at least [\\d.]+% \\(80% sure\\) over the 5% limit, about 34 bounces in its last 400 sends`,
       ),
     );
+  });
+
+  it("each send moves the recent guardrail window as the policy computes it", async () => {
+    await onlyActive("exec-mid", "roi");
+    await handle.db
+      .update(schema.arms)
+      .set({ recentSends: 100, recentBounces: 10, recentUnsubscribes: 2, recentNegativeReplies: 1 })
+      .where(and(eq(schema.arms.segment, "exec-mid"), eq(schema.arms.variantId, "roi")));
+    const engine = build();
+    await engine.handleScored(scored("w1"));
+    await engine.handleScored(scored("w2"));
+    await engine.drain();
+    const roi = await armOf("exec-mid", "roi");
+    const want = recentGuardrailsAfterSends(
+      { exposures: 100, bounces: 10, unsubscribes: 2, negativeReplies: 1 },
+      2,
+    );
+    expect(roi.exposures).toBe(2);
+    expect(roi.recentSends).toBeCloseTo(want.exposures, 4);
+    expect(roi.recentBounces).toBeCloseTo(want.bounces, 4);
+    expect(roi.recentUnsubscribes).toBeCloseTo(want.unsubscribes, 4);
+    expect(roi.recentNegativeReplies).toBeCloseTo(want.negativeReplies, 4);
   });
 
   it("pools priors across segments by default, so a new segment starts from what the others learned", async () => {

@@ -164,7 +164,8 @@ export function guardrailBreach(
   guard: GuardrailLimits,
 ): GuardrailBreach | undefined {
   const whole = countsBreach(arm, guard);
-  if (whole || !arm.recent) return whole;
+  // Until the arm has more sends than the window holds, its history is its recent sends.
+  if (whole || !arm.recent || arm.exposures <= GUARDRAIL_WINDOW_SENDS) return whole;
   const recent = countsBreach(arm.recent, guard);
   return recent ? { ...recent, recent: true } : undefined;
 }
