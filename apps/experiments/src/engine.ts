@@ -1,6 +1,6 @@
 /**
  * The experiment engine: `engineBuilder({ db, settings, … })` composes its parts —
- * the send queue (queue.ts), the decision for one lead (decide.ts), learning from
+ * the send queue (queue.ts), the decisions of a drained batch (batch.ts, record.ts, decide.ts), learning from
  * outcomes (learning.ts) and the periodic review (review.ts) — over one context
  * resolved from the settings (context.ts). This module is the engine's public face;
  * the parts never import it, nor operator.ts.
