@@ -11,7 +11,7 @@
  * Plus `waitFor`, the one polling helper tests use to wait for asynchronous effects.
  */
 
-export { freePort } from "./free-port.ts";
+export { freePort, freePorts } from "./free-port.ts";
 export { type KafkaFixture, kafkaFixture, topicMessageCount } from "./kafka.ts";
 export { type PostgresFixture, postgresFixture, type TestDatabase } from "./postgres.ts";
 export { type PrivateKafka, privateKafka } from "./private-kafka.ts";

@@ -7,7 +7,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { freePort } from "./free-port.ts";
+import { freePorts } from "./free-port.ts";
 
 const run = promisify(execFile);
 const repoRoot = join(import.meta.dirname, "../../..");
@@ -26,7 +26,8 @@ export async function privateKafka(): Promise<PrivateKafka | null> {
   const { existsSync } = await import("node:fs");
   if (!existsSync(join(lib, ".complete"))) return null;
   const dir = await mkdtemp(join(tmpdir(), "pw-kafka-"));
-  const [port, controllerPort] = [await freePort(), await freePort()];
+  // Two distinct ports: picked one after the other, the OS may give the same one twice.
+  const [port, controllerPort] = await freePorts(2);
   const env = {
     ...process.env,
     PW_SERVICES_DIR: dir,
