@@ -12,7 +12,9 @@
  * nothing. A bounced send has no other outcome; every other send is delivered. Opens,
  * clicks (of opens) and deals (of meetings) are drawn apart, from `detail`.
  */
+
 import { normalQuantile, type Rng, seededRng } from "@pw/bandit";
+import type { OutcomeKind } from "@pw/events";
 import { recipientOf, type World } from "./world.ts";
 import {
   type Delay,
@@ -22,16 +24,8 @@ import {
   type ReplyIntent,
 } from "./world-outcomes.ts";
 
-/** The `outreach.outcome.v1` kinds (@pw/events `OutcomeKind`). */
-export type OutcomeKind =
-  | "delivered"
-  | "opened"
-  | "clicked"
-  | "replied"
-  | "meeting_booked"
-  | "converted"
-  | "bounced"
-  | "unsubscribed";
+/** The `outreach.outcome.v1` kinds a send can produce. */
+export type { OutcomeKind };
 
 export type SendOutcome = {
   kind: OutcomeKind;
