@@ -131,7 +131,8 @@ describe("experiment engine", () => {
 
   it("counts a reward once, non-response at the end of the window as a failure once, and nothing late", async () => {
     const engine = build({ rng: seededRng(3), settings: { attributionDays: 14 } });
-    await engine.handleScored(scored("a"));
+    const decidedOn = scored("a");
+    await engine.handleScored(decidedOn);
     await engine.handleScored(scored("b"));
     await engine.drain();
     const [ra, rb] = await requests();
@@ -155,6 +156,25 @@ describe("experiment engine", () => {
       { s: 0, f: 0 },
     );
     expect(totals).toEqual({ s: 1, f: 1 });
+    // Each send's final word goes to scoring once, when its window closed: rewarded or not,
+    // naming the score it was decided on (scoring's labels).
+    const settled = (await handle.db.select().from(schema.experimentsOutbox))
+      .filter((r) => r.topic === "outreach.settlements.v1")
+      .map((r) => r.payload as { id: string; subject: string; data: Record<string, unknown> });
+    expect(settled.map((e) => [e.subject, e.data.rewarded, e.data.reward])).toEqual(
+      expect.arrayContaining([
+        ["a", true, "meeting_booked"],
+        ["b", false, "meeting_booked"],
+      ]),
+    );
+    expect(settled).toHaveLength(2);
+    const a = settled.find((e) => e.subject === "a")!;
+    expect(a.data).toMatchObject({
+      requestId: ra!.data.requestId,
+      scoredEventId: decidedOn.id,
+      closedAt: clock.toISOString(),
+    });
+    expect(a.id).toBe(`settled_${ra!.data.requestId}`);
   });
 
   it("learns which variant converts in a segment and sends it most of the traffic", async () => {

@@ -19,7 +19,7 @@ import { withdrawHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
 import { armEvidence, guardrailBreach, guardrailReason } from "./guardrails.ts";
 import type { ReplyIntent } from "./intent.ts";
-import { publishOptOut, statusChanged } from "./publish.ts";
+import { publishOptOut, publishSettlements, statusChanged } from "./publish.ts";
 import { reconcileSegments } from "./segments.ts";
 import type { Reward } from "./settings.ts";
 import { CONSUMER } from "./store.ts";
@@ -235,21 +235,42 @@ export function learningBuilder(ctx: EngineContext) {
    * would look like a change).
    */
   async function closeWindows(tx: Executor) {
+    const at = now();
     const closed = await tx
       .update(schema.decisions)
-      .set({ closedAt: now() })
+      .set({ closedAt: at })
       .where(
         and(
           eq(schema.decisions.state, "requested"),
           isNull(schema.decisions.closedAt),
-          lt(schema.decisions.requestedAt, new Date(now().getTime() - windowMs)),
+          lt(schema.decisions.requestedAt, new Date(at.getTime() - windowMs)),
         ),
       )
       .returning({
+        requestId: schema.decisions.requestId,
+        leadId: schema.decisions.leadId,
         segment: schema.decisions.segment,
         variantId: schema.decisions.variantId,
         rewarded: schema.decisions.rewarded,
+        requestedAt: schema.decisions.requestedAt,
+        scoredEventId: schema.decisions.scoredEventId,
       });
+    // Scoring's labels: in the transaction that makes the outcome final (ADR 0017).
+    await publishSettlements(
+      tx,
+      closed.map((c) => ({
+        requestId: c.requestId,
+        leadId: c.leadId,
+        segment: c.segment,
+        variantId: c.variantId,
+        ...(c.scoredEventId ? { scoredEventId: c.scoredEventId } : {}),
+        reward,
+        rewarded: c.rewarded === true,
+        requestedAt: (c.requestedAt ?? at).toISOString(),
+        closedAt: at.toISOString(),
+      })),
+      at,
+    );
     const perArm = new Map<string, { segment: string; variantId: string; s: number; f: number }>();
     for (const c of closed) {
       const k = `${c.segment}\u0000${c.variantId}`;

@@ -17,6 +17,7 @@ import {
   type OperatorCommand,
   type OutreachRequested,
   type OutreachRequestedV1,
+  type OutreachSettledV1,
   Topics,
   type VariantStatus,
 } from "@pw/events";
@@ -41,6 +42,33 @@ export function outreachRequest(
 /** Enqueues outreach requests (keyed by lead, like every outreach topic). */
 export async function publishRequests(tx: Executor, requests: OutreachRequested[]) {
   await outbox.enqueue(tx, Topics.outreachRequested, requests);
+}
+
+/**
+ * Enqueues an `outreach.settled.v1` per send whose attribution window closed (keyed by
+ * lead): the label scoring learns from. One id per request, so a retried close cannot
+ * announce a send twice.
+ */
+export async function publishSettlements(
+  tx: Executor,
+  settled: (OutreachSettledV1["data"] & { leadId: string })[],
+  at: Date,
+) {
+  if (settled.length === 0) return;
+  await outbox.enqueue(
+    tx,
+    Topics.outreachSettlements,
+    settled.map(({ leadId, ...data }) =>
+      envelope({
+        type: "outreach.settled.v1",
+        id: `settled_${data.requestId}`,
+        source: SOURCE,
+        subject: leadId,
+        time: at.toISOString(),
+        data,
+      }),
+    ),
+  );
 }
 
 /**

@@ -156,6 +156,7 @@ async function write(
   const rows = recorded.map(({ lead, decision, request, arms }) => ({
     request_id: request.data.requestId,
     lead_id: lead.leadId,
+    scored_event_id: lead.eventId,
     segment: lead.segment,
     variant_id: decision.armId,
     policy: decision.policy,
@@ -168,15 +169,15 @@ async function write(
   const policy: schema.DecisionContext["policy"] = ctx.policy;
   await tx.execute(
     sql`insert into ${schema.decisions} (request_id, lead_id, segment, variant_id, policy,
-          propensity, decided_at, state, requested_at, context, pending_request)
+          propensity, decided_at, state, requested_at, context, pending_request, scored_event_id)
         select request_id, lead_id, segment, variant_id, policy, propensity, ${when},
           ${held ? "pending_approval" : "requested"}, ${held ? sql`null` : when},
           jsonb_build_object('arms', arms, 'policy', ${JSON.stringify(policy)}::jsonb),
-          pending_request
+          pending_request, scored_event_id
         from ${jsonRows(
           rows,
-          `(request_id text, lead_id text, segment text, variant_id text, policy text,
-            propensity real, arms jsonb, pending_request jsonb)`,
+          `(request_id text, lead_id text, scored_event_id text, segment text, variant_id text,
+            policy text, propensity real, arms jsonb, pending_request jsonb)`,
         )}`,
   );
   if (held) {

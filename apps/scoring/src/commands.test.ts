@@ -22,14 +22,14 @@ import { createLogger } from "@pw/logger";
 import { openDatabase } from "@pw/service";
 import { waitFor } from "@pw/testkit";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import { crmEvent, outcomeEvent } from "../test/fixtures.ts";
+import { crmEvent, marketLead, settledEvent } from "../test/fixtures.ts";
 import { scoringConfig } from "./config.ts";
 import { activeModel } from "./model-store.ts";
 import { type RunningScoring, startScoring } from "./start.ts";
 
 const gateway = commandKeyPair("gw-test");
 const at = () => new Date().toISOString();
-const director = { title: "Director", industry: "SaaS", employees: 300 };
+const director = { title: "Director of Sales", industry: "SaaS", employees: 300 };
 
 let bus: Bus;
 let db: DbHandle;
@@ -81,7 +81,11 @@ beforeEach(async () => {
   await tap(Topics.leadScored, scored);
   await tap(Topics.modelUpdates, models);
   scoring = await startScoring(
-    scoringConfig({ PORT: "0", OPERATOR_COMMAND_PUBLIC_KEYS: formatCommandPublicKeys([gateway]) }),
+    scoringConfig({
+      PORT: "0",
+      OPERATOR_COMMAND_PUBLIC_KEYS: formatCommandPublicKeys([gateway]),
+      SCORING_REFIT_CHECK_SECONDS: "1",
+    }),
     {
       bus,
       db,
@@ -101,16 +105,32 @@ describe("operator model rollback", { timeout: 60_000 }, () => {
     await publishEvents(bus, Topics.leadEvents, [crmEvent("before", at(), director)]);
     const underV1 = await scoreOf("before");
     expect(underV1.data.model.version).toBe("builtin-v1");
-    // A conversion teaches the model: version 2, and the same profile now scores higher.
-    await publishEvents(bus, Topics.outreachOutcomes, [outcomeEvent("before", "converted", at())]);
+    // Settled sends teach the model: a refit (the service's own timer) that beats the
+    // priors becomes version 2, and the same profile now scores what the market shows.
+    const market = Array.from({ length: 2_000 }, (_, i) => marketLead(i));
+    await publishEvents(
+      bus,
+      Topics.leadEvents,
+      market.map((l) => crmEvent(l.leadId, at(), l.profile)),
+    );
+    await waitFor(() => scored.length >= market.length + 1, {
+      timeoutMs: 60_000,
+      message: "the market's leads scored",
+    });
+    const ids = new Map(scored.map((e) => [e.subject, e.id]));
+    await publishEvents(
+      bus,
+      Topics.outreachSettlements,
+      market.map((l) => settledEvent(l.leadId, ids.get(l.leadId)!, l.rewarded, at())),
+    );
     await waitFor(async () => (await activeModel(db.db)).version === 2, {
-      timeoutMs: 30_000,
-      message: "the online update",
+      timeoutMs: 60_000,
+      message: "the refit",
     });
     await publishEvents(bus, Topics.leadEvents, [crmEvent("after-update", at(), director)]);
     const underV2 = await scoreOf("after-update");
     expect(underV2.data.model.version).toBe("builtin-v2");
-    expect(underV2.data.score).toBeGreaterThan(underV1.data.score);
+    expect(underV2.data.score).toBeLessThan(underV1.data.score);
 
     const confirmation = await send(rollback(1, { reason: "bad week" }));
     expect(confirmation.data).toMatchObject({
@@ -132,13 +152,12 @@ describe("operator model rollback", { timeout: 60_000 }, () => {
     );
     expect(announced.map((m) => [m.data.version, m.data.cause, m.data.restoredFrom])).toEqual([
       [1, "initial", undefined],
-      [2, "online_update", undefined],
+      [2, "refit", undefined],
       [3, "rollback", 1],
     ]);
-    expect(announced[1]!.data.evaluation).toEqual({
-      label: 1,
-      predicted: expect.closeTo(underV1.data.score / 100, 2),
-    });
+    expect(announced[1]!.data.holdout?.candidate.logLoss).toBeLessThan(
+      announced[1]!.data.holdout!.previous.logLoss,
+    );
     expect(announced[2]!.data.reason).toBe("rollback to v1 (by ada: bad week)");
     expect(announced[2]!.data.weights).toEqual(announced[0]!.data.weights);
   });

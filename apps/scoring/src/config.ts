@@ -23,6 +23,20 @@ export const ScoringConfig = ServiceBaseConfig(4200)
         STACKAI_FLOW_ID: z.string().min(1).optional(),
         STACKAI_TIMEOUT_MS: z.coerce.number().int().min(100).max(30_000).default(2_000),
         ...AllowInsecureVendorUrls,
+        /**
+         * Refits (ADR 0017): once this many sends were labelled since the last refit, a
+         * candidate is fitted on the recent labels and promoted only if it beats the
+         * active version on the newest of them.
+         */
+        SCORING_REFIT_EVERY_LABELS: z.coerce.number().int().min(10).max(1_000_000).default(500),
+        /** How often a replica checks whether a refit is due (seconds). */
+        SCORING_REFIT_CHECK_SECONDS: z.coerce.number().min(1).max(86_400).default(30),
+        /** The most recent labelled sends a refit reads (its training set and holdout). */
+        SCORING_REFIT_MAX_EXAMPLES: z.coerce.number().int().min(100).max(1_000_000).default(20_000),
+        /** The newest share of them kept out of training to judge the candidate on. */
+        SCORING_REFIT_HOLDOUT: z.coerce.number().gt(0).lt(1).default(0.2),
+        /** Pull towards the hand-set priors, in labelled sends' worth (0: none). */
+        SCORING_REFIT_L2: z.coerce.number().min(0).max(1_000_000).default(2),
       })
       .superRefine(checkVendorUrls(["STACKAI_BASE_URL"]))
       .transform((e) => ({
@@ -37,11 +51,19 @@ export const ScoringConfig = ServiceBaseConfig(4200)
               }
             : undefined,
         operatorCommands: operatorCommandSettings(e),
+        refit: {
+          everyLabels: e.SCORING_REFIT_EVERY_LABELS,
+          checkEveryMs: e.SCORING_REFIT_CHECK_SECONDS * 1000,
+          maxExamples: e.SCORING_REFIT_MAX_EXAMPLES,
+          holdoutFraction: e.SCORING_REFIT_HOLDOUT,
+          l2: e.SCORING_REFIT_L2,
+        },
       })),
   )
   .superRefine(commandAgeWithinInbox);
 
 export type ScoringConfig = z.infer<typeof ScoringConfig>;
+export type RefitSettings = ScoringConfig["refit"];
 
 /**
  * Parses `env` (default: the process's); throws a ConfigError naming each bad variable.

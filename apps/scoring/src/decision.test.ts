@@ -1,13 +1,6 @@
 // Pure decisions: when a new score is news, and what an outcome counts and teaches.
 import { describe, expect, it } from "vitest";
-import {
-  countOutcome,
-  decide,
-  type LeadRow,
-  labelOf,
-  MATERIAL_DELTA,
-  type Scored,
-} from "./decision.ts";
+import { countOutcome, decide, type LeadRow, MATERIAL_DELTA, type Scored } from "./decision.ts";
 
 const now = new Date("2026-04-01T00:00:00Z");
 const scored = (over: Partial<Scored> = {}): Scored => ({
@@ -63,14 +56,5 @@ describe("outcomes", () => {
     expect(countOutcome({}, { ...data, outcome: "bounced", bounceType: "hard" })).toEqual({
       bounced: 1,
     });
-  });
-
-  it("teach: conversions and meetings positive, unsubscribes negative, the rest nothing", () => {
-    expect([
-      labelOf("converted"),
-      labelOf("meeting_booked"),
-      labelOf("unsubscribed"),
-      labelOf("opened"),
-    ]).toEqual([1, 1, 0, undefined]);
   });
 });

@@ -45,8 +45,17 @@ function basis(input: ScoreInput) {
   return { features, contactable, facts: facts(input.profile, input.signals) };
 }
 
-export function vendorScore(input: ScoreInput, out: FlowOutput): Scored {
-  const { contactable, facts } = basis(input);
+/**
+ * What scoring keeps with an emitted score to learn from later (ADR 0017): the features
+ * as the built-in model read them, the probability it gave and the version that gave it.
+ */
+export type Example = {
+  features: Record<string, number>;
+  predicted: number;
+  modelVersion: string;
+};
+
+function fromVendor(b: ReturnType<typeof basis>, out: FlowOutput): Scored {
   return {
     score: out.score,
     tier: out.tier,
@@ -59,9 +68,51 @@ export function vendorScore(input: ScoreInput, out: FlowOutput): Scored {
           : { code: `stackai.${i}`, label: r.label, contribution: r.contribution ?? 0 },
       ),
     model: { scorer: "stackai", version: "flow" },
-    facts,
-    contactable,
+    facts: b.facts,
+    contactable: b.contactable,
   };
+}
+
+/**
+ * A lead's score — stackAI's answer when there is one, else the built-in model's (with
+ * `fallbackReason` saying why stackAI's was not used) — and the example to keep with it.
+ * The example always carries the built-in model's features and probability: that is
+ * what a refit learns from, whichever scorer answered.
+ */
+export function scoreLead(
+  input: ScoreInput,
+  model: ModelVersion,
+  vendor?: { out: FlowOutput } | { fallbackReason: string | undefined },
+): { scored: Scored; example: Example } {
+  const b = basis(input);
+  const s = scoreFeatures(b.features, model.weights, model.tiers);
+  const example: Example = {
+    features: Object.fromEntries(b.features.map((f) => [f.name, f.value])),
+    predicted: s.probability,
+    modelVersion: `builtin-v${model.version}`,
+  };
+  if (vendor && "out" in vendor) return { scored: fromVendor(b, vendor.out), example };
+  const fallbackReason = vendor?.fallbackReason;
+  return {
+    scored: {
+      score: s.score,
+      tier: s.tier,
+      segment: segmentOf(input.profile),
+      reasons: s.reasons,
+      model: {
+        scorer: "builtin",
+        version: `builtin-v${model.version}`,
+        ...(fallbackReason !== undefined ? { fallbackReason } : {}),
+      },
+      facts: b.facts,
+      contactable: b.contactable,
+    },
+    example,
+  };
+}
+
+export function vendorScore(input: ScoreInput, out: FlowOutput): Scored {
+  return fromVendor(basis(input), out);
 }
 
 /** The built-in model's score; `fallbackReason` says why stackAI's was not used. */
@@ -70,21 +121,7 @@ export function builtinScore(
   model: ModelVersion,
   fallbackReason?: string,
 ): Scored {
-  const { features, contactable, facts } = basis(input);
-  const s = scoreFeatures(features, model.weights);
-  return {
-    score: s.score,
-    tier: s.tier,
-    segment: segmentOf(input.profile),
-    reasons: s.reasons,
-    model: {
-      scorer: "builtin",
-      version: `builtin-v${model.version}`,
-      ...(fallbackReason !== undefined ? { fallbackReason } : {}),
-    },
-    facts,
-    contactable,
-  };
+  return scoreLead(input, model, { fallbackReason }).scored;
 }
 
 /** The lead's next row, and the event to emit when the change is material. */
@@ -143,11 +180,4 @@ export function countOutcome(
   // A soft bounce is transient: it neither opts the lead out nor teaches the model.
   if (outcome.outcome === "bounced" && outcome.bounceType === "soft") return { ...engagement };
   return { ...engagement, [outcome.outcome]: (engagement[outcome.outcome] ?? 0) + 1 };
-}
-
-/** What an outcome teaches the model: conversions and meetings are positives, opt-outs negatives. */
-export function labelOf(outcome: OutreachOutcomeV1["data"]["outcome"]): 0 | 1 | undefined {
-  if (outcome === "converted" || outcome === "meeting_booked") return 1;
-  if (outcome === "unsubscribed") return 0;
-  return undefined;
 }

@@ -96,6 +96,8 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
       listen: false,
       wrapHandlers: (service) => ({
         handleOutcome: service.handleOutcome,
+        handleSettlement: service.handleSettlement,
+        handleSettlements: service.handleSettlements,
         handleLeadEvents: async (batch) => {
           if (dead) return hang();
           handled += batch.length;

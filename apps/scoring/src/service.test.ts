@@ -1,5 +1,5 @@
 // The scoring service on embedded PGlite: profile merging, material changes,
-// idempotency, learning and rollback, and stackAI fallback.
+// idempotency, labels from settlements, refits that must win, rollback, and stackAI fallback.
 import { createDb, type DbHandle, migrate } from "@pw/db";
 import * as schema from "@pw/db/scoring";
 import { Topics } from "@pw/events";
@@ -7,7 +7,7 @@ import { createStackAiClient } from "@pw/stackai";
 import { startStackAiServer } from "@pw/stackai/test-server";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
-import { crmEvent, outcomeEvent, signalEvent } from "../test/fixtures.ts";
+import { crmEvent, marketLead, outcomeEvent, settledEvent, signalEvent } from "../test/fixtures.ts";
 import { activeModel, ensureInitialModel, rollbackModel } from "./model-store.ts";
 import { scoringServiceBuilder } from "./service.ts";
 import { createStackAiScorer } from "./stackai-scorer.ts";
@@ -109,25 +109,184 @@ describe("scoring service", () => {
     expect(last.data).toMatchObject({ contactable: false, tier: "cold" });
   });
 
-  it("learns from a conversion as a new model version, and rolls back", async () => {
+  it("keeps each emitted score's features and labels the one a send was decided on: reward 1, silence 0, a hard bounce none", async () => {
     await service.handleLeadEvent(
       crmEvent("l5", T(5), { title: "Director", industry: "SaaS", employees: 300 }),
     );
+    await service.handleLeadEvent(signalEvent("l5", "demo_requested", T(4)));
+    const kept = await handle.db
+      .select()
+      .from(schema.examples)
+      .orderBy(asc(schema.examples.scoredAt));
+    const scores = await emitted();
+    expect(kept.map((k) => k.scoredEventId).sort()).toEqual(
+      scores.map((e) => (e as unknown as { id: string }).id).sort(),
+    );
+    const first = kept.find((k) => k.features.intent === 0)!;
+    const second = kept.find((k) => (k.features.intent ?? 0) > 0)!;
+    expect(first.predicted).toBeCloseTo((scores[0]!.data.score as number) / 100, 3);
+    // Sent on the first score; meanwhile the lead requested a demo. The label goes to the
+    // features the engine decided on, not to what the lead looks like at settlement.
+    const settle = settledEvent("l5", first.scoredEventId, true, T(3));
+    expect(await service.handleSettlement(settle)).toBe("labelled");
+    expect(await service.handleSettlement(settle)).toBe("duplicate");
+    const labels = async () =>
+      Object.fromEntries(
+        (await handle.db.select().from(schema.examples)).map((e) => [e.scoredEventId, e.label]),
+      );
+    expect(await labels()).toEqual({ [first.scoredEventId]: 1, [second.scoredEventId]: null });
+    // A conversion is news about the lead, but it teaches the model nothing by itself: no new
+    // version, no lock on the model (the settlement carries the label).
     await service.handleOutcome(outcomeEvent("l5", "converted", T(0)));
-    const after = await activeModel(handle.db);
-    expect(after.version).toBe(2);
-    expect(after.weights.seniority).toBeGreaterThan(1.4);
-    const rolled = await rollbackModel(handle.db, 1);
-    expect(rolled).toBe(3);
-    expect((await activeModel(handle.db)).weights.seniority).toBe(1.4);
+    expect((await activeModel(handle.db)).version).toBe(1);
+
+    // Silence until the window closed is a negative; a send without the scored event id is
+    // matched to the lead's last score before it was requested.
+    await service.handleLeadEvent(crmEvent("l6", T(30), { title: "CEO", employees: 80 }));
+    expect(await service.handleSettlement(settledEvent("l6", undefined, false, T(-1)))).toBe(
+      "labelled",
+    );
+    // Scored again after the send: that score is not the one the send was decided on.
+    await service.handleLeadEvent(signalEvent("l6", "pricing_viewed", T(0)));
+    const l6 = await handle.db
+      .select()
+      .from(schema.examples)
+      .where(eq(schema.examples.leadId, "l6"));
+    expect(l6.map((e) => [e.features.intent === 0, e.label]).sort()).toEqual([
+      [false, null],
+      [true, 0],
+    ]);
+    // A hard bounce: nobody read the message, so it says nothing about the lead.
+    await service.handleLeadEvent(crmEvent("l7", T(30), { title: "CTO", employees: 300 }));
+    const [l7] = await handle.db
+      .select()
+      .from(schema.examples)
+      .where(eq(schema.examples.leadId, "l7"));
+    await service.handleOutcome({
+      ...outcomeEvent("l7", "bounced", T(2)),
+      data: { outcome: "bounced", bounceType: "hard", occurredAt: T(2) },
+    } as Parameters<typeof service.handleOutcome>[0]);
+    expect(await service.handleSettlement(settledEvent("l7", l7!.scoredEventId, false, T(3)))).toBe(
+      "ignored",
+    );
+    expect((await labels())[l7!.scoredEventId]).toBeNull();
+    // A lead never contacted is never labelled.
+    expect(Object.values(await labels()).filter((l) => l !== null)).toHaveLength(2);
+  });
+
+  it("refits on settled sends: a better model is promoted, calibrated; a poisoned batch is not; any version can be rolled back to", {
+    timeout: 120_000,
+  }, async () => {
+    let clock = new Date(Date.UTC(2026, 10, 24, 12));
+    const refitting = scoringServiceBuilder({
+      db: handle.db,
+      now: () => clock,
+      refit: {
+        everyLabels: 500,
+        checkEveryMs: 60_000,
+        maxExamples: 20_000,
+        holdoutFraction: 0.2,
+        l2: 2,
+      },
+    });
+    /** Leads of the market scored, contacted and settled (labels from `marketLead`). */
+    async function market(from: number, to: number, o: { prefix: string; flip?: boolean }) {
+      const leads = [];
+      for (let i = from; i < to; i++) leads.push(marketLead(i, o));
+      for (let k = 0; k < leads.length; k += 200)
+        await refitting.handleLeadEvents(
+          leads.slice(k, k + 200).map((l) => crmEvent(l.leadId, clock.toISOString(), l.profile)),
+        );
+      const ids = new Map(
+        (await handle.db.select().from(schema.examples)).map((e) => [e.leadId, e.scoredEventId]),
+      );
+      clock = new Date(clock.getTime() + 60_000);
+      const settled = leads.map((l) =>
+        settledEvent(l.leadId, ids.get(l.leadId)!, l.rewarded, clock.toISOString()),
+      );
+      for (let k = 0; k < settled.length; k += 500)
+        await refitting.handleSettlements(settled.slice(k, k + 500));
+      clock = new Date(clock.getTime() + 60_000);
+    }
+    const directorNow = async (id: string) => {
+      await refitting.handleLeadEvent(
+        crmEvent(id, clock.toISOString(), {
+          title: "Director of Sales",
+          industry: "SaaS",
+          employees: 300,
+        }),
+      );
+      return (await emitted()).filter((e) => e.subject === id).at(-1)!.data as {
+        score: number;
+        tier: string;
+        model: { version: string };
+      };
+    };
+    const underPriors = await directorNow("before");
+    expect(underPriors.score).toBeGreaterThan(50); // the priors think directors convert often
+
+    await market(0, 400, { prefix: "a" });
+    expect(await refitting.refitIfDue()).toEqual({ outcome: "not_due", labels: 400 });
+    await market(400, 2_000, { prefix: "a" });
+    const promoted = await refitting.refitIfDue();
+    expect(promoted).toMatchObject({ outcome: "promoted", version: 2 });
+    if (promoted.outcome !== "promoted") throw new Error("unreachable");
+    const h = promoted.holdout;
+    expect(h.trainedOn).toBe(1_600);
+    expect(h.candidate.n).toBe(400);
+    expect(h.candidate.logLoss).toBeLessThan(h.previous.logLoss);
+    expect(h.candidate.ece).toBeLessThan(0.05);
+    expect(h.previous.ece).toBeGreaterThan(0.2);
+    expect(promoted.verdict).toMatch(/^candidate log-loss .* < active .* on 400 recent labels/);
+    // Calibrated: a director now scores about the 1 in 5 the market shows, and the tiers are
+    // percentiles of what was scored (half the leads are directors: the top tenth is hot).
+    const underRefit = await directorNow("after");
+    expect(underRefit.model.version).toBe("builtin-v2");
+    expect(underRefit.score).toBeGreaterThan(15);
+    expect(underRefit.score).toBeLessThan(25);
+    expect(underRefit.tier).toBe("hot");
+    const [v2] = await handle.db
+      .select()
+      .from(schema.modelVersions)
+      .where(eq(schema.modelVersions.version, 2));
+    expect(v2).toMatchObject({ active: true, cause: "refit" });
+    expect(v2!.tiers?.basis).toMatch(/^percentiles of \d/);
+
+    // A poisoned batch (outcomes reported the wrong way round), then honest labels again:
+    // the candidate trained on it loses to the active version on the newest labels.
+    await market(0, 1_000, { prefix: "p", flip: true });
+    await market(0, 800, { prefix: "c" });
+    const poisoned = await refitting.refitIfDue();
+    expect(poisoned).toMatchObject({ outcome: "rejected", version: 3 });
+    if (poisoned.outcome !== "rejected") throw new Error("unreachable");
+    expect(poisoned.verdict).toMatch(/^not promoted: /);
+    expect(poisoned.holdout.candidate.logLoss).toBeGreaterThan(poisoned.holdout.previous.logLoss);
+    expect((await activeModel(handle.db)).version).toBe(2);
+    expect((await directorNow("still")).model.version).toBe("builtin-v2");
+    // Nothing new labelled: no refit.
+    expect(await refitting.refitIfDue()).toEqual({ outcome: "not_due", labels: 0 });
+
+    // Every version keeps its figures; a rollback may pick any, the rejected one included.
     const history = await handle.db
       .select()
       .from(schema.modelVersions)
       .orderBy(asc(schema.modelVersions.version));
-    expect(history.map((h) => [h.version, h.active, h.reason.split(" (")[0]])).toEqual([
-      [1, false, "initial priors"],
-      [2, false, "online update from converted"],
-      [3, true, "rollback to v1"],
+    expect(history.map((v) => [v.version, v.active, v.cause, v.holdout !== null])).toEqual([
+      [1, false, "initial", false],
+      [2, true, "refit", true],
+      [3, false, "rejected", true],
+    ]);
+    expect(await rollbackModel(handle.db, 1)).toBe(4);
+    expect((await activeModel(handle.db)).weights).toEqual(history[0]!.weights);
+    const announced = (await emitted(Topics.modelUpdates)).map((e) => [
+      (e as unknown as { type: string }).type,
+      e.data.version,
+    ]);
+    expect(announced).toEqual([
+      ["model.version_activated.v1", 1],
+      ["model.version_activated.v1", 2],
+      ["model.candidate_rejected.v1", 3],
+      ["model.version_activated.v1", 4],
     ]);
   });
 

@@ -1,7 +1,8 @@
 /**
  * The scoring service: applies lead events and outreach outcomes to each
  * lead's stored state, scores it, and emits `lead.scored.v1` for new leads and
- * material changes. Every handler runs in one transaction with the inbox mark
+ * material changes, keeping with each emitted score the features it came from; the
+ * engine's settlements label those (labels.ts) and refits learn from them (refit.ts). Every handler runs in one transaction with the inbox mark
  * and the outbox write, so a redelivered event changes nothing twice and no
  * emitted event describes a rolled-back change. The rules are pure
  * (profile.ts, decision.ts); the SQL is lead-store.ts; stackAI is vendor.ts.
@@ -15,22 +16,24 @@ import {
   type LeadEvent,
   type OperatorCommand,
   type OutreachOutcome,
+  type OutreachSettlement,
   Topics,
   unverifiedDetail,
   verifyCommand,
 } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { continueTrace } from "@pw/service";
+import type { RefitSettings } from "./config.ts";
 import {
-  builtinScore,
   countOutcome,
   decide,
-  labelOf,
+  type Example,
   type Scored,
   type ScoredEvent,
   type ScoreInput,
-  vendorScore,
+  scoreLead,
 } from "./decision.ts";
+import { insertExamples, labelSends, type Settled } from "./labels.ts";
 import {
   claimEvents,
   engagementOf,
@@ -40,15 +43,14 @@ import {
   profileOf,
   writeLeads,
 } from "./lead-store.ts";
-import { learn, scoreFeatures, sigmoid } from "./model/builtin.ts";
-import { extractFeatures, type Icp } from "./model/features.ts";
+import type { Icp } from "./model/features.ts";
 import {
   activeModel,
   latestVersion,
   modelCache,
   saveNewVersion,
+  storedVersion,
   versionName,
-  versionWeights,
 } from "./model-store.ts";
 import { outbox } from "./outbox.ts";
 import {
@@ -59,6 +61,7 @@ import {
   signalWindowStart,
   withSignal,
 } from "./profile.ts";
+import { refitter } from "./refit.ts";
 import type { StackAiScorer } from "./stackai-scorer.ts";
 import { type VendorView, vendorViews } from "./vendor.ts";
 
@@ -78,27 +81,56 @@ export type ScoringDeps = {
   onScore?: (scorer: "builtin" | "stackai", fallback: boolean) => void;
   stackai?: StackAiScorer;
   icp?: Icp;
+  /** Refits of the built-in model (config.ts `refit`; ADR 0017). */
+  refit?: RefitSettings;
   logger?: Logger;
   now?: () => Date;
 };
 
-export type HandlerOutcome = "emitted" | "unchanged" | "duplicate" | "ignored";
+/** A refit's defaults when the caller gives none: the config's defaults. */
+const DEFAULT_REFIT: RefitSettings = {
+  everyLabels: 500,
+  checkEveryMs: 30_000,
+  maxExamples: 20_000,
+  holdoutFraction: 0.2,
+  l2: 2,
+};
+
+export type HandlerOutcome = "emitted" | "unchanged" | "duplicate" | "ignored" | "labelled";
 
 export function scoringServiceBuilder(deps: ScoringDeps) {
   const { db } = deps;
   const now = deps.now ?? (() => new Date());
   const model = modelCache();
 
+  const refits = refitter({
+    db,
+    settings: deps.refit ?? DEFAULT_REFIT,
+    now,
+    onPromoted: (v) => model.set(v),
+    ...(deps.logger ? { logger: deps.logger } : {}),
+  });
+
   async function score(
     tx: Executor,
     lead: Omit<ScoreInput, "icp" | "now">,
     vendor: VendorView,
-  ): Promise<Scored> {
+  ): Promise<{ scored: Scored; example: Example }> {
     const input = { ...lead, icp: deps.icp, now: now() };
     deps.onScore?.(vendor?.ok ? "stackai" : "builtin", Boolean(vendor && !vendor.ok));
-    if (vendor?.ok) return vendorScore(input, vendor.out);
-    return builtinScore(input, await model.get(tx), vendor?.reason);
+    const active = await model.get(tx);
+    if (vendor?.ok) return scoreLead(input, active, { out: vendor.out });
+    return scoreLead(input, active, { fallbackReason: vendor?.reason });
   }
+
+  /** The examples of the scores emitted: what a refit learns from once they are settled. */
+  const examplesOf = (emitted: { event: ScoredEvent; example: Example }[]) =>
+    emitted.map(({ event, example }) => ({
+      ...example,
+      scoredEventId: event.id,
+      leadId: event.subject,
+      scoredAt: new Date(event.data.scoredAt),
+    }));
 
   /**
    * Many events in one transaction, set-based: one statement each for the
@@ -123,7 +155,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
       const leads = await loadLeads(tx, [...new Set(leadIds)], since, { lock: true });
       const outcomes: HandlerOutcome[] = [];
       const newSignals: NewSignal[] = [];
-      const emitted: ScoredEvent[] = [];
+      const emitted: { event: ScoredEvent; example: Example }[] = [];
       for (const [i, event] of events.entries()) {
         // Only an id's first occurrence is fresh: a repeat within the batch is a duplicate.
         if (!fresh.delete(event.id)) {
@@ -144,7 +176,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
         }
         const engagement = engagementOf(lead.row);
         const signals = lead.signals.slice(0, MAX_SIGNALS);
-        const scored = await score(
+        const { scored, example } = await score(
           tx,
           { profile: flatten(profile), signals, engagement },
           vendors[i],
@@ -159,12 +191,17 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
           now: now(),
         });
         lead.row = next.row;
-        if (next.event) emitted.push(next.event);
+        if (next.event) emitted.push({ event: next.event, example });
         outcomes.push(next.event ? "emitted" : "unchanged");
       }
       await insertSignals(tx, newSignals);
       const rows = [...leads.values()].flatMap((l) => (l.row ? [l.row] : []));
-      await writeLeads(tx, rows, emitted);
+      await writeLeads(
+        tx,
+        rows,
+        emitted.map((e) => e.event),
+      );
+      await insertExamples(tx, examplesOf(emitted));
       return outcomes;
     });
   }
@@ -181,7 +218,6 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
       return "ignored";
     }
     const leadId = event.subject;
-    const kind = event.data.outcome;
     return db.transaction(async (tx) => {
       if (!(await markProcessed(tx, schema.scoringInbox, CONSUMER, event.id))) return "duplicate";
       const leads = await loadLeads(tx, [leadId], signalWindowStart(now()), { lock: true });
@@ -189,31 +225,10 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
       const stored = profileOf(existing);
       const profile = flatten(stored);
       const signals = recent.slice(0, MAX_SIGNALS);
-      const before = engagementOf(existing);
-      const engagement = countOutcome(before, event.data);
-      const label = labelOf(kind);
-      if (label !== undefined) {
-        // Features as they were before this outcome: the outcome is the label, not an input.
-        const current = await activeModel(tx, true);
-        const features = extractFeatures({
-          profile,
-          signals,
-          engagement: before,
-          icp: deps.icp,
-          now: now(),
-        });
-        const weights = learn(current.weights, features, label);
-        const reason = `online update from ${kind} (${event.id})`;
-        // What the model said before it learned from this outcome (test-then-train).
-        const predicted = sigmoid(scoreFeatures(features, current.weights).logit);
-        const version = await saveNewVersion(tx, current.version, weights, reason, {
-          cause: "online_update",
-          evaluation: { label, predicted: Math.round(predicted * 1e6) / 1e6 },
-          at: now(),
-        });
-        model.set({ version, weights });
-      }
-      const scored = await score(tx, { profile, signals, engagement }, undefined);
+      // An outcome changes what scoring knows about the lead (engagement, opt-out); what
+      // it teaches the model arrives with the send's settlement (labels.ts).
+      const engagement = countOutcome(engagementOf(existing), event.data);
+      const { scored, example } = await score(tx, { profile, signals, engagement }, undefined);
       const next = decide({
         leadId,
         existing,
@@ -224,8 +239,42 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
         now: now(),
       });
       await writeLeads(tx, [next.row], next.event ? [next.event] : []);
+      if (next.event) await insertExamples(tx, examplesOf([{ event: next.event, example }]));
       return next.event ? "emitted" : "unchanged";
     });
+  }
+
+  /**
+   * The engine's settlements (`outreach.settled.v1`): each labels the score its send was
+   * decided on, in one transaction per batch with the inbox marks. No model row is read or
+   * locked: refits happen apart (refit.ts), so outcomes never queue behind one another.
+   */
+  async function handleSettlements(events: OutreachSettlement[]): Promise<HandlerOutcome[]> {
+    if (events.length === 0) return [];
+    const outcomes = await db.transaction(async (tx) => {
+      const fresh = await claimEvents(
+        tx,
+        CONSUMER,
+        events.map((e) => e.id),
+      );
+      const settled: Settled[] = [];
+      const isFresh = events.map((e) => {
+        if (!fresh.delete(e.id)) return false;
+        settled.push({ leadId: e.subject, data: e.data });
+        return true;
+      });
+      const labelled = await labelSends(tx, settled, now());
+      return events.map(
+        (e, i): HandlerOutcome =>
+          !isFresh[i] ? "duplicate" : labelled.has(e.data.requestId) ? "labelled" : "ignored",
+      );
+    });
+    return outcomes;
+  }
+
+  async function handleSettlement(event: OutreachSettlement): Promise<HandlerOutcome> {
+    const [outcome] = await handleSettlements([event]);
+    return outcome!;
   }
 
   /** Scoring's answer to a command (`operator.command_result.v1`), in the caller's transaction. */
@@ -269,22 +318,23 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     const outcome = await db.transaction(async (tx) => {
       if (!(await markProcessed(tx, schema.scoringInbox, CONSUMER, command.id)))
         return { result: "duplicate" } as const;
-      const weights = await versionWeights(tx, version);
-      if (!weights) {
+      const stored = await storedVersion(tx, version);
+      if (!stored) {
         const detail = `model version ${version} does not exist (the latest is v${await latestVersion(tx)})`;
         await confirm(tx, command, { result: "refused", detail, reason: "unknown_version" });
         return { result: "rejected", reason: "unknown_version", detail } as const;
       }
       const current = await activeModel(tx, true);
       const why = `rollback to v${version} (by ${operator}${reason ? `: ${reason}` : ""})`;
-      const active = await saveNewVersion(tx, current.version, weights, why, {
+      const restored = { weights: stored.weights, tiers: stored.tiers };
+      const active = await saveNewVersion(tx, current.version, restored, why, {
         cause: "rollback",
         restoredFrom: version,
         at: now(),
       });
       const detail = `model rolled back to v${version}: leads are scored with ${versionName(active)} (the weights of v${version}; v${current.version} before)`;
       await confirm(tx, command, { result: "applied", detail });
-      return { result: "applied", detail, active: { version: active, weights } } as const;
+      return { result: "applied", detail, active: { version: active, ...restored } } as const;
     });
     // Only once committed: this instance scores with it at once (others within the cache TTL).
     if (outcome.result === "applied") model.set(outcome.active);
@@ -292,6 +342,15 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     return rest;
   }
 
-  return { handleLeadEvent, handleLeadEvents, handleOutcome, handleCommand };
+  return {
+    handleLeadEvent,
+    handleLeadEvents,
+    handleOutcome,
+    handleSettlement,
+    handleSettlements,
+    handleCommand,
+    /** Refits when enough sends were labelled since the last one (refit.ts). */
+    refitIfDue: refits.refitIfDue,
+  };
 }
 export type ScoringService = ReturnType<typeof scoringServiceBuilder>;

@@ -1,7 +1,8 @@
 /**
  * `startScoring(config, deps?)`: the scoring service — lead profiles and explainable
  * scores from `lead.events.v1` and `outreach.outcomes.v1`, `lead.scored.v1` out through
- * the outbox; model versions announced on `model.updates.v1`; operator model rollbacks
+ * the outbox; labels from the engine's settlements (`outreach.settlements.v1`) and refits
+ * every so many of them (ADR 0017); model versions announced on `model.updates.v1`; operator model rollbacks
  * from `operator.commands.v1`, confirmed on `operator.command_results.v1`. `main.ts`, the
  * tests, the benchmark and the one-process demo all start it here.
  */
@@ -16,7 +17,11 @@ import { createStackAiScorer } from "./stackai-scorer.ts";
 
 export type ScoringHandlers = Pick<
   ScoringService,
-  "handleLeadEvent" | "handleLeadEvents" | "handleOutcome"
+  | "handleLeadEvent"
+  | "handleLeadEvents"
+  | "handleOutcome"
+  | "handleSettlement"
+  | "handleSettlements"
 >;
 
 export type ScoringDeps = SharedDeps & {
@@ -54,6 +59,7 @@ export async function startScoring(
         commandAuth: config.operatorCommands,
         stackai: stackai ? createStackAiScorer(stackai) : undefined,
         logger: kit.logger,
+        refit: config.refit,
         onScore: (scorer, fallback) => scores.inc({ scorer, fallback: String(fallback) }),
       });
       const handlers = deps.wrapHandlers?.(service) ?? service;
@@ -67,6 +73,11 @@ export async function startScoring(
         await kit.subscribe({
           topic: Topics.outreachOutcomes,
           handler: (event) => handlers.handleOutcome(event),
+        }),
+        await kit.subscribe({
+          topic: Topics.outreachSettlements,
+          handler: (event) => handlers.handleSettlement(event),
+          batch: { maxSize: 500, handler: (events) => handlers.handleSettlements(events) },
         }),
         await kit.subscribe({
           topic: Topics.operatorCommands,
@@ -88,6 +99,10 @@ export async function startScoring(
           },
         }),
       ];
+      // Whether enough sends were labelled for a refit: checked apart from every event.
+      kit.every("refit", config.refit.checkEveryMs, async () => {
+        await service.refitIfDue();
+      });
       return {
         service,
         subscriptions,

@@ -11,6 +11,7 @@ export * from "./operator-commands.ts";
 export * from "./operator-results.ts";
 export * from "./outreach.ts";
 export * from "./service-health.ts";
+export * from "./settlements.ts";
 export * from "./templates.ts";
 export * from "./topics.ts";
 export * from "./unsubscribe-token.ts";

@@ -12,6 +12,7 @@ import { OperatorCommand } from "./operator-commands.ts";
 import { OperatorCommandResult } from "./operator-results.ts";
 import { OutreachDispatched, OutreachOutcome, OutreachRequested } from "./outreach.ts";
 import { ServiceHealth } from "./service-health.ts";
+import { OutreachSettlement } from "./settlements.ts";
 
 export const Topics = {
   leadEvents: "lead.events.v1",
@@ -19,6 +20,7 @@ export const Topics = {
   outreachRequested: "outreach.requested.v1",
   outreachDispatched: "outreach.dispatched.v1",
   outreachOutcomes: "outreach.outcomes.v1",
+  outreachSettlements: "outreach.settlements.v1",
   experimentUpdates: "experiment.updates.v1",
   operatorCommands: "operator.commands.v1",
   operatorCommandResults: "operator.command_results.v1",
@@ -34,6 +36,7 @@ export const TopicSchemas = {
   "outreach.requested.v1": OutreachRequested,
   "outreach.dispatched.v1": OutreachDispatched,
   "outreach.outcomes.v1": OutreachOutcome,
+  "outreach.settlements.v1": OutreachSettlement,
   "experiment.updates.v1": ExperimentUpdate,
   "operator.commands.v1": OperatorCommand,
   "operator.command_results.v1": OperatorCommandResult,

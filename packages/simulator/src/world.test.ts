@@ -83,12 +83,12 @@ describe("world files", () => {
     [
       "an unknown key",
       { ...good, segments: [{ ...good.segments[0], rate: {} }, good.segments[1]] },
-      "segments[0].rate: unknown key (allowed: name, share, rates, outcomes)",
+      "segments[0].rate: unknown key (allowed: name, share, rates, outcomes, leads)",
     ],
     [
       "an unknown top-level key",
       { ...good, seed: 3 },
-      "seed: unknown key (allowed: $schema, name, variants, segments, drift)",
+      "seed: unknown key (allowed: $schema, name, variants, segments, drift, leadModel)",
     ],
     [
       "a rate above 1",
@@ -106,7 +106,7 @@ describe("world files", () => {
 
   it("names every problem of a file, one per line", async () => {
     expect(await problems({ ...good, variants: ["a", "b", "a"], extra: 1 })).toEqual([
-      "extra: unknown key (allowed: $schema, name, variants, segments, drift)",
+      "extra: unknown key (allowed: $schema, name, variants, segments, drift, leadModel)",
       "variants[2]: variant 'a' is declared twice (also variants[0])",
     ]);
   });

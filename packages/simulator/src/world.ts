@@ -1,7 +1,8 @@
 /**
  * A world file: segments with their share of leads and the hidden conversion
  * rate of each segment × variant; optionally (v2) what else recipients do
- * (world-outcomes.ts); optionally a drift (new rates or behaviour from some point).
+ * (world-outcomes.ts); optionally a drift (new rates or behaviour from some point);
+ * optionally who the leads are and whether they convert (world-leads.ts).
  * Read strictly: an unknown key, a repeated name or a rate naming something not
  * declared is refused with its JSON path, since a silently ignored typo would make a
  * simulation measure a different world than the one written down.
@@ -9,6 +10,7 @@
 import { readFile } from "node:fs/promises";
 import { z } from "zod";
 import { InputError } from "./command-line.ts";
+import { LeadFacts, LeadModel, leadModelKeys, leadModelProblems } from "./world-leads.ts";
 import {
   Behaviour,
   DELAY_KEYS,
@@ -36,6 +38,11 @@ const Segment = z
     rates: Rates,
     /** v2: bounces, opens, clicks, replies, opt-outs, deals and delays (world-outcomes.ts). */
     outcomes: Outcomes.optional(),
+    /** Who the segment's leads are, for measuring the scorer (world-leads.ts). */
+    leads: LeadFacts.optional().meta({
+      description:
+        "The segment's leads: distributions of the facts the scorer reads (with `leadModel`).",
+    }),
   })
   .strict();
 
@@ -67,6 +74,11 @@ const WorldShape = z
     segments: z.array(Segment).min(1),
     /** From `atFraction` of the leads on, these rates replace the segment's rates. */
     drift: Drift.optional(),
+    /** The hidden truth of which leads convert; every segment then says who its leads are. */
+    leadModel: LeadModel.optional().meta({
+      description:
+        "Whether a lead converts, from its facts (with `leads` in every segment); see lead-model.ts.",
+    }),
   })
   .strict();
 
@@ -148,6 +160,7 @@ export const World = WorldShape.superRefine((w, ctx) => {
         issue(path, `${vs.length > 1 ? "variants" : "variant"} ${vs.join(", ")}${when}: ${p}`);
     }
   }
+  for (const p of leadModelProblems(w)) issue(p.path, p.message);
 });
 export type World = z.infer<typeof World>;
 type Segment = World["segments"][number];
@@ -170,7 +183,7 @@ export function worldJsonSchema(): Record<string, unknown> {
     $id: "https://pipeline-whisperer.dev/schemas/world.schema.json",
     title: "Simulator world",
     description:
-      'A world for `pnpm sim`, `pnpm sim:engine` and `pnpm ope --simulate` (see packages/simulator/README.md). Also checked on load, beyond this schema: variant and segment names are unique, every segment (and every drifted segment) has a rate for exactly the declared variants, drift names declared segments, `outcomes` name declared variants (or "*"), and each variant\'s resolved rates compose (bounces + meetings + replies + unsubscribes ≤ 1 of sends, opens ≤ delivered, clicks ≤ opens, replies have an intent mix).',
+      "A world for `pnpm sim`, `pnpm sim:engine` and `pnpm ope --simulate` (see packages/simulator/README.md). Also checked on load, beyond this schema: variant and segment names are unique, every segment (and every drifted segment) has a rate for exactly the declared variants, drift names declared segments, `outcomes` name declared variants (or \"*\"), and each variant's resolved rates compose (bounces + meetings + replies + unsubscribes ≤ 1 of sends, opens ≤ delivered, clicks ≤ opens, replies have an intent mix); `leads` in a segment and `leadModel` come together (then every segment has `leads`), and the truth's `segments` name declared segments.",
     ...z.toJSONSchema(WorldShape, { io: "input", unrepresentable: "any" }),
   };
 }
@@ -194,6 +207,8 @@ const isBehaviour = (p: readonly PropertyKey[]) =>
 /** The keys an object at `path` may have (a delay's depend on its `dist` in `input`). */
 function allowedKeys(path: readonly PropertyKey[], input: unknown): string[] {
   if (path.length === 0) return Object.keys(WorldShape.shape);
+  const leadKeys = leadModelKeys(path, input);
+  if (leadKeys) return leadKeys;
   if (path[0] === "segments" && path.length === 2) return Object.keys(Segment.shape);
   if (path[0] === "drift" && path.length === 1) return Object.keys(Drift.shape);
   if (isBehaviour(path)) return Object.keys(Behaviour.shape);

@@ -1,11 +1,12 @@
 /**
  * The built-in lead model: logistic regression over the named features, so
  * every score decomposes exactly into per-feature contributions (the reasons
- * operators read). Deterministic for the same inputs and weights. Learns
- * online from outcomes with L2-regularised SGD steps; weights are versioned
- * by the caller (see model-store.ts) so a bad update can be rolled back.
+ * operators read). Deterministic for the same inputs and weights. Its score is
+ * the probability that a contacted lead converts (the campaign's reward), calibrated by
+ * refits on settled sends (fit.ts, refit.ts; ADR 0017); weights are versioned by the
+ * caller (model-store.ts) so any version can be rolled back to.
  */
-import type { ScoreReason, Tier } from "@pw/events";
+import type { ScoreReason, Tier, TierCutoffs } from "@pw/events";
 import type { Feature } from "./features.ts";
 
 export type Weights = Record<string, number>;
@@ -21,9 +22,26 @@ export const INITIAL_WEIGHTS: Weights = {
   opted_out: -4,
 };
 
-export const TIERS = { hot: 70, warm: 40 } as const;
+/**
+ * The hand-set priors' tiers: fixed cut-offs on their score. A refit replaces them with
+ * percentiles of recently scored leads (ADR 0017), so "hot" keeps meaning "among the top
+ * tenth" however the model's probabilities move.
+ */
+export const PRIOR_TIERS: TierCutoffs = {
+  hot: 0.7,
+  warm: 0.4,
+  basis: "the hand-set priors' fixed cut-offs (hot ≥ 70%, warm ≥ 40%)",
+};
 
-export type ModelScore = { score: number; tier: Tier; reasons: ScoreReason[]; logit: number };
+export type ModelScore = {
+  /** The probability of conversion in percent (0–100, one decimal). */
+  score: number;
+  /** The same, unrounded (0–1). */
+  probability: number;
+  tier: Tier;
+  reasons: ScoreReason[];
+  logit: number;
+};
 
 const LABELS: Record<string, string> = {
   seniority: "Seniority",
@@ -38,12 +56,28 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-export function tierOf(score: number): Tier {
-  return score >= TIERS.hot ? "hot" : score >= TIERS.warm ? "warm" : "cold";
+/** The tier of a probability (0–1) under `tiers`. */
+export function tierOf(probability: number, tiers: TierCutoffs = PRIOR_TIERS): Tier {
+  return probability >= tiers.hot ? "hot" : probability >= tiers.warm ? "warm" : "cold";
 }
 
-export function scoreFeatures(features: Feature[], weights: Weights): ModelScore {
-  let logit = weights.bias ?? 0;
+const points = (p: number) => Math.round(p * 1000) / 10;
+
+/**
+ * The probability, its tier and the reasons. Reasons add up: a baseline (a lead with
+ * every feature at zero, `sigmoid(bias)`) plus each feature's contribution is the score
+ * (up to rounding). A feature's contribution is its share of the move along the straight
+ * line from the baseline's logit to the lead's — its logit term times the sigmoid's mean
+ * slope over that line (integrated gradients, exact for one sigmoid) — so contributions
+ * keep their signs and proportions, and none is counted twice.
+ */
+export function scoreFeatures(
+  features: Feature[],
+  weights: Weights,
+  tiers: TierCutoffs = PRIOR_TIERS,
+): ModelScore {
+  const bias = weights.bias ?? 0;
+  let logit = bias;
   const contributions: { f: Feature; logit: number }[] = [];
   for (const f of features) {
     const c = (weights[f.name] ?? 0) * f.value;
@@ -51,42 +85,21 @@ export function scoreFeatures(features: Feature[], weights: Weights): ModelScore
     contributions.push({ f, logit: c });
   }
   const p = sigmoid(logit);
-  const score = Math.round(p * 1000) / 10;
-  // Contribution in points: the score's move when this feature is removed (exact
-  // in logit space; shown in points so operators can compare them).
-  const reasons = contributions
+  const base = sigmoid(bias);
+  const moved = logit - bias;
+  const slope = Math.abs(moved) > 1e-9 ? (p - base) / moved : base * (1 - base);
+  const reasons: ScoreReason[] = contributions
     .filter((c) => c.logit !== 0)
     .map((c) => ({
       code: `feature.${c.f.name}`,
       label: `${LABELS[c.f.name] ?? c.f.name}: ${c.f.fact}`,
-      contribution: Math.round((p - sigmoid(logit - c.logit)) * 1000) / 10,
+      contribution: points(c.logit * slope),
     }))
-    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution))
-    .slice(0, 5);
-  return { score, tier: tierOf(score), reasons, logit };
-}
-
-/**
- * One online step towards `label` (1 = converted / meeting booked, 0 = opted
- * out): gradient of the log-loss with L2 regularisation towards the priors, so
- * a handful of outcomes cannot run the weights away.
- */
-export function learn(
-  weights: Weights,
-  features: Feature[],
-  label: 0 | 1,
-  opts = { rate: 0.05, l2: 0.01 },
-): Weights {
-  const p = sigmoid(scoreFeatures(features, weights).logit);
-  const error = label - p;
-  const next: Weights = { ...weights };
-  next.bias =
-    (weights.bias ?? 0) +
-    opts.rate * (error - opts.l2 * ((weights.bias ?? 0) - (INITIAL_WEIGHTS.bias ?? 0)));
-  for (const f of features) {
-    const w = weights[f.name] ?? 0;
-    const prior = INITIAL_WEIGHTS[f.name] ?? 0;
-    next[f.name] = w + opts.rate * (error * f.value - opts.l2 * (w - prior));
-  }
-  return next;
+    .sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+  reasons.push({
+    code: "model.baseline",
+    label: "Baseline: a lead with none of these facts",
+    contribution: points(base),
+  });
+  return { score: points(p), probability: p, tier: tierOf(p, tiers), reasons, logit };
 }

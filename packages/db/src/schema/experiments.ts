@@ -172,6 +172,11 @@ export const decisions = experiments.table(
      * from then on its outcome is final, and change detection counts it (ADR 0015).
      */
     closedAt: timestamp({ withTimezone: true }),
+    /**
+     * The `lead.scored.v1` event decided on: the settlement names it, so scoring labels
+     * the features it had when the lead was contacted (null for older decisions).
+     */
+    scoredEventId: text(),
   },
   (t) => [
     index().on(t.leadId, t.decidedAt),

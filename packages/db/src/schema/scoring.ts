@@ -1,6 +1,6 @@
 /** Tables owned by apps/scoring (Postgres schema `scoring`). */
 
-import type { IntentSignalKind, Tier } from "@pw/events";
+import type { IntentSignalKind, ModelMetrics, Tier, TierCutoffs } from "@pw/events";
 import {
   boolean,
   index,
@@ -9,6 +9,7 @@ import {
   pgSchema,
   primaryKey,
   real,
+  smallint,
   text,
   timestamp,
 } from "drizzle-orm/pg-core";
@@ -64,12 +65,51 @@ export const signals = scoring.table(
 export const modelVersions = scoring.table("model_versions", {
   version: integer().primaryKey(),
   weights: jsonb().$type<Record<string, number>>().notNull(),
-  /** Why this version exists: "initial", "online update from <event>", "rollback to N". */
+  /** Why this version exists: "initial priors", "refit on …", "rollback to N". */
   reason: text().notNull(),
   updates: integer().notNull().default(0),
   active: boolean().notNull().default(false),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  /** initial | online_update (earlier releases) | refit | rollback | rejected (a refit that lost). */
+  cause: text(),
+  /** A refit's figures on its holdout, beside the version it was compared with. */
+  holdout: jsonb().$type<ModelHoldout>(),
+  /** Probability cut-offs of the tiers (null: the priors' fixed ones). */
+  tiers: jsonb().$type<TierCutoffs>(),
+  /** A refit: the newest labelled example it saw (the next refit counts labels after it). */
+  labelledUpTo: timestamp({ withTimezone: true }),
 });
+
+/**
+ * What scoring knew when it emitted a score — one row per `lead.scored.v1` it emitted:
+ * the features (as the model read them), the probability it gave and the version that
+ * gave it. When the engine settles a send decided on that score, the row gets its label:
+ * the features as they were at contact, never ones the outcome itself changed.
+ */
+export const examples = scoring.table(
+  "examples",
+  {
+    /** The `lead.scored.v1` event id. */
+    scoredEventId: text().primaryKey(),
+    leadId: text().notNull(),
+    features: jsonb().$type<Record<string, number>>().notNull(),
+    predicted: real().notNull(),
+    modelVersion: text().notNull(),
+    scoredAt: timestamp({ withTimezone: true }).notNull(),
+    /** 1: the send was rewarded; 0: its window closed without; null: not (yet) labelled. */
+    label: smallint(),
+    labelledAt: timestamp({ withTimezone: true }),
+    requestId: text(),
+  },
+  (t) => [index().on(t.labelledAt), index().on(t.scoredAt), index().on(t.leadId)],
+);
+
+export type ModelHoldout = {
+  candidate: ModelMetrics;
+  previous: ModelMetrics;
+  trainedOn: number;
+  verdict: string;
+};
 
 export const scoringOutbox = outboxTable(scoring);
 export const scoringInbox = inboxTable(scoring);
