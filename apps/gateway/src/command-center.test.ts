@@ -222,7 +222,7 @@ describe("command confirmations", { timeout: 60_000 }, () => {
 
 const model = (
   version: number,
-  cause: "initial" | "online_update" | "rollback",
+  cause: "initial" | "online_update" | "refit" | "rollback",
   minute: number,
   extra: Record<string, unknown> = {},
 ) =>
@@ -242,50 +242,162 @@ const model = (
       ...extra,
     },
   });
+/** Figures on a holdout, as scoring's `model.updates.v1` carries them. */
+const figures = (auc: number, logLoss: number, ece: number) => ({
+  n: 80,
+  positives: 12,
+  baseRate: 0.15,
+  meanPredicted: 0.17,
+  auc,
+  logLoss,
+  ece,
+});
+const holdout = (candidate: object, verdict: string) => ({
+  candidate,
+  previous: figures(0.61, 0.43, 0.08),
+  trainedOn: 320,
+  verdict,
+});
+const rejectedCandidate = (
+  version: number,
+  activeVersion: number,
+  minute: number,
+  verdict = `log-loss 0.47 is not below 0.43: kept v${activeVersion}`,
+) =>
+  envelope({
+    id: `model_builtin_v${version}`,
+    type: "model.candidate_rejected.v1",
+    source: "pw://scoring",
+    subject: "model:builtin",
+    data: {
+      version,
+      name: `builtin-v${version}`,
+      activeVersion,
+      weights: { bias: -3, intent: 1.1 },
+      holdout: holdout(figures(0.55, 0.47, 0.12), verdict),
+      at: at(minute),
+    },
+  });
 
 describe("model versions", { timeout: 60_000 }, () => {
-  it("GET /api/models: newest first, the active one marked, with recent accuracy over the labelled outcomes", async () => {
+  it("GET /api/models: newest first, the active one marked (never a rejected refit), with each version's figures", async () => {
+    const tiers = { hot: 0.4, warm: 0.15, basis: "percentiles of 500 recent scores" };
     await publishEvents(gw.bus, Topics.modelUpdates, [
       model(1, "initial", 0),
       model(2, "online_update", 10, { evaluation: { label: 1, predicted: 0.3 } }),
       model(3, "online_update", 20, { evaluation: { label: 0, predicted: 0.2 } }),
       model(4, "rollback", 30, { restoredFrom: 1 }),
+      model(5, "refit", 40, {
+        holdout: holdout(figures(0.72, 0.38, 0.04), "log-loss 0.38 < 0.43: promoted"),
+        tiers,
+      }),
+      rejectedCandidate(6, 5, 50),
+      // The operator takes the rejected weights anyway; the rollback follows v5, not v6.
+      model(7, "rollback", 60, { previousVersion: 5, restoredFrom: 6, tiers }),
+      // The newest version, yet not the active one.
+      rejectedCandidate(8, 7, 70),
     ] as never);
     const models = await waitFor(
       async () => {
         const m = await get("/api/models");
-        return m.items.length === 4 ? m : undefined;
+        return m.items.length === 8 ? m : undefined;
       },
-      { timeoutMs: 30_000, message: "four versions" },
+      { timeoutMs: 30_000, message: "eight versions" },
     );
-    expect(models.active).toBe(4);
-    expect(models.items.map((v: { version: number }) => v.version)).toEqual([4, 3, 2, 1]);
+    expect(models.active).toBe(7);
+    expect(models.items.map((v: { version: number }) => v.version)).toEqual([
+      8, 7, 6, 5, 4, 3, 2, 1,
+    ]);
     expect(models.items[0]).toMatchObject({
-      name: "builtin-v4",
-      active: true,
-      cause: "rollback",
-      restoredFrom: 1,
-      activatedAt: at(30),
+      version: 8,
+      active: false,
+      rejected: true,
+      previousVersion: 7,
       supersededAt: null,
-      weights: { bias: expect.closeTo(-1.8, 5), intent: 2.6 },
-      // The window reaches back over every labelled outcome up to it.
-      metrics: { window: 2, brier: 0.265, meanPredicted: 0.25, observedRate: 0.5 },
+    });
+    expect(models.items[1]).toMatchObject({
+      name: "builtin-v7",
+      active: true,
+      rejected: false,
+      cause: "rollback",
+      restoredFrom: 6,
+      previousVersion: 5,
+      activatedAt: at(60),
+      supersededAt: null,
+      holdout: null,
+      tiers,
+      // No figures of its own, and the online updates' were about a model a refit replaced.
+      metrics: null,
     });
     expect(models.items[2]).toMatchObject({
+      version: 6,
+      active: false,
+      rejected: true,
+      cause: "rejected",
+      reason: "log-loss 0.47 is not below 0.43: kept v5",
+      previousVersion: 5,
+      activatedAt: at(50),
+      // Never active: nothing replaced it, and it replaced nothing.
+      supersededAt: null,
+      tiers: null,
+      holdout: { candidate: { auc: 0.55 }, previous: { auc: 0.61 }, trainedOn: 320 },
+      metrics: {
+        window: 80,
+        positives: 12,
+        auc: 0.55,
+        logLoss: 0.47,
+        ece: 0.12,
+        meanPredicted: 0.17,
+        observedRate: 0.15,
+      },
+    });
+    expect(models.items[3]).toMatchObject({
+      version: 5,
+      active: false,
+      rejected: false,
+      cause: "refit",
+      // Replaced by the rollback, not by the rejected candidate judged in between.
+      supersededAt: at(60),
+      tiers,
+      holdout: {
+        previous: { logLoss: 0.43, ece: 0.08 },
+        verdict: "log-loss 0.38 < 0.43: promoted",
+      },
+      metrics: { window: 80, auc: 0.72, logLoss: 0.38, ece: 0.04, observedRate: 0.15 },
+    });
+    expect(models.items[4]).toMatchObject({
+      version: 4,
+      cause: "rollback",
+      supersededAt: at(40),
+      weights: { bias: expect.closeTo(-1.8, 5), intent: 2.6 },
+      // An earlier release's version: the window reaches back over every labelled outcome up to it.
+      metrics: { window: 2, brier: 0.265, meanPredicted: 0.25, observedRate: 0.5 },
+    });
+    expect(models.items[6]).toMatchObject({
       version: 2,
       active: false,
+      rejected: false,
       supersededAt: at(20),
       evaluation: { label: 1, predicted: 0.3 },
+      holdout: null,
       metrics: { window: 1, brier: 0.49 },
     });
-    expect(models.items[3]).toMatchObject({ cause: "initial", metrics: null });
+    expect(models.items[7]).toMatchObject({ cause: "initial", metrics: null });
 
-    const first = await get("/api/models?limit=2");
-    expect(first.items.map((v: { version: number }) => v.version)).toEqual([4, 3]);
+    // Pages: a page starting below a rejected candidate still finds what replaced its top.
+    const first = await get("/api/models?limit=3");
+    expect(first.active).toBe(7);
+    expect(first.items.map((v: { version: number }) => v.version)).toEqual([8, 7, 6]);
     const second = await get(`/api/models?limit=2&cursor=${first.nextCursor}`);
-    expect(second.items.map((v: { version: number }) => v.version)).toEqual([2, 1]);
-    expect(second.items[0].supersededAt).toBe(at(20));
-    expect(second.nextCursor).toBeNull();
+    expect(second.items.map((v: { version: number }) => v.version)).toEqual([5, 4]);
+    expect(second.items[0].supersededAt).toBe(at(60));
+    expect(second.items[1].metrics).toMatchObject({ window: 2, brier: 0.265 });
+    const third = await get(`/api/models?limit=2&cursor=${second.nextCursor}`);
+    expect(third.items.map((v: { version: number }) => v.version)).toEqual([3, 2]);
+    expect(third.items[0].supersededAt).toBe(at(30));
+    const last = await get(`/api/models?limit=2&cursor=${third.nextCursor}`);
+    expect(last.items.map((v: { version: number }) => v.version)).toEqual([1]);
+    expect(last.nextCursor).toBeNull();
   });
 });
 

@@ -271,28 +271,61 @@ export function openApiDocument() {
         ModelVersion: obj({
           version: { type: "integer" },
           name: str({ description: "As lead.scored.v1 names it: builtin-v<version>" }),
-          active: { type: "boolean" },
-          cause: str({ enum: ["initial", "online_update", "rollback"] }),
-          reason: str(),
-          previousVersion: { type: ["integer", "null"] },
+          active: {
+            type: "boolean",
+            description: "The version leads are scored with: the newest one not rejected",
+          },
+          rejected: {
+            type: "boolean",
+            description:
+              "A refit that did not beat the active version on its holdout (model.candidate_rejected.v1): never active, never superseding one; it can still be rolled back to",
+          },
+          cause: str({ enum: ["initial", "online_update", "refit", "rollback", "rejected"] }),
+          reason: str({ description: "Scoring's words; for a rejected candidate, its verdict" }),
+          previousVersion: {
+            type: ["integer", "null"],
+            description: "The version active before it (rejected: the one that stayed active)",
+          },
           restoredFrom: { type: ["integer", "null"] },
-          activatedAt: str({ format: "date-time" }),
-          supersededAt: { type: ["string", "null"], format: "date-time" },
+          activatedAt: str({
+            format: "date-time",
+            description: "When it became active (rejected: when it was judged)",
+          }),
+          supersededAt: {
+            type: ["string", "null"],
+            format: "date-time",
+            description:
+              "When the next version that was not rejected replaced it; null while active, and always for a rejected candidate",
+          },
           weights: { type: "object", additionalProperties: { type: "number" } },
           evaluation: {
             type: ["object", "null"],
             description:
-              "An online update: the outcome's label and what the previous version predicted",
+              "An online update (earlier releases): the outcome's label and what the previous version predicted",
+          },
+          holdout: {
+            type: ["object", "null"],
+            description:
+              "A refit, promoted or not: its figures (`candidate`) and the then-active version's (`previous`) on the same holdout of recent labelled sends, each { n, positives, baseRate, meanPredicted, auc (null with one class), logLoss, ece }; `trainedOn` labelled sends; scoring's `verdict`",
+          },
+          tiers: {
+            type: ["object", "null"],
+            description:
+              "The tiers' probability cut-offs it scores with: { hot, warm, basis } (null before refits, and for a rejected candidate)",
           },
           metrics: {
             type: ["object", "null"],
             description:
-              "Over the last `window` (≤ 50) labelled outcomes up to this version, each predicted before it was learned from",
+              "A refit: the candidate's figures on its holdout (`window` = its n). An online update of earlier releases (and a version after them, up to the first refit): over the last `window` (≤ 50) labelled outcomes up to this version, each predicted before it was learned from. Null without either.",
             properties: {
               window: { type: "integer" },
-              brier: { type: "number" },
+              brier: { type: "number", description: "Online updates only" },
               meanPredicted: { type: "number" },
               observedRate: { type: "number" },
+              positives: { type: "integer", description: "Refits only" },
+              auc: { type: ["number", "null"], description: "Refits only; null with one class" },
+              logLoss: { type: "number", description: "Refits only" },
+              ece: { type: "number", description: "Refits only: expected calibration error" },
             },
           },
         }),
@@ -427,7 +460,7 @@ export function openApiDocument() {
           tags: ["read"],
           summary: "The scoring model's versions, newest first (role: viewer)",
           description:
-            "From model.version_activated.v1. Roll back with POST /api/commands/model-rollback.",
+            "From model.version_activated.v1 and model.candidate_rejected.v1. Roll back (to any version, a rejected one too) with POST /api/commands/model-rollback.",
           security,
           parameters: [
             {

@@ -2,19 +2,21 @@
 // scoring consumers → state in PostgreSQL → lead.scored.v1 published by the
 // outbox relay), and the built-in model's own cost per lead. Baselines in the
 // same run: a minimal transactional consumer (inbox row only) over the same
-// events, and JSON.parse of the event for the model's cost.
+// events, and JSON.parse of the event for the model's cost. A third run mixes in
+// a stream of outreach outcomes and settlements (labels) for the same leads: outcome
+// handling must not serialise on the model, so the leads/s hold (ADR 0017).
 import os from "node:os";
 import { createKafkaBus, publishEvents, subscribeTopic } from "@pw/bus";
 import { createDb, markProcessed, migrate } from "@pw/db";
 import * as schema from "@pw/db/scoring";
 import { ALL_TOPICS, Topics } from "@pw/events";
 import { postgresFixture } from "@pw/testkit";
-import { and, eq, isNotNull } from "drizzle-orm";
+import { and, eq, isNotNull, like } from "drizzle-orm";
 import { scoringConfig } from "../src/config.ts";
 import { INITIAL_WEIGHTS, scoreFeatures } from "../src/model/builtin.ts";
 import { extractFeatures } from "../src/model/features.ts";
 import { startScoring } from "../src/start.ts";
-import { crmEvent } from "../test/fixtures.ts";
+import { crmEvent, outcomeEvent, settledEvent } from "../test/fixtures.ts";
 
 const brokers = process.env.KAFKA_BROKERS?.split(",");
 if (!brokers || !process.env.DATABASE_URL) {
@@ -38,7 +40,16 @@ const profile = (i: number) => ({
 // 1. The model alone.
 const at = new Date();
 const events = Array.from({ length: N }, (_, i) =>
-  crmEvent(`lead-${i}`, at.toISOString(), profile(i)),
+  crmEvent(`lead-${i}`, at.toISOString(), profile(i), `bench-lead-${i}`),
+);
+// The mixed stream: one outcome per 4 leads (opens, clicks, meetings, conversions,
+// unsubscribes) and one settlement per 4 leads (a label, rewarded 1 time in 10).
+const kinds = ["opened", "clicked", "meeting_booked", "converted", "unsubscribed"];
+const outcomes = Array.from({ length: Math.floor(N / 4) }, (_, k) =>
+  outcomeEvent(`lead-${k * 4}`, kinds[k % kinds.length]!, at.toISOString()),
+);
+const settlements = Array.from({ length: Math.floor(N / 4) }, (_, k) =>
+  settledEvent(`lead-${k * 4 + 2}`, undefined, k % 10 === 0, new Date().toISOString()),
 );
 const jsons = events.map((e) => JSON.stringify(e));
 let t0 = performance.now();
@@ -60,7 +71,7 @@ progress(`model: ${modelUs.toFixed(2)} µs/lead (checksum ${Math.round(sink)})`)
 
 // 2. End to end, against a baseline consumer doing only its transaction + inbox row.
 const pg = await postgresFixture();
-async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
+async function endToEnd(kind: "scoring" | "baseline" | "mixed"): Promise<number> {
   const database = await pg!.createDatabase(`pw_bench_${kind}`);
   // Production's configuration, from the same parser `main` uses; only where it runs differs.
   const config = scoringConfig({
@@ -80,7 +91,13 @@ async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
   await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name, partitions: 6 })));
   for (let i = 0; i < N; i += 1_000)
     await publishEvents(bus, Topics.leadEvents, events.slice(i, i + 1_000));
-  progress(`${kind}: ${N} events on the broker`);
+  if (kind === "mixed") {
+    await publishEvents(bus, Topics.outreachOutcomes, outcomes);
+    await publishEvents(bus, Topics.outreachSettlements, settlements);
+  }
+  progress(
+    `${kind}: ${N} lead events${kind === "mixed" ? ` + ${outcomes.length} outcomes + ${settlements.length} settlements` : ""} on the broker`,
+  );
   const started = performance.now();
   let done: () => Promise<number>;
   let stop: () => Promise<void>;
@@ -94,6 +111,20 @@ async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
           eq(schema.scoringOutbox.topic, Topics.leadScored),
         ),
       );
+    stop = running.stop;
+  } else if (kind === "mixed") {
+    // Done when every lead event is handled and its score published, and every outcome
+    // and settlement handled too (the inbox holds one row per handled event).
+    const running = await startScoring(config);
+    const total = N + outcomes.length + settlements.length;
+    done = async () => {
+      const handled = await handle.db.$count(schema.scoringInbox);
+      const leads = await handle.db.$count(
+        schema.scoringInbox,
+        like(schema.scoringInbox.eventId, "bench-lead-%"),
+      );
+      return handled >= total ? leads : Math.min(leads, N - 1);
+    };
     stop = running.stop;
   } else {
     const sub = await subscribeTopic(bus, {
@@ -123,6 +154,7 @@ async function endToEnd(kind: "scoring" | "baseline"): Promise<number> {
 }
 const baseline = await endToEnd("baseline");
 const scoring = await endToEnd("scoring");
+const mixed = await endToEnd("mixed");
 
 console.log(
   `\nmachine: ${os.cpus()[0]?.model} × ${os.cpus().length} cores, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, node ${process.version}; Kafka and PostgreSQL on the same machine`,
@@ -138,6 +170,9 @@ console.log(
 );
 console.log(
   `scoring end to end:             ${Math.round(scoring).toLocaleString("en-US").padStart(8)} leads/s   (${(scoring / baseline).toFixed(2)}× the baseline)`,
+);
+console.log(
+  `with outcomes + labels mixed in: ${Math.round(mixed).toLocaleString("en-US").padStart(8)} leads/s   (${(mixed / scoring).toFixed(2)}× lead-only; ${outcomes.length} outcomes and ${settlements.length} settlements handled in the same time)`,
 );
 console.log(`target ≥ 3,000 leads/s → ${scoring >= 3_000 ? "met" : "MISSED"}`);
 process.exit(0);

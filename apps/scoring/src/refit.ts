@@ -17,9 +17,9 @@ import type { ModelMetrics } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { and, desc, gt, isNotNull, sql } from "drizzle-orm";
 import type { RefitSettings } from "./config.ts";
-import { INITIAL_WEIGHTS, sigmoid } from "./model/builtin.ts";
+import { INITIAL_WEIGHTS, sigmoid, type Weights } from "./model/builtin.ts";
 import { fitLogistic, holdoutSplit, shouldPromote, tierThresholds } from "./model/fit.ts";
-import { evaluate, logitOf, type Metrics } from "./model/metrics.ts";
+import { evaluate, logitOf, type Metrics, pairedGain } from "./model/metrics.ts";
 import {
   activeModel,
   lastRefitCutoff,
@@ -89,7 +89,13 @@ export function refitter(deps: {
       .select({ x: examples.features, y: examples.label, at: examples.labelledAt })
       .from(examples)
       .where(isNotNull(examples.label))
-      .orderBy(desc(examples.labelledAt), desc(examples.scoredEventId))
+      // Ties (one batch shares its labelling time) in a repeatable order.
+      .orderBy(
+        desc(examples.labelledAt),
+        desc(examples.scoredAt),
+        desc(examples.leadId),
+        desc(examples.scoredEventId),
+      )
       .limit(settings.maxExamples);
     rows.reverse();
     const labelledUpTo = rows.reduce((t, r) => (r.at && r.at > t ? r.at : t), new Date(0));
@@ -102,12 +108,21 @@ export function refitter(deps: {
       l2: settings.l2,
       start: active.weights,
     });
-    const candidate = metricsOf(evaluate(fit.weights, holdout));
-    const previous = metricsOf(evaluate(active.weights, holdout));
-    const verdict = shouldPromote(
-      evaluate(fit.weights, holdout),
-      evaluate(active.weights, holdout),
-    );
+    // Both judged on the same newest labels; the paired log-loss gain must beat its noise.
+    const judged = {
+      candidate: evaluate(fit.weights, holdout),
+      active: evaluate(active.weights, holdout),
+    };
+    const probabilities = (w: Weights) => holdout.map((e) => sigmoid(logitOf(w, e.x)));
+    const verdict = shouldPromote(judged.candidate, judged.active, {
+      paired: pairedGain(
+        probabilities(fit.weights),
+        probabilities(active.weights),
+        holdout.map((e) => e.y),
+      ),
+    });
+    const candidate = metricsOf(judged.candidate);
+    const previous = metricsOf(judged.active);
     // Tiers by the candidate's own probabilities over the leads scored lately, contacted or not.
     const scored = await db
       .select({ x: examples.features })

@@ -1,20 +1,25 @@
 /**
- * Scoring's built-in model versions (`model.version_activated.v1`), projected into
+ * Scoring's built-in model versions (`model.version_activated.v1`) and the refits it kept
+ * but did not promote (`model.candidate_rejected.v1`), projected into
  * `gateway.model_versions`; `GET /api/models` lists them newest first, the active one
- * marked. Scoring makes a version for each labelled outcome it learns from, and a
- * rollback makes a new version with older weights, so the newest version is the active one.
+ * marked. Scoring refits the model every so many labelled sends and promotes the refit
+ * only when it beats the active version on a holdout of recent labelled sends; a rollback
+ * makes a new version with older weights. So the active version is the newest one that
+ * was not rejected, and a rejected candidate neither supersedes nor is superseded.
  *
- * Metrics: each online update carries what the model active before it predicted for the
- * lead it then learned from (test-then-train). Over the last `WINDOW` such outcomes up to
- * a version: the Brier score, the mean predicted probability and the observed rate (their
- * gap is calibration-in-the-large). The labels are what scoring learns from — meetings
- * and conversions as 1, unsubscribes as 0 — not a random sample of leads, so the figures
- * describe the model on those outcomes only; `window` says how many there were.
+ * Metrics: a refit (promoted or not) carries its figures on the holdout — AUC, log-loss,
+ * calibration error, mean predicted against observed rate — beside the then-active
+ * version's on the same leads (`holdout.previous`). Versions from earlier releases were
+ * online updates, one per labelled outcome, each carrying what the model active before it
+ * predicted for that lead (test-then-train); for those, over the last `WINDOW` such
+ * outcomes up to a version (none before the newest refit): the Brier score, the mean
+ * predicted probability and the observed rate. Those labels were meetings and conversions
+ * as 1, unsubscribes as 0 — not a random sample of leads; `window` says how many there were.
  */
 import type { Db, Tx } from "@pw/db";
 import { modelVersionView } from "@pw/db/gateway";
-import type { ModelVersionActivatedV1 } from "@pw/events";
-import { and, asc, desc, gt, isNotNull, lt, lte } from "drizzle-orm";
+import type { ModelCandidateRejectedV1, ModelVersionActivatedV1 } from "@pw/events";
+import { and, asc, desc, eq, gt, isNotNull, lt, lte } from "drizzle-orm";
 import { z } from "zod";
 
 export const WINDOW = 50;
@@ -41,6 +46,29 @@ export async function projectModelVersion(
       restoredFrom: d.restoredFrom ?? null,
       weights: d.weights,
       evaluation: d.evaluation ?? null,
+      holdout: d.holdout ?? null,
+      tiers: d.tiers ?? null,
+      activatedAt: new Date(d.at),
+    })
+    .onConflictDoNothing();
+}
+
+/** A refit that lost: listed with its verdict, never active. */
+export async function projectRejectedCandidate(
+  tx: Tx,
+  d: ModelCandidateRejectedV1["data"],
+): Promise<void> {
+  await tx
+    .insert(modelVersionView)
+    .values({
+      version: d.version,
+      name: d.name,
+      cause: "rejected",
+      reason: d.holdout.verdict,
+      previousVersion: d.activeVersion,
+      weights: d.weights,
+      holdout: d.holdout,
+      rejected: true,
       activatedAt: new Date(d.at),
     })
     .onConflictDoNothing();
@@ -69,10 +97,28 @@ export function metricsOf(evaluations: Evaluation[]) {
   };
 }
 
+type Holdout = ModelCandidateRejectedV1["data"]["holdout"];
+
+/** A refit's figures on its holdout, named like the online updates' where they mean the same. */
+export function holdoutMetrics(h: Holdout) {
+  const c = h.candidate;
+  return {
+    window: c.n,
+    positives: c.positives,
+    auc: c.auc,
+    logLoss: c.logLoss,
+    ece: c.ece,
+    meanPredicted: c.meanPredicted,
+    observedRate: c.baseRate,
+  };
+}
+
 export async function listModels(db: Db, q: z.infer<typeof ModelsQuery>) {
+  const promoted = eq(modelVersionView.rejected, false);
   const [latest] = await db
     .select({ version: modelVersionView.version })
     .from(modelVersionView)
+    .where(promoted)
     .orderBy(desc(modelVersionView.version))
     .limit(1);
   const rows = await db
@@ -83,12 +129,13 @@ export async function listModels(db: Db, q: z.infer<typeof ModelsQuery>) {
     .limit(q.limit + 1);
   const page = rows.slice(0, q.limit);
   const top = page[0];
-  // When the first version of the page stopped being active: the next one's activation.
+  // When the newest promoted version of the page stopped being active: the activation of
+  // the next promoted one (a rejected candidate replaces nothing).
   const [above] = top
     ? await db
         .select({ activatedAt: modelVersionView.activatedAt })
         .from(modelVersionView)
-        .where(gt(modelVersionView.version, top.version))
+        .where(and(gt(modelVersionView.version, top.version), promoted))
         .orderBy(asc(modelVersionView.version))
         .limit(1)
     : [];
@@ -103,29 +150,50 @@ export async function listModels(db: Db, q: z.infer<typeof ModelsQuery>) {
         .orderBy(desc(modelVersionView.version))
         .limit(q.limit + WINDOW)
     : [];
+  // The refits at or below the page's versions (at most one per page row, plus the first
+  // below): an online-update window reaches back no further than the newest of them, since
+  // those outcomes were predicted by a model the refit replaced.
+  const refits = top
+    ? await db
+        .select({ version: modelVersionView.version })
+        .from(modelVersionView)
+        .where(and(lte(modelVersionView.version, top.version), isNotNull(modelVersionView.holdout)))
+        .orderBy(desc(modelVersionView.version))
+        .limit(q.limit + 1)
+    : [];
+  let nextActivation = above?.activatedAt;
+  const items = page.map((r) => {
+    let supersededAt: Date | undefined;
+    if (!r.rejected) {
+      supersededAt = nextActivation;
+      nextActivation = r.activatedAt;
+    }
+    const since = refits.find((f) => f.version < r.version)?.version ?? 0;
+    const window = evaluated
+      .filter((e) => e.version <= r.version && e.version > since)
+      .slice(0, WINDOW)
+      .map((e) => e.evaluation!);
+    return {
+      version: r.version,
+      name: r.name,
+      active: r.version === latest?.version,
+      rejected: r.rejected,
+      cause: r.cause,
+      reason: r.reason,
+      previousVersion: r.previousVersion,
+      restoredFrom: r.restoredFrom,
+      activatedAt: r.activatedAt.toISOString(),
+      supersededAt: supersededAt?.toISOString() ?? null,
+      weights: r.weights,
+      evaluation: r.evaluation,
+      holdout: r.holdout,
+      tiers: r.tiers,
+      metrics: r.holdout ? holdoutMetrics(r.holdout) : metricsOf(window),
+    };
+  });
   return {
     active: latest?.version ?? null,
-    items: page.map((r, i) => {
-      const supersededAt = i === 0 ? above?.activatedAt : page[i - 1]!.activatedAt;
-      const window = evaluated
-        .filter((e) => e.version <= r.version)
-        .slice(0, WINDOW)
-        .map((e) => e.evaluation!);
-      return {
-        version: r.version,
-        name: r.name,
-        active: r.version === latest?.version,
-        cause: r.cause,
-        reason: r.reason,
-        previousVersion: r.previousVersion,
-        restoredFrom: r.restoredFrom,
-        activatedAt: r.activatedAt.toISOString(),
-        supersededAt: supersededAt?.toISOString() ?? null,
-        weights: r.weights,
-        evaluation: r.evaluation,
-        metrics: metricsOf(window),
-      };
-    }),
+    items,
     nextCursor: rows.length > q.limit ? String(page.at(-1)!.version) : null,
   };
 }

@@ -19,6 +19,7 @@ import {
   type CommandResultV1,
   type DecisionHeldV1,
   type DecisionResolvedV1,
+  type ModelCandidateRejectedV1,
   type ModelVersionActivatedV1,
   OPS_TOPICS,
   type TopicName,
@@ -30,7 +31,7 @@ import { and, eq, lt, sql } from "drizzle-orm";
 import { recordConfirmation } from "../commands/audit.ts";
 import { projectHeld, projectResolved } from "./approvals.ts";
 import type { LiveHub } from "./hub.ts";
-import { projectModelVersion } from "./models.ts";
+import { projectModelVersion, projectRejectedCandidate } from "./models.ts";
 import { type StreamRow, toRow } from "./rows.ts";
 import { advance, type LeadStatus } from "./status.ts";
 
@@ -241,6 +242,8 @@ async function project(tx: Tx, event: Envelope, at: Date): Promise<void> {
       return;
     case "model.version_activated.v1":
       return projectModelVersion(tx, d as ModelVersionActivatedV1["data"]);
+    case "model.candidate_rejected.v1":
+      return projectRejectedCandidate(tx, d as ModelCandidateRejectedV1["data"]);
     default:
       // Operator commands and unknown outcomes: in the stream and the journey only.
       return;

@@ -56,9 +56,14 @@ export function sigmoid(x: number): number {
   return 1 / (1 + Math.exp(-x));
 }
 
-/** The tier of a probability (0–1) under `tiers`. */
+/**
+ * The tier of a probability (0–1) under `tiers`. A lead exactly at a cut-off is in the
+ * higher tier — to within float rounding: the cut-offs are computed from features read
+ * back from the database, whose key order (so the order of the sum) may differ.
+ */
 export function tierOf(probability: number, tiers: TierCutoffs = PRIOR_TIERS): Tier {
-  return probability >= tiers.hot ? "hot" : probability >= tiers.warm ? "warm" : "cold";
+  const at = (cut: number) => probability >= cut - 1e-12;
+  return at(tiers.hot) ? "hot" : at(tiers.warm) ? "warm" : "cold";
 }
 
 const points = (p: number) => Math.round(p * 1000) / 10;

@@ -7,7 +7,7 @@ import {
   solveLinearSystem,
   tierThresholds,
 } from "./fit.ts";
-import { type Example, evaluate, type Metrics } from "./metrics.ts";
+import { type Example, evaluate, logitOf, type Metrics, pairedGain } from "./metrics.ts";
 
 function mulberry32(seed: number): () => number {
   let a = seed;
@@ -274,9 +274,43 @@ describe("refit and promotion end to end", () => {
     },
   );
 
+  const paired = (candidate: Weights, active: Weights) => {
+    const p = (w: Weights) => holdout.map((e) => sigmoid(logitOf(w, e.x)));
+    return pairedGain(
+      p(candidate),
+      p(active),
+      holdout.map((e) => e.y),
+    );
+  };
+
+  it("does not promote a refit that only fits noise when the active model is already the truth", () => {
+    // Refits on 8k labels of the truth, each judged on 2k newer ones: by chance the
+    // candidate's holdout log-loss is lower now and then; the paired test sees it is noise.
+    let promoted = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const { train: sample, holdout: newer } = holdoutSplit(
+        simulate(10_000, TRUE, 100 + seed),
+        0.2,
+      );
+      const candidate = fitLogistic(sample, { prior: TRUE, l2: 2 }).weights;
+      const p = (w: Weights) => newer.map((e) => sigmoid(logitOf(w, e.x)));
+      const decision = shouldPromote(evaluate(candidate, newer), evaluate(TRUE, newer), {
+        paired: pairedGain(
+          p(candidate),
+          p(TRUE),
+          newer.map((e) => e.y),
+        ),
+      });
+      if (decision.promote) promoted++;
+    }
+    expect(promoted).toBeLessThanOrEqual(1);
+  });
+
   it("promotes a refit on clean labels over a wrong prior model", () => {
     const candidate = fitLogistic(train, { prior, l2: 2 });
-    const decision = shouldPromote(evaluate(candidate.weights, holdout), evaluate(prior, holdout));
+    const decision = shouldPromote(evaluate(candidate.weights, holdout), evaluate(prior, holdout), {
+      paired: paired(candidate.weights, prior),
+    });
     expect(decision.promote).toBe(true);
     expect(decision.reason).toMatch(
       /^candidate log-loss 0\.\d{4} < active \d\.\d{4} on 5,000 recent labels/,

@@ -237,6 +237,14 @@ export type PromotionOptions = {
   maxAucDrop?: number;
   /** Largest ECE rise tolerated. Default 0.01. */
   maxEceRise?: number;
+  /**
+   * The paired log-loss gain on the holdout (`pairedGain`): when given, the candidate must
+   * also be better by more than `minZ` standard errors of it — the same labels judge both
+   * models, so most of the holdout's noise cancels, and a refit that only fits noise (the
+   * priors were already right) is not promoted. Default minZ 2.
+   */
+  paired?: { gain: number; se: number };
+  minZ?: number;
 };
 
 const fmt = (v: number, digits: number): string => v.toFixed(digits);
@@ -259,6 +267,7 @@ export function shouldPromote(
     minRelativeGain = 0.001,
     maxAucDrop = 0.005,
     maxEceRise = 0.01,
+    minZ = 2,
   } = o;
   const no = (reason: string) => ({ promote: false, reason: `not promoted: ${reason}` });
   if (candidate.n !== active.n || candidate.positives !== active.positives) {
@@ -287,6 +296,11 @@ export function shouldPromote(
         : "≥ active";
     return no(
       `log-loss ${fmt(candidate.logLoss, 4)} ${vs} ${fmt(active.logLoss, 4)} ${on} ${detail}`,
+    );
+  }
+  if (o.paired && !(o.paired.gain > minZ * o.paired.se)) {
+    return no(
+      `log-loss ${fmt(candidate.logLoss, 4)} vs active ${fmt(active.logLoss, 4)} ${on}: the paired gain ${fmt(o.paired.gain, 5)} is within ${minZ} standard errors (${fmt(o.paired.se, 5)}) of none ${detail}`,
     );
   }
   if (candidate.auc < active.auc - maxAucDrop) {

@@ -135,3 +135,32 @@ export function evaluate(weights: Weights, examples: readonly Example[]): Metric
     ece: round(ece(p, y)),
   };
 }
+
+/**
+ * How much lower the candidate's log-loss is than the active's on the same labels: the
+ * mean per-example difference and its standard error (a paired comparison — the labels'
+ * own noise, shared by both, cancels).
+ */
+export function pairedGain(
+  candidate: readonly number[],
+  active: readonly number[],
+  y: readonly (0 | 1)[],
+): { gain: number; se: number } {
+  const n = y.length;
+  if (n === 0 || candidate.length !== n || active.length !== n)
+    throw new Error(`pairedGain: ${candidate.length}, ${active.length} and ${n} values`);
+  const loss = (p: number, label: 0 | 1) => {
+    const q = Math.min(1 - 1e-12, Math.max(1e-12, p));
+    return -(label === 1 ? Math.log(q) : Math.log(1 - q));
+  };
+  let sum = 0;
+  let sq = 0;
+  for (let i = 0; i < n; i++) {
+    const d = loss(active[i]!, y[i]!) - loss(candidate[i]!, y[i]!);
+    sum += d;
+    sq += d * d;
+  }
+  const gain = sum / n;
+  const variance = n > 1 ? Math.max(0, (sq - n * gain * gain) / (n - 1)) : 0;
+  return { gain, se: Math.sqrt(variance / n) };
+}

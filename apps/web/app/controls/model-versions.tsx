@@ -1,9 +1,11 @@
 "use client";
 /**
  * The scoring model's versions, newest first, with why each exists, when it was in use and
- * how its predictions fared; any version but the active one can be rolled back to
- * (confirmed first, with a reason). Scoring does that by activating a copy of the old
- * weights as a new version, so the list grows by one and history is never rewritten.
+ * how its predictions fared — a refit beside the version it was judged against, and a
+ * refit that lost marked "not promoted" with scoring's verdict. Any version but the active
+ * one can be rolled back to, a rejected one too (confirmed first, with a reason). Scoring
+ * does that by activating a copy of the old weights as a new version, so the list grows by
+ * one and history is never rewritten.
  */
 import { ApiView } from "../../components/api-view.tsx";
 import { ConfirmButton } from "../../components/confirm-button.tsx";
@@ -16,7 +18,13 @@ import { usePagedList } from "../../components/use-paged-list.ts";
 import { useCommand } from "../../lib/command.ts";
 import { count, pct } from "../../lib/format.ts";
 import { TOPICS } from "../../lib/topics.ts";
-import { type ModelMetrics, type ModelVersion, modelPage } from "./shapes.ts";
+import {
+  type HoldoutFigures,
+  type ModelHoldout,
+  type ModelMetrics,
+  type ModelVersion,
+  modelPage,
+} from "./shapes.ts";
 
 const PAGE = 20;
 const LIVE = [TOPICS.modelUpdates, TOPICS.operatorCommandResults];
@@ -53,11 +61,14 @@ export function ModelVersions() {
                   ? `Leads are scored with version ${activeVersion}.`
                   : "No version is marked active."}{" "}
                 <span className="muted small">
-                  Metrics are over the last (up to 50) outcomes scoring learned from up to each
-                  version, with what the model predicted for that lead before learning from it.
-                  Brier score: lower is better (0 is perfect, 0.25 is a coin flip). Those outcomes
-                  are meetings and conversions (1) and unsubscribes (0) — not a random sample of
-                  leads.
+                  Scoring refits the model every so many labelled sends and promotes the refit only
+                  if it beats the active version on recent labelled sends it was not trained on; a
+                  refit that does not stays here as "not promoted". A refit's metrics are on those
+                  sends, beside ("vs") the version it was judged against: AUC (how well it ranks,
+                  0.5 is chance, higher is better), log-loss and calibration error (lower is
+                  better). Versions from earlier releases learned from each outcome: their Brier
+                  score is over the last (up to 50) outcomes up to them (lower is better, 0.25 is a
+                  coin flip).
                 </span>
               </p>
               <div className="table-scroll">
@@ -115,12 +126,18 @@ function VersionRow(p: {
       <td>
         {p.active ? (
           <StatusBadge status="✓ active — scoring now" tone="ok" />
+        ) : v.rejected ? (
+          <StatusBadge status="not promoted" tone="warn" />
         ) : (
           <span className="muted">inactive</span>
         )}
       </td>
       <td>
-        {v.activatedAt ? (
+        {v.rejected ? (
+          <span className="muted">
+            never — judged {v.activatedAt ? <Ago iso={v.activatedAt} now={p.now} /> : null}
+          </span>
+        ) : v.activatedAt ? (
           <>
             from <Ago iso={v.activatedAt} now={p.now} />
           </>
@@ -139,9 +156,21 @@ function VersionRow(p: {
         {v.restoredFrom !== undefined ? (
           <div className="muted small">weights of v{v.restoredFrom}</div>
         ) : null}
+        {v.tiers ? (
+          <div className="muted small">
+            tiers: hot ≥ {pct(v.tiers.hot)}, warm ≥ {pct(v.tiers.warm)}
+            {v.tiers.basis ? ` — ${v.tiers.basis}` : ""}
+          </div>
+        ) : null}
       </td>
       <td>
-        <Metrics m={v.metrics} />
+        {v.holdout ? (
+          <Holdout h={v.holdout} m={v.metrics} />
+        ) : !v.metrics && v.restoredFrom !== undefined ? (
+          <span className="muted small">no figures of its own — see v{v.restoredFrom}</span>
+        ) : (
+          <Metrics m={v.metrics} />
+        )}
       </td>
       <td>
         {p.active ? (
@@ -164,12 +193,13 @@ function VersionRow(p: {
               }
             >
               <p>
-                Scoring makes version {v.version}'s weights the active model again, as a new
-                version, and scores every lead with it from then on
+                Scoring makes version {v.version}'s weights the active model
+                {v.rejected ? " (a refit that was not promoted)" : " again"}, as a new version, and
+                scores every lead with it from then on
                 {p.activeVersion !== undefined
                   ? `; version ${p.activeVersion} stops being used`
                   : ""}
-                . Scores already given stay as they are, and later outcomes keep updating the
+                . Scores already given stay as they are, and later refits are judged against the
                 restored model.
               </p>
             </ConfirmButton>
@@ -214,6 +244,53 @@ function Metrics({ m }: { m: ModelMetrics | undefined }) {
         <dt>Basis</dt>
         <dd>
           {count(m.window)} outcome{m.window === 1 ? "" : "s"}
+        </dd>
+      </div>
+    </dl>
+  );
+}
+
+const FIGURES: [keyof HoldoutFigures, string, (x: number) => string][] = [
+  ["auc", "AUC", (x) => x.toFixed(3)],
+  ["logLoss", "Log-loss", (x) => x.toFixed(3)],
+  ["ece", "Calibration error", (x) => pct(x)],
+];
+
+/** A refit's figures on its holdout, each beside the version it was judged against. */
+function Holdout({ h, m }: { h: ModelHoldout; m: ModelMetrics | undefined }) {
+  const n = h.candidate.n ?? m?.window;
+  return (
+    <dl className="metrics">
+      {FIGURES.map(([key, label, show]) => {
+        const mine = h.candidate[key];
+        const theirs = h.previous?.[key];
+        return (
+          <div key={key}>
+            <dt>{label}</dt>
+            <dd>
+              {mine === undefined ? "—" : show(mine)}
+              {theirs !== undefined ? (
+                <span className="muted small"> vs {show(theirs)}</span>
+              ) : null}
+            </dd>
+          </div>
+        );
+      })}
+      {m?.meanPredicted !== undefined && m.observedRate !== undefined ? (
+        <div>
+          <dt>Predicted</dt>
+          <dd>
+            {pct(m.meanPredicted)} on average, {pct(m.observedRate)} observed
+          </dd>
+        </div>
+      ) : null}
+      <div>
+        <dt>Basis</dt>
+        <dd>
+          {n === undefined ? "—" : `${count(n)} recent labelled send${n === 1 ? "" : "s"}`}
+          {h.trainedOn !== undefined ? (
+            <span className="muted small"> (trained on {count(h.trainedOn)})</span>
+          ) : null}
         </dd>
       </div>
     </dl>

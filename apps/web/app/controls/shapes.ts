@@ -94,9 +94,12 @@ export function approvals(data: unknown): Approvals {
   return { items, total: total ?? items.length };
 }
 
-/** What a version's predictions looked like on the outcomes learned from up to it. */
+/**
+ * How a version's predictions fared: a refit's on its holdout of recent labelled sends, or
+ * (earlier releases) on the outcomes learned from up to it.
+ */
 export type ModelMetrics = {
-  /** How many labelled outcomes the figures are over. */
+  /** How many labelled sends (or outcomes) the figures are over. */
   window: number;
   brier: number | undefined;
   meanPredicted: number | undefined;
@@ -105,19 +108,48 @@ export type ModelMetrics = {
   other: [string, number][];
 };
 
+/** One model's figures on a refit's holdout. */
+export type HoldoutFigures = {
+  n: number | undefined;
+  auc: number | undefined;
+  logLoss: number | undefined;
+  ece: number | undefined;
+};
+
+/** A refit judged against the version active then, on the same recent labelled sends. */
+export type ModelHoldout = {
+  candidate: HoldoutFigures;
+  previous: HoldoutFigures | undefined;
+  trainedOn: number | undefined;
+  verdict: string | undefined;
+};
+
+export type ModelTiers = {
+  hot: number | undefined;
+  warm: number | undefined;
+  /** Fixed (the priors) or percentiles of recently scored leads, in scoring's words. */
+  basis: string | undefined;
+};
+
 /** One version of the scoring model (`GET /api/models`). */
 export type ModelVersion = {
   version: number;
   name: string | undefined;
   active: boolean;
-  /** initial, online_update, rollback. */
+  /** A refit that did not beat the active version: never used, still a rollback target. */
+  rejected: boolean;
+  /** initial, online_update (earlier releases), refit, rollback, rejected. */
   cause: string | undefined;
   reason: string | undefined;
   restoredFrom: number | undefined;
+  /** When it became active (a rejected candidate: when it was judged). */
   activatedAt: string | undefined;
-  /** When the next version replaced it (null while active). */
+  /** When the next version replaced it (null while active, and for a rejected one). */
   supersededAt: string | undefined;
   metrics: ModelMetrics | undefined;
+  holdout: ModelHoldout | undefined;
+  /** The tiers' probability cut-offs it scores with, and how they were set. */
+  tiers: ModelTiers | undefined;
 };
 
 export type ModelPage = {
@@ -127,6 +159,23 @@ export type ModelPage = {
 };
 
 const KNOWN_METRICS = ["window", "brier", "meanPredicted", "observedRate"];
+/** Shown from `holdout`, beside the previous version's: not repeated as "other" figures. */
+const HOLDOUT_METRICS = ["auc", "logLoss", "ece", "positives"];
+
+const figuresOf = (f: unknown): HoldoutFigures | undefined =>
+  isObj(f) ? { n: num(f.n), auc: num(f.auc), logLoss: num(f.logLoss), ece: num(f.ece) } : undefined;
+
+function holdoutOf(h: unknown): ModelHoldout | undefined {
+  if (!isObj(h)) return undefined;
+  const candidate = figuresOf(h.candidate);
+  if (!candidate) return undefined;
+  return {
+    candidate,
+    previous: figuresOf(h.previous),
+    trainedOn: num(h.trainedOn),
+    verdict: str(h.verdict),
+  };
+}
 
 export function modelPage(data: unknown): ModelPage {
   const items = listIn(data, "versions", "models").flatMap((raw): ModelVersion[] => {
@@ -134,11 +183,13 @@ export function modelPage(data: unknown): ModelPage {
     const version = num(raw.version);
     if (version === undefined) return [];
     const m = isObj(raw.metrics) ? raw.metrics : undefined;
+    const holdout = holdoutOf(raw.holdout);
     return [
       {
         version,
         name: str(raw.name),
         active: raw.active === true,
+        rejected: raw.rejected === true || raw.cause === "rejected",
         cause: str(raw.cause),
         reason: str(raw.reason),
         restoredFrom: num(raw.restoredFrom),
@@ -151,9 +202,17 @@ export function modelPage(data: unknown): ModelPage {
               meanPredicted: num(m.meanPredicted),
               observedRate: num(m.observedRate),
               other: Object.entries(m).flatMap(([k, v]): [string, number][] =>
-                !KNOWN_METRICS.includes(k) && typeof v === "number" ? [[k, v]] : [],
+                !KNOWN_METRICS.includes(k) &&
+                !(holdout && HOLDOUT_METRICS.includes(k)) &&
+                typeof v === "number"
+                  ? [[k, v]]
+                  : [],
               ),
             }
+          : undefined,
+        holdout,
+        tiers: isObj(raw.tiers)
+          ? { hot: num(raw.tiers.hot), warm: num(raw.tiers.warm), basis: str(raw.tiers.basis) }
           : undefined,
       },
     ];

@@ -3,6 +3,7 @@
  * the audit log of their commands, and the read model the dashboard is served from — built
  * only from the topics (never from another service's tables).
  */
+import type { ModelCandidateRejectedV1, TierCutoffs } from "@pw/events";
 import { sql } from "drizzle-orm";
 import {
   bigint,
@@ -191,19 +192,30 @@ export const approvalView = gateway.table(
   (t) => [index("approvals_waiting_idx").on(t.heldAt).where(sql`${t.resolution} is null`)],
 );
 
-/** The built-in scoring model's versions, from `model.version_activated.v1`. */
+/**
+ * The built-in scoring model's versions, from `model.version_activated.v1`, and the refits
+ * that lost (`model.candidate_rejected.v1`): stored versions that were never active.
+ */
 export const modelVersionView = gateway.table("model_versions", {
   version: integer().primaryKey(),
   name: text().notNull(),
-  /** initial · online_update · rollback */
+  /** initial · online_update (earlier releases) · refit · rollback · rejected */
   cause: text().notNull(),
+  /** Scoring's words; for a rejected candidate, the holdout's verdict. */
   reason: text().notNull(),
+  /** The version active before it (for a rejected candidate: the one that stayed active). */
   previousVersion: integer(),
   /** A rollback: whose weights came back. */
   restoredFrom: integer(),
   weights: jsonb().$type<Record<string, number>>().notNull(),
   /** An online update's outcome and what the previous version predicted for it. */
   evaluation: jsonb().$type<{ label: 0 | 1; predicted: number }>(),
-  /** When scoring activated it. */
+  /** A refit (promoted or not): its and the then-active version's figures on one holdout. */
+  holdout: jsonb().$type<ModelCandidateRejectedV1["data"]["holdout"]>(),
+  /** The tiers' probability cut-offs it scores with (absent before refits, and when rejected). */
+  tiers: jsonb().$type<TierCutoffs>(),
+  /** A refit that did not beat the active version: never active, never superseding one. */
+  rejected: boolean().notNull().default(false),
+  /** When scoring activated it (a rejected candidate: when it was judged). */
   activatedAt: timestamp({ withTimezone: true }).notNull(),
 });
