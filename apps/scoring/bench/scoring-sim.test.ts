@@ -5,6 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { readWorldFile } from "@pw/simulator";
+import { startStackAiServer } from "@pw/stackai/test-server";
 import { describe, expect, it } from "vitest";
 import { simulateScoring } from "./scoring-sim.ts";
 
@@ -33,6 +34,49 @@ describe("scoring against a known truth", () => {
     expect(end.learned.ece).toBeLessThan(0.025);
     expect(Math.abs(end.learned.meanPredicted - r.baseRate)).toBeLessThan(0.015);
     expect(r.refits.some((f) => f.outcome === "promoted")).toBe(true);
+  });
+
+  it("scores an external scorer (a stackAI flow) on the same held-out leads", {
+    timeout: 120_000,
+  }, async () => {
+    const vendor = await startStackAiServer();
+    try {
+      const world = await readWorldFile(join(worlds, "scoring-shifted.json"));
+      const evalSize = 1_000;
+      // A flow that calls every other lead hot: it ranks no better than chance.
+      vendor.reply(
+        ...Array.from({ length: evalSize }, (_, i) => ({
+          out0: { score: i % 2 ? 80 : 10, tier: i % 2 ? "hot" : "cold", segment: "s", reasons: [] },
+        })),
+      );
+      const o = vendor.options("scoring");
+      const r = await simulateScoring(world, {
+        seed: 3,
+        labels: 200,
+        evalSize,
+        checkpointEvery: 200,
+        batch: 200,
+        env: {
+          STACKAI_BASE_URL: o.baseUrl,
+          STACKAI_API_KEY: o.apiKey,
+          STACKAI_ORG_ID: o.orgId,
+          STACKAI_FLOW_ID: o.flowId,
+          ALLOW_INSECURE_VENDOR_URLS: "1",
+        },
+      });
+      expect(r.stackai).toMatchObject({ scored: evalSize, failed: 0 });
+      expect(r.stackai!.auc).toBeGreaterThan(0.4);
+      expect(r.stackai!.auc).toBeLessThan(0.6);
+      expect(r.stackai!.meanPredicted).toBeCloseTo(0.45, 2);
+      // The flow was asked about the held-out leads as scoring would ask it.
+      expect(vendor.runs).toHaveLength(evalSize);
+      expect(vendor.runs[0]!.input).toMatchObject({
+        leadId: expect.stringMatching(/^lf_eval-3-/),
+        profile: { industry: expect.any(String), employees: expect.any(Number) },
+      });
+    } finally {
+      await vendor.close();
+    }
   });
 
   it("where the priors are right, learning loses nothing", { timeout: 120_000 }, async () => {

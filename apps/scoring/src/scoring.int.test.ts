@@ -7,9 +7,9 @@ import * as schema from "@pw/db/scoring";
 import { ALL_TOPICS, type LeadEvent, type LeadScored, Topics } from "@pw/events";
 import { createLogger } from "@pw/logger";
 import { kafkaFixture, postgresFixture, type TestDatabase, waitFor } from "@pw/testkit";
-import { eq, isNull } from "drizzle-orm";
+import { desc, eq, isNotNull, isNull } from "drizzle-orm";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { crmEvent } from "../test/fixtures.ts";
+import { crmEvent, marketLead, settledEvent } from "../test/fixtures.ts";
 import { scoringConfig } from "./config.ts";
 import { startScoring } from "./start.ts";
 
@@ -165,5 +165,71 @@ describe.runIf(kafka && pg)("scoring on real services", () => {
     expect(relayed.headers["ce-type"]).toBe("lead.scored.v1");
     expect(relayed.headers.traceparent).toMatch(new RegExp(`^00-${traceId}-[0-9a-f]{16}-01$`));
     expect(relayed.headers.traceparent).not.toContain("00f067aa0ba902b7");
+  });
+
+  it("learns from the engine's settlements on real services: labels in PostgreSQL, a refit promoted and announced", async () => {
+    const running = await startScoring(
+      scoringConfig({
+        PORT: "0",
+        DATABASE_URL: database.url,
+        SCORING_REFIT_CHECK_SECONDS: "1",
+      }),
+      { bus, db, logger, listen: false },
+    );
+    try {
+      const market = Array.from({ length: 2_000 }, (_, i) => marketLead(i, { prefix: "mkt" }));
+      await publishEvents(
+        bus,
+        Topics.leadEvents,
+        market.map((l) => crmEvent(l.leadId, new Date().toISOString(), l.profile)),
+      );
+      const scoredFor = () =>
+        new Map(scored.filter((s) => s.key.startsWith("mkt-")).map((s) => [s.key, s.id]));
+      await waitFor(() => scoredFor().size === market.length, {
+        timeoutMs: 120_000,
+        message: "the market's leads scored",
+      });
+      const ids = scoredFor();
+      const settlements = market.map((l) =>
+        settledEvent(l.leadId, ids.get(l.leadId)!, l.rewarded, new Date().toISOString()),
+      );
+      // Redelivered settlements label nothing twice.
+      await publishEvents(bus, Topics.outreachSettlements, [
+        ...settlements,
+        ...settlements.slice(0, 50),
+      ]);
+      await waitFor(
+        async () =>
+          (await db.db.$count(schema.modelVersions, eq(schema.modelVersions.active, true))) === 1 &&
+          (await db.db.$count(schema.modelVersions, eq(schema.modelVersions.cause, "refit"))) === 1,
+        { timeoutMs: 120_000, intervalMs: 250, message: "a refit promoted on PostgreSQL" },
+      );
+      expect(await db.db.$count(schema.examples, isNotNull(schema.examples.label))).toBe(
+        market.length,
+      );
+      expect(await db.db.$count(schema.examples, eq(schema.examples.label, 1))).toBe(
+        market.filter((l) => l.rewarded).length,
+      );
+      const [refit] = await db.db
+        .select()
+        .from(schema.modelVersions)
+        .where(eq(schema.modelVersions.cause, "refit"));
+      expect(refit!.active).toBe(true);
+      expect(refit!.holdout!.candidate.logLoss).toBeLessThan(refit!.holdout!.previous.logLoss);
+      expect(refit!.tiers!.hot).toBeGreaterThan(refit!.tiers!.warm);
+      // Announced on model.updates.v1 through the outbox, with its figures.
+      const [announced] = await db.db
+        .select()
+        .from(schema.scoringOutbox)
+        .where(eq(schema.scoringOutbox.topic, Topics.modelUpdates))
+        .orderBy(desc(schema.scoringOutbox.id))
+        .limit(1);
+      expect(announced!.payload).toMatchObject({
+        type: "model.version_activated.v1",
+        data: { version: refit!.version, cause: "refit", holdout: { trainedOn: 1_600 } },
+      });
+    } finally {
+      await running.stop();
+    }
   });
 });

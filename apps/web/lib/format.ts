@@ -5,6 +5,19 @@ export function pct(rate: number | null | undefined, digits = 1): string {
   return `${(rate * 100).toFixed(digits)}%`;
 }
 
+/**
+ * A lead's score — the model's probability (in %) that a contacted lead brings the
+ * campaign's reward: "4.7%" (one decimal below 10%), "62%".
+ */
+export function chance(score: number | null | undefined): string {
+  if (score === null || score === undefined || !Number.isFinite(score)) return "—";
+  return `${score < 10 ? (Math.round(score * 10) / 10).toFixed(1) : Math.round(score)}%`;
+}
+
+/** What a score means, for a tooltip. */
+export const SCORE_MEANING =
+  "The model's probability that this lead, once contacted, brings the campaign's reward (calibrated by refits on settled sends)";
+
 /** "4.1% of 820 sends" */
 export function rateOf(successes: number, trials: number, unit = "sends"): string {
   if (!trials) return `no ${unit} yet`;

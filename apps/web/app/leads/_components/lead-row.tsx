@@ -1,7 +1,7 @@
 /** One lead in the queue; the name is the row's link (the whole row is its click target). */
 import Link from "next/link";
 import { StatusBadge, TierBadge } from "../../../components/ui.tsx";
-import { ago, when } from "../../../lib/format.ts";
+import { ago, chance, SCORE_MEANING, when } from "../../../lib/format.ts";
 import { displayName, type Lead, statusLabel, statusTone, topReasons } from "./lead.ts";
 
 export function LeadRow({ lead, isNew, now }: { lead: Lead; isNew: boolean; now: number }) {
@@ -21,7 +21,9 @@ export function LeadRow({ lead, isNew, now }: { lead: Lead; isNew: boolean; now:
         <div className="small muted">{lead.company ?? "company unknown"}</div>
       </td>
       <td className="num">
-        <span className="score">{lead.score === null ? "—" : Math.round(lead.score)}</span>{" "}
+        <span className="score" title={SCORE_MEANING}>
+          {chance(lead.score)}
+        </span>{" "}
         <TierBadge tier={lead.tier} />
       </td>
       <td className="reasons">

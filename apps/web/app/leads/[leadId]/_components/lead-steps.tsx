@@ -1,6 +1,6 @@
 /** Journey steps about the lead itself: CRM changes, intent signals, scores. */
 import { TierBadge } from "../../../../components/ui.tsx";
-import { safeHref, tierLabel } from "../../../../lib/format.ts";
+import { chance, safeHref, tierLabel } from "../../../../lib/format.ts";
 import type { StreamRow } from "../../../../lib/topics.ts";
 import { points } from "../../_components/lead.ts";
 import type { CrmChanged, IntentSignal, Scored } from "./journey-data.ts";
@@ -99,9 +99,11 @@ export function SignalStep({ row, now }: { row: StreamRow; now: number }) {
 
 export function ScoreStep({ row, now }: { row: StreamRow; now: number }) {
   const d = row.data as Scored;
-  const score = d.score === undefined ? "—" : Math.round(d.score);
+  const score = chance(d.score);
   const prev = d.previous;
-  const title = prev ? `Score ${Math.round(prev.score)} → ${score}` : `Scored ${score} of 100`;
+  const title = prev
+    ? `Score ${chance(prev.score)} → ${score}`
+    : `Scored ${score} likely to convert`;
   return (
     <JourneyItem kind="score" label="Score" title={title} at={row.at} now={now}>
       <p className="small">

@@ -1,6 +1,6 @@
 /** The lead at a glance: who, score and tier with every reason, segment, status, priority. */
 import { StatusBadge, TierBadge } from "../../../../components/ui.tsx";
-import { ago, when } from "../../../../lib/format.ts";
+import { ago, chance, SCORE_MEANING, when } from "../../../../lib/format.ts";
 import { type Lead, points, statusLabel, statusTone } from "../../_components/lead.ts";
 
 export function LeadSummary({ lead, now }: { lead: Lead; now: number }) {
@@ -18,8 +18,10 @@ export function LeadSummary({ lead, now }: { lead: Lead; now: number }) {
         <div>
           <dt>Score</dt>
           <dd>
-            <span className="score">{lead.score === null ? "—" : Math.round(lead.score)}</span>{" "}
-            <span className="muted small">of 100</span> <TierBadge tier={lead.tier} />
+            <span className="score" title={SCORE_MEANING}>
+              {chance(lead.score)}
+            </span>{" "}
+            <span className="muted small">likely to convert</span> <TierBadge tier={lead.tier} />
           </dd>
         </div>
         <div>
