@@ -10,7 +10,7 @@
 import { type Executor, queryRows } from "@pw/db";
 import * as schema from "@pw/db/scoring";
 import type { OutreachSettledV1 } from "@pw/events";
-import { sql } from "drizzle-orm";
+import { and, isNull, lt, sql } from "drizzle-orm";
 import type { Example } from "./decision.ts";
 
 /** One row per emitted `lead.scored.v1` (its id), in the transaction that emits it. */
@@ -66,4 +66,28 @@ export async function labelSends(tx: Executor, settled: Settled[], at: Date): Pr
     returning e.request_id as "requestId"`,
   );
   return new Set(labelled.map((r) => r.requestId));
+}
+
+/** How long examples are kept: past any attribution window unlabelled, half a year labelled. */
+export const EXAMPLE_RETENTION = { unlabelledDays: 45, labelledDays: 180 } as const;
+
+/**
+ * Deletes the examples no settlement can label any more (scored longer ago than any send's
+ * window) and labelled ones older than a refit would read; returns how many.
+ */
+export async function pruneExamples(db: Executor, now: Date): Promise<number> {
+  const day = 86_400_000;
+  const deleted = await db
+    .delete(schema.examples)
+    .where(
+      sql`(${and(
+        isNull(schema.examples.label),
+        lt(
+          schema.examples.scoredAt,
+          new Date(now.getTime() - EXAMPLE_RETENTION.unlabelledDays * day),
+        ),
+      )}) or ${lt(schema.examples.labelledAt, new Date(now.getTime() - EXAMPLE_RETENTION.labelledDays * day))}`,
+    )
+    .returning({ id: schema.examples.scoredEventId });
+  return deleted.length;
 }

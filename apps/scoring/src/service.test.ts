@@ -8,6 +8,7 @@ import { startStackAiServer } from "@pw/stackai/test-server";
 import { asc, eq } from "drizzle-orm";
 import { afterAll, beforeEach, describe, expect, it } from "vitest";
 import { crmEvent, marketLead, outcomeEvent, settledEvent, signalEvent } from "../test/fixtures.ts";
+import { pruneExamples } from "./labels.ts";
 import { activeModel, ensureInitialModel, rollbackModel } from "./model-store.ts";
 import { scoringServiceBuilder } from "./service.ts";
 import { createStackAiScorer } from "./stackai-scorer.ts";
@@ -172,6 +173,14 @@ describe("scoring service", () => {
     expect((await labels())[l7!.scoredEventId]).toBeNull();
     // A lead never contacted is never labelled.
     expect(Object.values(await labels()).filter((l) => l !== null)).toHaveLength(2);
+    // Kept while a settlement may still come or a refit may still read them.
+    expect(await pruneExamples(handle.db, now())).toBe(0);
+    const later = (days: number) => new Date(now().getTime() + days * 86_400_000);
+    // Past any window, the unlabelled ones go; half a year on, the labelled ones.
+    const unlabelled = Object.values(await labels()).filter((l) => l === null).length;
+    expect(await pruneExamples(handle.db, later(46))).toBe(unlabelled);
+    expect(await pruneExamples(handle.db, later(181))).toBe(2);
+    expect(await labels()).toEqual({});
   });
 
   it("refits on settled sends: a better model is promoted, calibrated; a poisoned batch is not; any version can be rolled back to", {

@@ -11,6 +11,7 @@ import { Topics } from "@pw/events";
 import { runService, type SharedDeps } from "@pw/service";
 import { createStackAiClient } from "@pw/stackai";
 import { type ScoringConfig, scoringConfig } from "./config.ts";
+import { pruneExamples } from "./labels.ts";
 import { ensureInitialModel } from "./model-store.ts";
 import { type ScoringService, scoringServiceBuilder } from "./service.ts";
 import { createStackAiScorer } from "./stackai-scorer.ts";
@@ -102,6 +103,11 @@ export async function startScoring(
       // Whether enough sends were labelled for a refit: checked apart from every event.
       kit.every("refit", config.refit.checkEveryMs, async () => {
         await service.refitIfDue();
+      });
+      // Examples no settlement can label any more, and labels older than a refit reads.
+      kit.every("prune-examples", 3_600_000, async () => {
+        const pruned = await pruneExamples(kit.db, new Date());
+        if (pruned > 0) kit.logger.debug({ pruned }, "pruned scoring examples");
       });
       return {
         service,
