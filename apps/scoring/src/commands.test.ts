@@ -85,6 +85,8 @@ beforeEach(async () => {
       PORT: "0",
       OPERATOR_COMMAND_PUBLIC_KEYS: formatCommandPublicKeys([gateway]),
       SCORING_REFIT_CHECK_SECONDS: "1",
+      // One refit, once the whole market below is labelled (the timer may tick mid-stream).
+      SCORING_REFIT_EVERY_LABELS: "2000",
     }),
     {
       bus,

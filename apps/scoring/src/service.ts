@@ -212,36 +212,73 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     return outcome!;
   }
 
-  async function handleOutcome(event: OutreachOutcome): Promise<HandlerOutcome> {
-    if (event.type !== "outreach.outcome.v1") {
-      await markProcessed(db, schema.scoringInbox, CONSUMER, event.id);
-      return "ignored";
-    }
-    const leadId = event.subject;
+  /**
+   * Outreach outcomes, many in one transaction like lead events: each changes what
+   * scoring knows about its lead (engagement, opt-out) and rescores it, in order, each
+   * seeing what the ones before it left. What an outcome teaches the model arrives with
+   * the send's settlement (labels.ts): no outcome reads or locks the model.
+   */
+  async function handleOutcomes(events: OutreachOutcome[]): Promise<HandlerOutcome[]> {
+    if (events.length === 0) return [];
     return db.transaction(async (tx) => {
-      if (!(await markProcessed(tx, schema.scoringInbox, CONSUMER, event.id))) return "duplicate";
-      const leads = await loadLeads(tx, [leadId], signalWindowStart(now()), { lock: true });
-      const { row: existing, signals: recent } = leads.get(leadId)!;
-      const stored = profileOf(existing);
-      const profile = flatten(stored);
-      const signals = recent.slice(0, MAX_SIGNALS);
-      // An outcome changes what scoring knows about the lead (engagement, opt-out); what
-      // it teaches the model arrives with the send's settlement (labels.ts).
-      const engagement = countOutcome(engagementOf(existing), event.data);
-      const { scored, example } = await score(tx, { profile, signals, engagement }, undefined);
-      const next = decide({
-        leadId,
-        existing,
-        profile: stored,
-        engagement,
-        scored,
-        traceparent: continueTrace(event),
-        now: now(),
-      });
-      await writeLeads(tx, [next.row], next.event ? [next.event] : []);
-      if (next.event) await insertExamples(tx, examplesOf([{ event: next.event, example }]));
-      return next.event ? "emitted" : "unchanged";
+      const fresh = await claimEvents(
+        tx,
+        CONSUMER,
+        events.map((e) => e.id),
+      );
+      const known = events.filter((e) => e.type === "outreach.outcome.v1" && fresh.has(e.id));
+      const leads = await loadLeads(
+        tx,
+        [...new Set(known.map((e) => e.subject))],
+        signalWindowStart(now()),
+        { lock: true },
+      );
+      const outcomes: HandlerOutcome[] = [];
+      const emitted: { event: ScoredEvent; example: Example }[] = [];
+      for (const event of events) {
+        if (!fresh.delete(event.id)) {
+          outcomes.push("duplicate");
+          continue;
+        }
+        if (event.type !== "outreach.outcome.v1") {
+          outcomes.push("ignored");
+          continue;
+        }
+        const leadId = event.subject;
+        const lead = leads.get(leadId)!;
+        const stored = profileOf(lead.row);
+        const profile = flatten(stored);
+        const signals = lead.signals.slice(0, MAX_SIGNALS);
+        const engagement = countOutcome(engagementOf(lead.row), event.data);
+        const { scored, example } = await score(tx, { profile, signals, engagement }, undefined);
+        const next = decide({
+          leadId,
+          existing: lead.row,
+          profile: stored,
+          engagement,
+          scored,
+          traceparent: continueTrace(event),
+          now: now(),
+        });
+        lead.row = next.row;
+        if (next.event) emitted.push({ event: next.event, example });
+        outcomes.push(next.event ? "emitted" : "unchanged");
+      }
+      const rows = [...leads.values()].flatMap((l) => (l.row ? [l.row] : []));
+      await writeLeads(
+        tx,
+        rows,
+        emitted.map((e) => e.event),
+      );
+      await insertExamples(tx, examplesOf(emitted));
+      return outcomes;
     });
+  }
+
+  /** One outcome: exactly a batch of one. */
+  async function handleOutcome(event: OutreachOutcome): Promise<HandlerOutcome> {
+    const [outcome] = await handleOutcomes([event]);
+    return outcome!;
   }
 
   /**
@@ -346,6 +383,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     handleLeadEvent,
     handleLeadEvents,
     handleOutcome,
+    handleOutcomes,
     handleSettlement,
     handleSettlements,
     handleCommand,

@@ -21,6 +21,7 @@ export type ScoringHandlers = Pick<
   | "handleLeadEvent"
   | "handleLeadEvents"
   | "handleOutcome"
+  | "handleOutcomes"
   | "handleSettlement"
   | "handleSettlements"
 >;
@@ -74,6 +75,7 @@ export async function startScoring(
         await kit.subscribe({
           topic: Topics.outreachOutcomes,
           handler: (event) => handlers.handleOutcome(event),
+          batch: { maxSize: 200, handler: (events) => handlers.handleOutcomes(events) },
         }),
         await kit.subscribe({
           topic: Topics.outreachSettlements,
