@@ -330,6 +330,40 @@ describe("scoring service", () => {
     expect(rowsB.find((r) => r.leadId === "b1")!.profile.title?.value).toBe("Engineer");
   });
 
+  it("a batch of outcomes has exactly the effects of the same outcomes one by one", async () => {
+    const leads = [
+      crmEvent("o1", T(50), { title: "VP Sales", industry: "SaaS", employees: 300 }),
+      crmEvent("o2", T(40), { title: "Engineer", industry: "Retail", employees: 20 }),
+    ];
+    const outcomes = [
+      outcomeEvent("o1", "opened", T(3)),
+      outcomeEvent("o1", "clicked", T(2)),
+      outcomeEvent("o2", "replied", T(2)),
+      outcomeEvent("o1", "unsubscribed", T(1)), // the second change to o1 in the batch
+      outcomeEvent("o3", "opened", T(1)), // a lead scoring has not seen yet
+    ];
+    const withDuplicates = [...outcomes, outcomes[1]!];
+    const run = async (batched: boolean) => {
+      await handle?.close();
+      service = await fresh();
+      await service.handleLeadEvents(leads);
+      const results: string[] = [];
+      if (batched) results.push(...(await service.handleOutcomes(withDuplicates)));
+      else for (const e of withDuplicates) results.push(await service.handleOutcome(e));
+      const rows = (
+        await handle.db.select().from(schema.leads).orderBy(asc(schema.leads.leadId))
+      ).map(({ updatedAt: _u, ...r }) => r);
+      return { results, rows, scores: (await emitted()).map((e) => [e.subject, e.data]) };
+    };
+    const oneByOne = await run(false);
+    const batched = await run(true);
+    expect(batched).toEqual(oneByOne);
+    expect(oneByOne.results.at(-1)).toBe("duplicate");
+    const o1 = batched.rows.find((r) => r.leadId === "o1")!;
+    expect(o1.engagement).toEqual({ opened: 1, clicked: 1, unsubscribed: 1 });
+    expect(o1.contactable).toBe(false);
+  });
+
   it("falls back to the built-in model when stackAI fails, recording why", async () => {
     const vendor = await startStackAiServer();
     vendor.reply({ status: 500 });
