@@ -28,6 +28,7 @@ import {
   countOutcome,
   decide,
   type Example,
+  type LeadRow,
   type Scored,
   type ScoredEvent,
   type ScoreInput,
@@ -123,14 +124,43 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     return scoreLead(input, active, { fallbackReason: vendor?.reason });
   }
 
-  /** The examples of the scores emitted: what a refit learns from once they are settled. */
-  const examplesOf = (emitted: { event: ScoredEvent; example: Example }[]) =>
-    emitted.map(({ event, example }) => ({
-      ...example,
-      scoredEventId: event.id,
-      leadId: event.subject,
-      scoredAt: new Date(event.data.scoredAt),
-    }));
+  /**
+   * What a batch of events changed: each lead's next row (later events see it) and the
+   * scores to emit, written at the end in one statement each — the lead rows, the outbox,
+   * and the examples a refit learns from once their sends are settled.
+   */
+  function rescores() {
+    const emitted: { event: ScoredEvent; example: Example }[] = [];
+    return {
+      rescored(
+        lead: { row: LeadRow | undefined },
+        next: { row: LeadRow; event: ScoredEvent | undefined },
+        example: Example,
+      ): HandlerOutcome {
+        lead.row = next.row;
+        if (!next.event) return "unchanged";
+        emitted.push({ event: next.event, example });
+        return "emitted";
+      },
+      async write(tx: Executor, leads: Iterable<{ row: LeadRow | undefined }>) {
+        const rows = [...leads].flatMap((l) => (l.row ? [l.row] : []));
+        await writeLeads(
+          tx,
+          rows,
+          emitted.map((e) => e.event),
+        );
+        await insertExamples(
+          tx,
+          emitted.map(({ event, example }) => ({
+            ...example,
+            scoredEventId: event.id,
+            leadId: event.subject,
+            scoredAt: new Date(event.data.scoredAt),
+          })),
+        );
+      },
+    };
+  }
 
   /**
    * Many events in one transaction, set-based: one statement each for the
@@ -155,7 +185,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
       const leads = await loadLeads(tx, [...new Set(leadIds)], since, { lock: true });
       const outcomes: HandlerOutcome[] = [];
       const newSignals: NewSignal[] = [];
-      const emitted: { event: ScoredEvent; example: Example }[] = [];
+      const batch = rescores();
       for (const [i, event] of events.entries()) {
         // Only an id's first occurrence is fresh: a repeat within the batch is a duplicate.
         if (!fresh.delete(event.id)) {
@@ -190,18 +220,10 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
           traceparent: continueTrace(event),
           now: now(),
         });
-        lead.row = next.row;
-        if (next.event) emitted.push({ event: next.event, example });
-        outcomes.push(next.event ? "emitted" : "unchanged");
+        outcomes.push(batch.rescored(lead, next, example));
       }
       await insertSignals(tx, newSignals);
-      const rows = [...leads.values()].flatMap((l) => (l.row ? [l.row] : []));
-      await writeLeads(
-        tx,
-        rows,
-        emitted.map((e) => e.event),
-      );
-      await insertExamples(tx, examplesOf(emitted));
+      await batch.write(tx, leads.values());
       return outcomes;
     });
   }
@@ -234,7 +256,7 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
         { lock: true },
       );
       const outcomes: HandlerOutcome[] = [];
-      const emitted: { event: ScoredEvent; example: Example }[] = [];
+      const batch = rescores();
       for (const event of events) {
         if (!fresh.delete(event.id)) {
           outcomes.push("duplicate");
@@ -260,17 +282,9 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
           traceparent: continueTrace(event),
           now: now(),
         });
-        lead.row = next.row;
-        if (next.event) emitted.push({ event: next.event, example });
-        outcomes.push(next.event ? "emitted" : "unchanged");
+        outcomes.push(batch.rescored(lead, next, example));
       }
-      const rows = [...leads.values()].flatMap((l) => (l.row ? [l.row] : []));
-      await writeLeads(
-        tx,
-        rows,
-        emitted.map((e) => e.event),
-      );
-      await insertExamples(tx, examplesOf(emitted));
+      await batch.write(tx, leads.values());
       return outcomes;
     });
   }
