@@ -1,5 +1,6 @@
 /** `outreach.requested.v1` → one scheduled send per request (its follow-ups ride along). */
 import type { OutreachRequested } from "@pw/events";
+import { continueTrace } from "@pw/service";
 import { recipientDomain } from "./policy.ts";
 import type { NewSend } from "./store.ts";
 
@@ -30,7 +31,7 @@ export function sendOf(event: OutreachRequested, now: Date): NewSend {
       .sort((a, b) => a.step - b.step),
     why: d.explanation.summary,
     dueAt: now,
-    traceparent: event.traceparent ?? null,
+    traceparent: continueTrace(event) ?? null,
     createdAt: now,
     updatedAt: now,
   };

@@ -23,6 +23,7 @@ import {
 } from "@pw/outreach-agent/contract";
 import { backoffDelay } from "@pw/resilience";
 import type { ServiceMetrics } from "@pw/service";
+import { captureError, countMetric } from "@pw/telemetry";
 import type { Clock } from "./clock.ts";
 import type { DispatchConfig } from "./config.ts";
 import { DISPATCHED, dispatched, outbox, type Verdict } from "./events.ts";
@@ -444,6 +445,13 @@ export function senderBuilder(o: {
           sentRows.push({ row, dispatchId: outcome.dispatchId });
           result.sent++;
           verdicts.inc({ status: "sent", reason: outcome.replayed ? "replayed" : "sent" });
+          countMetric("pw.sends", 1, {
+            status: "sent",
+            channel: row.channel,
+            step: row.step,
+            segment: row.segment,
+            variant: row.variantId,
+          });
           break;
         }
         case "failed":
@@ -452,6 +460,12 @@ export function senderBuilder(o: {
           events.set(row.key, { status: outcome.kind, reason: outcome.reason });
           result[outcome.kind]++;
           verdicts.inc({ status: outcome.kind, reason: reasonClass(outcome.reason) });
+          countMetric("pw.sends", 1, {
+            status: outcome.kind,
+            reason: reasonClass(outcome.reason),
+            channel: row.channel,
+            step: row.step,
+          });
           break;
         case "deferred":
           finishes.push({
@@ -475,6 +489,16 @@ export function senderBuilder(o: {
             events.set(row.key, { status: "failed", reason });
             result.failed++;
             verdicts.inc({ status: "failed", reason: "attempts_exhausted" });
+            // The outreach agent (Truefoundry) still failing after every retry: by cause.
+            captureError(new Error(`outreach agent: ${reason}`), {
+              fingerprint: ["vendor", "outreach-agent", reasonClass(outcome.reason)],
+              tags: {
+                "lead.id": row.leadId,
+                "request.id": row.requestId,
+                channel: row.channel,
+                step: row.step,
+              },
+            });
           } else {
             const backoff = Math.max(
               sending.retry.baseMs / 2,

@@ -14,6 +14,7 @@ import { recentStep } from "@pw/bandit";
 import { type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
+import { countMetric } from "@pw/telemetry";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import { withdrawHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
@@ -132,6 +133,13 @@ export function learningBuilder(ctx: EngineContext) {
         .orderBy(desc(schema.decisions.requestedAt))
         .limit(1);
       if (!decision?.requestedAt || decision.requestedAt < since) return "ignored";
+      // Outcomes of the engine's sends, by segment and variant (replies by their intent).
+      countMetric("pw.outcomes", 1, {
+        outcome: kind,
+        ...(intent ? { intent } : {}),
+        segment: decision.segment,
+        variant: decision.variantId,
+      });
       const armWhere = and(
         eq(schema.arms.segment, decision.segment),
         eq(schema.arms.variantId, decision.variantId),
@@ -178,6 +186,11 @@ export function learningBuilder(ctx: EngineContext) {
         )
         .returning({ id: schema.decisions.requestId });
       if (settled.length === 0) return "ignored";
+      countMetric("pw.rewards", 1, {
+        reward,
+        segment: decision.segment,
+        variant: decision.variantId,
+      });
       await tx
         .update(schema.arms)
         .set({ successes: sql`${schema.arms.successes} + 1`, updatedAt: now() })

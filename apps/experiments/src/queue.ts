@@ -14,6 +14,7 @@
 import { markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import type { LeadScored, OutreachRequested } from "@pw/events";
+import { continueTrace } from "@pw/service";
 import { and, asc, desc, eq, gte, lt, ne, or, sql } from "drizzle-orm";
 import { decideBatch } from "./batch.ts";
 import type { EngineContext } from "./context.ts";
@@ -74,7 +75,7 @@ export function queueBuilder(ctx: EngineContext) {
         score: data.score,
         email: data.facts.email,
         facts: data.facts,
-        traceparent: event.traceparent ?? null,
+        traceparent: continueTrace(event) ?? null,
       };
       if (existing?.status === "queued") {
         // Still waiting: the newest score and facts decide its place (it keeps its queue time).

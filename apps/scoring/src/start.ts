@@ -10,6 +10,7 @@ import * as schema from "@pw/db/scoring";
 import { Topics } from "@pw/events";
 import { runService, type SharedDeps } from "@pw/service";
 import { createStackAiClient } from "@pw/stackai";
+import { countMetric } from "@pw/telemetry";
 import { type ScoringConfig, scoringConfig } from "./config.ts";
 import { pruneExamples } from "./labels.ts";
 import { ensureInitialModel } from "./model-store.ts";
@@ -62,7 +63,10 @@ export async function startScoring(
         stackai: stackai ? createStackAiScorer(stackai) : undefined,
         logger: kit.logger,
         refit: config.refit,
-        onScore: (scorer, fallback) => scores.inc({ scorer, fallback: String(fallback) }),
+        onScore: (scorer, fallback) => {
+          scores.inc({ scorer, fallback: String(fallback) });
+          countMetric("pw.scores", 1, { scorer, fallback });
+        },
       });
       const handlers = deps.wrapHandlers?.(service) ?? service;
       const subscriptions = [

@@ -7,6 +7,7 @@
 import { ConfigError } from "@pw/config";
 import { SchemaNotCurrentError } from "@pw/db";
 import { createLogger } from "@pw/logger";
+import { captureError, flushTelemetry } from "@pw/telemetry";
 import { DependencyUnavailableError } from "./startup.ts";
 
 export async function runMain(
@@ -19,7 +20,9 @@ export async function runMain(
   });
   const fail = (message: string, error: unknown) => {
     log.fatal({ err: error }, message);
-    process.exit(1);
+    // To Sentry too (when it is on), grouped by what failed, then out.
+    captureError(error, { fingerprint: ["fatal", name, message], tags: { "pw.service": name } });
+    void flushTelemetry(2_000).finally(() => process.exit(1));
   };
   process.on("unhandledRejection", (error) => fail("unhandled rejection", error));
   process.on("uncaughtException", (error) => fail("uncaught exception", error));

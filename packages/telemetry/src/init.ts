@@ -1,0 +1,71 @@
+/**
+ * Sentry, initialised once per process before anything else is imported (instrument.ts,
+ * run with `node --import @pw/telemetry/instrument`): Node ESM gives OpenTelemetry's
+ * auto-instrumentation no other chance to patch modules. Without `SENTRY_DSN` nothing is
+ * initialised and nothing else changes. Personal data stays home: user info, cookies,
+ * headers, bodies and query strings are not collected, and every event, span, log,
+ * metric and breadcrumb passes the scrubber (scrub.ts) last.
+ */
+import * as Sentry from "@sentry/node";
+import { scrub, scrubEvent } from "./scrub.ts";
+
+export type TelemetrySettings = {
+  dsn: string;
+  environment: string;
+  release: string;
+  tracesSampleRate: number;
+  serverName?: string;
+};
+
+/** The settings from the environment, or undefined when no DSN is set (telemetry off). */
+export function telemetrySettings(
+  env: Record<string, string | undefined>,
+): TelemetrySettings | undefined {
+  const dsn = env.SENTRY_DSN?.trim();
+  if (!dsn) return undefined;
+  const rate =
+    env.SENTRY_TRACES_SAMPLE_RATE === undefined ? 0.1 : Number(env.SENTRY_TRACES_SAMPLE_RATE);
+  if (!Number.isFinite(rate) || rate < 0 || rate > 1)
+    throw new Error(
+      `SENTRY_TRACES_SAMPLE_RATE: "${env.SENTRY_TRACES_SAMPLE_RATE}" is not a number in [0, 1]`,
+    );
+  return {
+    dsn,
+    environment: env.SENTRY_ENVIRONMENT ?? env.NODE_ENV ?? "development",
+    release: env.SENTRY_RELEASE ?? "pipeline-whisperer@dev",
+    tracesSampleRate: rate,
+    ...(env.SERVICE_NAME ? { serverName: env.SERVICE_NAME } : {}),
+  };
+}
+
+let active = false;
+
+/** Whether Sentry was initialised in this process. */
+export const telemetryEnabled = () => active;
+
+/** Initialises Sentry once; a second call, or one without settings, does nothing. */
+export function initTelemetry(settings: TelemetrySettings | undefined): boolean {
+  if (!settings || active) return active;
+  Sentry.init({
+    dsn: settings.dsn,
+    environment: settings.environment,
+    release: settings.release,
+    tracesSampleRate: settings.tracesSampleRate,
+    ...(settings.serverName ? { serverName: settings.serverName } : {}),
+    dataCollection: {
+      userInfo: false,
+      cookies: false,
+      httpHeaders: false,
+      httpBodies: [],
+      urlQueryParams: false,
+    },
+    beforeSend: (event) => scrubEvent(event),
+    beforeSendTransaction: (event) => scrubEvent(event),
+    beforeSendSpan: (span) => scrub(span),
+    beforeSendLog: (log) => scrub(log),
+    beforeSendMetric: (metric) => scrub(metric),
+    beforeBreadcrumb: (breadcrumb) => scrub(breadcrumb),
+  });
+  active = true;
+  return true;
+}

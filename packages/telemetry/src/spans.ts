@@ -1,0 +1,119 @@
+/**
+ * Spans, metrics and errors for the services, each a no-op while Sentry is off (no DSN),
+ * so the code that calls them needs no condition. Traces follow the W3C `traceparent`
+ * every event carries (@pw/service trace.ts): a span continues the trace of the event it
+ * handles, and the events it causes carry the span's own traceparent, so the next
+ * service's span is its child — one trace per lead journey across the bus.
+ */
+import * as Sentry from "@sentry/node";
+import { telemetryEnabled } from "./init.ts";
+
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/** `sentry-trace` (`<trace>-<span>-<sampled>`) for a W3C traceparent. */
+export function toSentryTrace(traceparent: string | undefined): string | undefined {
+  const m = traceparent ? TRACEPARENT.exec(traceparent) : null;
+  if (!m) return undefined;
+  return `${m[1]}-${m[2]}-${(Number.parseInt(m[3]!, 16) & 1) === 1 ? "1" : "0"}`;
+}
+
+/** The W3C traceparent of a span: what the events it causes carry. */
+export function traceparentOf(span: Sentry.Span): string {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return `00-${traceId}-${spanId}-${(traceFlags ?? 0) & 1 ? "01" : "00"}`;
+}
+
+/** The active span's traceparent (a request being handled, say), if telemetry is on. */
+export function activeSpanTraceparent(): string | undefined {
+  if (!telemetryEnabled()) return undefined;
+  const span = Sentry.getActiveSpan();
+  return span ? traceparentOf(span) : undefined;
+}
+
+export type Attributes = Record<string, string | number | boolean | undefined>;
+
+const defined = (a: Attributes) =>
+  Object.fromEntries(Object.entries(a).filter(([, v]) => v !== undefined)) as Record<
+    string,
+    string | number | boolean
+  >;
+
+export type EventSpan = {
+  /** The span's traceparent (undefined while telemetry is off). */
+  traceparent: string | undefined;
+  /** Adds what the handler learnt (segment, variant, score…). */
+  set(attributes: Attributes): void;
+  end(error?: unknown): void;
+};
+
+const NOOP: EventSpan = { traceparent: undefined, set() {}, end() {} };
+
+/**
+ * A span for handling one event, continuing the trace its `traceparent` names (a new
+ * trace without one). Not made active: a batch holds one per event at once.
+ */
+export function startEventSpan(spec: {
+  name: string;
+  op: string;
+  traceparent: string | undefined;
+  attributes: Attributes;
+}): EventSpan {
+  if (!telemetryEnabled()) return NOOP;
+  const sentryTrace = toSentryTrace(spec.traceparent);
+  const span = Sentry.continueTrace({ sentryTrace, baggage: undefined }, () =>
+    Sentry.startInactiveSpan({
+      name: spec.name,
+      op: spec.op,
+      attributes: defined(spec.attributes),
+      forceTransaction: true,
+    }),
+  );
+  return {
+    traceparent: traceparentOf(span),
+    set: (attributes) => span.setAttributes(defined(attributes)),
+    end(error) {
+      if (error) span.setStatus({ code: 2, message: "internal_error" });
+      span.end();
+    },
+  };
+}
+
+/** A counter, in Sentry (`trace_metric`) when it is on; Prometheus keeps its own. */
+export function countMetric(name: string, value: number, attributes: Attributes): void {
+  if (telemetryEnabled()) Sentry.metrics.count(name, value, { attributes: defined(attributes) });
+}
+
+/** A distribution (a latency, a score), in Sentry when it is on. */
+export function distributionMetric(
+  name: string,
+  value: number,
+  attributes: Attributes,
+  unit?: string,
+): void {
+  if (telemetryEnabled())
+    Sentry.metrics.distribution(name, value, {
+      attributes: defined(attributes),
+      ...(unit ? { unit } : {}),
+    });
+}
+
+/**
+ * An error grouped by its cause, not its text: `fingerprint` names the cause (e.g.
+ * `["vendor", "stackai", "http_500"]`); tags carry the lead and event ids.
+ */
+export function captureError(
+  error: unknown,
+  o: { fingerprint: string[]; tags: Attributes; level?: "error" | "warning" },
+): void {
+  if (!telemetryEnabled()) return;
+  Sentry.captureException(error, {
+    fingerprint: o.fingerprint,
+    tags: defined(o.tags),
+    level: o.level ?? "error",
+  });
+}
+
+/** Sends what is buffered (before a process exits). */
+export async function flushTelemetry(timeoutMs = 2_000): Promise<void> {
+  if (telemetryEnabled()) await Sentry.flush(timeoutMs);
+}

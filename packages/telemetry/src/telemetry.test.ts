@@ -1,0 +1,109 @@
+// Sentry as a service process runs it: `node --import @pw/telemetry/instrument`, the DSN
+// pointed at a local collector that speaks Sentry's envelope endpoint. What arrives is
+// every kind of item the services send (error events, spans, logs, metrics) — and not one
+// e-mail address, name or reply text, whatever the code tried to send (the raw envelopes
+// are grepped). Without a DSN, nothing is initialised and nothing is sent.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type SentryCollector, startSentryCollector } from "./collector.ts";
+
+const instrument = join(import.meta.dirname, "instrument.ts");
+
+/** What a careless service might do: personal data in every place Sentry reads. */
+const SCRIPT = `
+import * as Sentry from "@sentry/node";
+await Sentry.startSpan(
+  { name: "scoring.score", op: "queue.process", attributes: { "lead.id": "lf_1", "lead.email": "ada@example.com", segment: "exec-mid" } },
+  async () => {
+    Sentry.addBreadcrumb({ message: "reply from ada@example.com", data: { replyText: "Yes, Ada here" } });
+    Sentry.captureException(new Error("stackAI failed for ada@example.com"), {
+      tags: { "lead.id": "lf_1" },
+      fingerprint: ["vendor", "stackai", "http_500"],
+      extra: { firstName: "Ada", body: "Hi Ada, ..." },
+      user: { id: "lf_1", email: "ada@example.com" },
+    });
+    Sentry.logger.info("sent to ada@example.com", { "lead.id": "lf_1", email: "ada@example.com" });
+    Sentry.metrics.count("pw.conversions", 1, { attributes: { variant: "roi", segment: "exec-mid", email: "ada@example.com" } });
+  },
+);
+await Sentry.flush(10_000);
+console.log(JSON.stringify({ enabled: Sentry.getClient() !== undefined }));
+`;
+
+function run(
+  env: Record<string, string>,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(
+      process.execPath,
+      ["--import", instrument, "--input-type=module", "-e", SCRIPT],
+      {
+        cwd: import.meta.dirname,
+        env: { PATH: process.env.PATH ?? "", ...env },
+      },
+    );
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d) => (stdout += d));
+    child.stderr.on("data", (d) => (stderr += d));
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe("Sentry in a service process", () => {
+  let collector: SentryCollector;
+  beforeAll(async () => {
+    collector = await startSentryCollector();
+  });
+  afterAll(() => collector.close());
+
+  it("sends errors, spans, logs and metrics, with nothing personal in them", {
+    timeout: 60_000,
+  }, async () => {
+    const r = await run({
+      SENTRY_DSN: collector.dsn,
+      SENTRY_TRACES_SAMPLE_RATE: "1",
+      SENTRY_ENVIRONMENT: "test",
+      SENTRY_RELEASE: "pw@test",
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ enabled: true });
+    const [error] = collector
+      .items("event")
+      .map((i) => i.payload as { exception: { values: { value: string }[] } });
+    expect(error).toMatchObject({
+      environment: "test",
+      release: "pw@test",
+      fingerprint: ["vendor", "stackai", "http_500"],
+      tags: { "lead.id": "lf_1" },
+      user: { id: "lf_1" },
+    });
+    expect(error!.exception.values[0]!.value).toBe("stackAI failed for [email]");
+    const spans = JSON.stringify(collector.items("span").map((i) => i.payload));
+    expect(spans).toContain("scoring.score");
+    expect(spans).toContain("lf_1");
+    expect(collector.items("log").length).toBeGreaterThan(0);
+    expect(collector.items("trace_metric").length).toBeGreaterThan(0);
+    expect(JSON.stringify(collector.items("trace_metric").map((i) => i.payload))).toContain(
+      "pw.conversions",
+    );
+    // The whole wire, every envelope as it arrived: no address, no name, no reply.
+    const wire = collector.envelopes.map((e) => e.raw).join("\n");
+    expect(wire).not.toMatch(/ada@example\.com|Ada|Lovelace|Yes, Ada here|Hi Ada/);
+  });
+
+  it("without SENTRY_DSN initialises nothing and sends nothing", { timeout: 60_000 }, async () => {
+    const before = collector.envelopes.length;
+    const r = await run({});
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({ enabled: false });
+    expect(collector.envelopes.length).toBe(before);
+  });
+
+  it("refuses a bad sample rate at start, naming the variable", { timeout: 60_000 }, async () => {
+    const r = await run({ SENTRY_DSN: collector.dsn, SENTRY_TRACES_SAMPLE_RATE: "2" });
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain('SENTRY_TRACES_SAMPLE_RATE: "2" is not a number in [0, 1]');
+  });
+});
