@@ -46,6 +46,8 @@ export async function runMain(
     stopping = true;
     log.info({ signal }, "shutting down");
     await running.stop();
+    // What Sentry still buffers (spans stream in batches) leaves before the process does.
+    await flushTelemetry(5_000);
     process.exit(0);
   };
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

@@ -1,0 +1,213 @@
+// Sentry across separate service processes on a real Kafka broker and PostgreSQL: scoring,
+// the engine and dispatch each run as `node --import @pw/telemetry/instrument src/main.ts`
+// (as deployed), the DSN pointed at a local collector that speaks Sentry's envelope
+// endpoint. One lead's CRM event and intent signals go onto the broker with the trace a
+// webhook would start; the lead is scored (stackAI fails: the built-in model answers),
+// chosen for and sent. Every service's span of it is in that one trace, each the child of
+// the span that caused it — across processes, the broker and each outbox; the stackAI
+// failure arrives as an error grouped by its cause; the send as a metric; and no e-mail
+// address or name is in anything sent to Sentry.
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { once } from "node:events";
+import { join } from "node:path";
+import { createKafkaBus, publishEvents } from "@pw/bus";
+import { createDb, migrate } from "@pw/db";
+import { ALL_TOPICS, envelope, type LeadEvent, Topics } from "@pw/events";
+import { startStackAiServer } from "@pw/stackai/test-server";
+import { startSentryCollector } from "@pw/telemetry/test-collector";
+import { kafkaFixture, postgresFixture, waitFor } from "@pw/testkit";
+import { afterAll, describe, expect, it } from "vitest";
+
+const kafka = await kafkaFixture();
+const pg = await postgresFixture();
+const apps = join(import.meta.dirname, "../..");
+
+type Span = {
+  trace_id: string;
+  span_id: string;
+  parent_span_id?: string;
+  name: string;
+  attributes?: Record<string, unknown>;
+};
+
+describe.runIf(kafka && pg)("Sentry across service processes", () => {
+  const children: (ChildProcess & { output: string[] })[] = [];
+  afterAll(() => {
+    for (const c of children) if (c.exitCode === null) c.kill("SIGKILL");
+  });
+
+  it("one trace per lead journey across processes and the broker, errors by cause, nothing personal", {
+    timeout: 180_000,
+  }, async () => {
+    const collector = await startSentryCollector();
+    const stackai = await startStackAiServer();
+    stackai.reply(...Array.from({ length: 20 }, () => ({ status: 500 })));
+    const database = await pg!.createDatabase("pw_telemetry");
+    const db = await createDb({ driver: "pg", url: database.url });
+    await migrate(db);
+    const prefix = `${kafka!.uniqueName("telemetry")}.`;
+    const bus = createKafkaBus({
+      brokers: kafka!.brokers,
+      topicPrefix: prefix,
+      sessionTimeout: 10_000,
+    });
+    await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name, partitions: 2 })));
+    const sent: string[] = [];
+    await bus.subscribe({
+      groupId: "tap",
+      topic: Topics.outreachDispatched,
+      fromBeginning: true,
+      decode: (v) => v as { subject: string; data: { status: string } },
+      handler: async (e) => void (e.data.status === "sent" && sent.push(e.subject)),
+    });
+    const o = stackai.options("scoring", { maxRetries: 0 });
+    const common = {
+      PATH: process.env.PATH ?? "",
+      PORT: "0",
+      LOG_LEVEL: "warn",
+      DATABASE_URL: database.url,
+      BUS_DRIVER: "kafka",
+      KAFKA_BROKERS: kafka!.brokers.join(","),
+      KAFKA_TOPIC_PREFIX: prefix,
+      SENTRY_DSN: collector.dsn,
+      SENTRY_TRACES_SAMPLE_RATE: "1",
+      SENTRY_ENVIRONMENT: "test",
+      ALLOW_INSECURE_VENDOR_URLS: "1",
+    };
+    const start = (app: string, env: Record<string, string>) => {
+      const child = spawn(
+        process.execPath,
+        ["--import", "@pw/telemetry/instrument", "src/main.ts"],
+        { cwd: join(apps, app), env: { ...common, ...env }, stdio: ["ignore", "pipe", "pipe"] },
+      ) as ChildProcess & { output: string[] };
+      child.output = [];
+      child.stdout!.on("data", (d: Buffer) => child.output.push(d.toString()));
+      child.stderr!.on("data", (d: Buffer) => child.output.push(d.toString()));
+      children.push(child);
+      return child;
+    };
+    const unsubscribe = randomBytes(24).toString("base64url");
+    const processes = [
+      start("experiments", { EXPERIMENT_REVIEW_EVERY_MS: "500", SERVICE_NAME: "experiments" }),
+      start("scoring", {
+        STACKAI_BASE_URL: o.baseUrl,
+        STACKAI_API_KEY: o.apiKey,
+        STACKAI_ORG_ID: o.orgId,
+        STACKAI_FLOW_ID: o.flowId,
+        STACKAI_TIMEOUT_MS: "500",
+      }),
+      start("dispatch", {
+        DISPATCH_QUIET_HOURS: "off",
+        DISPATCH_POLL_MS: "100",
+        UNSUBSCRIBE_SECRET: unsubscribe,
+        UNSUBSCRIBE_BASE_URL: "http://127.0.0.1:9/",
+      }),
+    ];
+    try {
+      // What ingest publishes for a webhook that started the lead's trace.
+      const traceId = randomBytes(16).toString("hex");
+      const trace = () => `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
+      const at = new Date().toISOString();
+      const events = [
+        envelope({
+          type: "lead.crm_record_changed.v1",
+          source: "pw://ingest",
+          subject: "lf_ct_proc_1",
+          traceparent: trace(),
+          data: {
+            source: "lightfield_webhook",
+            objectType: "contacts",
+            objectId: "ct_proc_1",
+            operation: "created",
+            occurredAt: at,
+            record: { id: "ct_proc_1", fields: {}, relationships: {} },
+            profile: {
+              email: "grace@example.com",
+              firstName: "Grace",
+              lastName: "Hopper",
+              title: "VP Engineering",
+              industry: "SaaS",
+              employees: 400,
+            },
+          },
+        }),
+        ...["demo_requested", "pricing_viewed"].map((signal) =>
+          envelope({
+            type: "lead.intent_signal.v1",
+            source: "pw://ingest",
+            subject: "lf_ct_proc_1",
+            traceparent: trace(),
+            data: { signal, occurredAt: at, properties: {} },
+          }),
+        ),
+      ] as LeadEvent[];
+      await publishEvents(bus, Topics.leadEvents, events);
+      await waitFor(() => sent.includes("lf_ct_proc_1"), {
+        timeoutMs: 120_000,
+        message: "the lead's message sent",
+      }).catch((error) => {
+        throw new Error(
+          `${(error as Error).message}\n${processes.map((p) => p.output.join("")).join("\n---\n")}`,
+        );
+      });
+      // SIGTERM: each process stops and flushes what it buffered.
+      for (const p of processes) p.kill("SIGTERM");
+      await Promise.all(processes.map((p) => (p.exitCode === null ? once(p, "exit") : undefined)));
+      const spans: Span[] = [];
+      const visit = (v: unknown) => {
+        if (Array.isArray(v)) for (const x of v) visit(x);
+        else if (v && typeof v === "object") {
+          const s = v as Record<string, unknown>;
+          if (
+            typeof s.trace_id === "string" &&
+            typeof s.span_id === "string" &&
+            typeof s.name === "string"
+          )
+            spans.push(s as unknown as Span);
+          for (const x of Object.values(s)) visit(x);
+        }
+      };
+      await waitFor(
+        () => {
+          spans.length = 0;
+          for (const item of collector.items("span")) visit(item.payload);
+          const names = new Set(spans.filter((s) => s.trace_id === traceId).map((s) => s.name));
+          return [
+            "lead.events.v1 process",
+            "lead.scored.v1 process",
+            "outreach.requested.v1 process",
+          ].every((n) => names.has(n));
+        },
+        { timeoutMs: 30_000, message: "every service's span of the journey at the collector" },
+      );
+      const journey = spans.filter((s) => s.trace_id === traceId);
+      const named = (n: string) => journey.filter((s) => s.name === n);
+      const ids = (list: Span[]) => new Set(list.map((s) => s.span_id));
+      const scoring = named("lead.events.v1 process");
+      const engine = named("lead.scored.v1 process");
+      const dispatch = named("outreach.requested.v1 process");
+      expect(engine.some((s) => ids(scoring).has(s.parent_span_id ?? ""))).toBe(true);
+      expect(dispatch.some((s) => ids(engine).has(s.parent_span_id ?? ""))).toBe(true);
+
+      const errors = collector
+        .items("event")
+        .map((i) => i.payload as { fingerprint?: string[]; tags?: Record<string, string> });
+      const fallback = errors.find((e) => e.fingerprint?.[1] === "stackai");
+      expect(fallback?.fingerprint?.[0]).toBe("vendor");
+      expect(fallback?.tags?.["lead.id"]).toBe("lf_ct_proc_1");
+      expect(JSON.stringify(collector.items("trace_metric").map((i) => i.payload))).toContain(
+        "pw.sends",
+      );
+      const wire = collector.envelopes.map((e) => e.raw).join("\n");
+      expect(wire).not.toMatch(/grace@example\.com|Grace|Hopper/);
+    } finally {
+      for (const p of processes) if (p.exitCode === null) p.kill("SIGKILL");
+      await bus.close();
+      await db.close();
+      await database.drop();
+      await stackai.close();
+      await collector.close();
+    }
+  });
+});
