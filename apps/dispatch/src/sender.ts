@@ -23,7 +23,7 @@ import {
 } from "@pw/outreach-agent/contract";
 import { backoffDelay } from "@pw/resilience";
 import type { ServiceMetrics } from "@pw/service";
-import { captureError, countMetric } from "@pw/telemetry";
+import { captureError, countMetric, startEventSpan } from "@pw/telemetry";
 import type { Clock } from "./clock.ts";
 import type { DispatchConfig } from "./config.ts";
 import { DISPATCHED, dispatched, outbox, type Verdict } from "./events.ts";
@@ -411,8 +411,31 @@ export function senderBuilder(o: {
     const events = new Map<string, Verdict>();
     const next: (NewSend & { from: string })[] = [];
     const sentRows: { row: SendRow; dispatchId: string }[] = [];
+    // Each verdict is a step of its lead's journey: a span in the trace the request (or,
+    // for a follow-up due days later, the first touch) carried, which the verdict continues.
+    const spanOf = new Map<string, string>();
     for (const row of rows) {
       const outcome = outcomes.get(row.key) ?? { kind: "release" };
+      if (outcome.kind !== "release") {
+        const span = startEventSpan({
+          name: "outreach.send",
+          op: "queue.task",
+          traceparent: row.traceparent ?? undefined,
+          attributes: {
+            "pw.service": "dispatch",
+            "lead.id": row.leadId,
+            "request.id": row.requestId,
+            channel: row.channel,
+            "cadence.step": row.step,
+            segment: row.segment,
+            variant: row.variantId,
+            track: row.track,
+            status: outcome.kind,
+          },
+        });
+        span.end(outcome.kind === "failed" ? new Error("send failed") : undefined);
+        if (span.traceparent) spanOf.set(row.key, span.traceparent);
+      }
       switch (outcome.kind) {
         case "sent": {
           const [step, ...rest] = row.followUps;
@@ -539,7 +562,14 @@ export function senderBuilder(o: {
       const done = await finish(tx, finishes, now);
       const out = rows
         .filter((row) => done.has(row.key) && events.has(row.key))
-        .map((row) => dispatched(row, events.get(row.key)!, now, o.provider));
+        .map((row) =>
+          dispatched(
+            { ...row, traceparent: spanOf.get(row.key) ?? row.traceparent },
+            events.get(row.key)!,
+            now,
+            o.provider,
+          ),
+        );
       await outbox.enqueue(tx, DISPATCHED, out);
       await insertSends(
         tx,

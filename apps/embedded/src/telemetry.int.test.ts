@@ -187,8 +187,14 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       const scoring = named("lead.events.v1 process");
       const engine = named("lead.scored.v1 process");
       const dispatch = named("outreach.requested.v1 process");
-      expect(engine.some((s) => ids(scoring).has(s.parent_span_id ?? ""))).toBe(true);
-      expect(dispatch.some((s) => ids(engine).has(s.parent_span_id ?? ""))).toBe(true);
+      const childOf = (child: Span[], parent: Span[]) =>
+        child.some((s) => ids(parent).has(s.parent_span_id ?? ""));
+      const decide = named("experiment.decide");
+      const send = named("outreach.send");
+      expect(childOf(engine, scoring)).toBe(true);
+      expect(childOf(decide, engine)).toBe(true);
+      expect(childOf(dispatch, decide)).toBe(true);
+      expect(childOf(send, dispatch)).toBe(true);
 
       const errors = collector
         .items("event")

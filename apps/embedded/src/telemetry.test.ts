@@ -133,8 +133,17 @@ describe("Sentry on the embedded stack", () => {
     // Parented as the journey goes: each span is the child of the span that caused it
     // (through the outbox and the bus; the engine's queue holds the score's span).
     const ids = (list: Span[]) => new Set(list.map((s) => s.span_id));
-    expect(engine.some((s) => ids(scoring).has(s.parent_span_id ?? ""))).toBe(true);
-    expect(ids(engine).has(dispatch[0]!.parent_span_id ?? "")).toBe(true);
+    const childOf = (child: Span[], parent: Span[]) =>
+      child.some((s) => ids(parent).has(s.parent_span_id ?? ""));
+    // webhook → scored → queued (the engine's span) → variant chosen (later, by the drain)
+    // → dispatch takes the request → sent.
+    const decide = named("experiment.decide", "experiments");
+    const send = named("outreach.send", "dispatch");
+    expect(childOf(engine, scoring)).toBe(true);
+    expect(childOf(decide, engine)).toBe(true);
+    expect(childOf(dispatch, decide)).toBe(true);
+    expect(childOf(send, dispatch)).toBe(true);
+    expect(attribute(send[0]!, "status")).toBe("sent");
     expect(attribute(engine[0]!, "segment")).toEqual(expect.any(String));
     expect(attribute(dispatch[0]!, "variant")).toEqual(expect.any(String));
     expect(attribute(dispatch[0]!, "channel")).toBe("email");

@@ -9,6 +9,7 @@
 import { hash } from "node:crypto";
 import { type ArmState, choose, type Decision } from "@pw/bandit";
 import { OutreachRequested, type PersonalisationFacts } from "@pw/events";
+import { countMetric, startEventSpan } from "@pw/telemetry";
 import type { EngineContext } from "./context.ts";
 import { decisionSummary, nurtureSummary, posteriorSummary } from "./explain.ts";
 import { render, TemplateError } from "./playbook.ts";
@@ -156,7 +157,36 @@ async function writeRequest(
 ) {
   const { policy } = ctx;
   const { facts } = lead;
-  const copy = await ctx.copywriter.write({ leadId: lead.leadId, variant, facts });
+  // The journey's "variant chosen" step: a span in the lead's trace (the score's span is
+  // its parent — the queue kept it), which the request and so dispatch continue from.
+  const span = startEventSpan({
+    name: "experiment.decide",
+    op: "function",
+    traceparent: lead.traceparent ?? undefined,
+    attributes: {
+      "pw.service": "experiments",
+      "lead.id": lead.leadId,
+      segment: lead.segment,
+      variant: decision.armId,
+      policy: decision.policy,
+      propensity: decision.propensity,
+      channel: variant.channel,
+    },
+  });
+  countMetric("pw.decisions", 1, {
+    segment: lead.segment,
+    variant: decision.armId,
+    policy: decision.policy,
+  });
+  let copy: Awaited<ReturnType<typeof ctx.copywriter.write>>;
+  try {
+    copy = await ctx.copywriter.write({ leadId: lead.leadId, variant, facts });
+  } catch (error) {
+    span.end(error);
+    throw error;
+  }
+  span.set({ "copy.writer": copy.writer, "fallback.reason": copy.fallbackReason });
+  span.end();
   const summaries = arms
     .filter((a) => a.status === "active")
     .map((a) => ({
@@ -166,31 +196,34 @@ async function writeRequest(
       exposures: a.exposures,
     }));
   const chosen = summaries.find((s) => s.variantId === decision.armId)!;
-  return outreachRequest(lead, {
-    requestId: requestIdFor("req", lead.leadId, lead.eventId),
-    segment: lead.segment,
-    variantId: decision.armId,
-    channel: variant.channel,
-    to: lead.email,
-    subject: copy.subject,
-    body: copy.body,
-    priority: Math.round(Math.min(100, lead.score)),
-    cadenceStep: 0,
-    track: "experiment",
-    ...timeZoneOf(facts),
-    followUps: followUpsFor(playbook, variant.variantId, facts),
-    copy: {
-      writer: copy.writer,
-      ...(copy.fallbackReason ? { fallbackReason: copy.fallbackReason.slice(0, 500) } : {}),
+  return outreachRequest(
+    { ...lead, traceparent: span.traceparent ?? lead.traceparent },
+    {
+      requestId: requestIdFor("req", lead.leadId, lead.eventId),
+      segment: lead.segment,
+      variantId: decision.armId,
+      channel: variant.channel,
+      to: lead.email,
+      subject: copy.subject,
+      body: copy.body,
+      priority: Math.round(Math.min(100, lead.score)),
+      cadenceStep: 0,
+      track: "experiment",
+      ...timeZoneOf(facts),
+      followUps: followUpsFor(playbook, variant.variantId, facts),
+      copy: {
+        writer: copy.writer,
+        ...(copy.fallbackReason ? { fallbackReason: copy.fallbackReason.slice(0, 500) } : {}),
+      },
+      explanation: {
+        summary: decisionSummary(lead.segment, decision, chosen, policy),
+        policy: decision.policy,
+        propensity: decision.propensity,
+        arms: summaries,
+      },
+      requestedAt: ctx.now().toISOString(),
     },
-    explanation: {
-      summary: decisionSummary(lead.segment, decision, chosen, policy),
-      policy: decision.policy,
-      propensity: decision.propensity,
-      arms: summaries,
-    },
-    requestedAt: ctx.now().toISOString(),
-  });
+  );
 }
 
 /**
