@@ -13,6 +13,8 @@
  *
  * pino's `redact` paths cannot express "any depth" nor "any case", hence neither is used.
  */
+
+import { sentryLogStream } from "@pw/telemetry";
 import { type Logger, type LoggerOptions, pino } from "pino";
 
 export type { Logger } from "pino";
@@ -147,6 +149,16 @@ export function createLogger(opts: CreateLoggerOptions): Logger {
       },
     });
   }
+  // With Sentry on, the same lines also go to Sentry's logs (info and above).
+  const sentry = sentryLogStream();
+  if (sentry && options.level !== "silent")
+    return pino(
+      options,
+      pino.multistream([
+        { stream: process.stdout, level: options.level as pino.Level },
+        { stream: sentry, level: "info" },
+      ]),
+    );
   return pino(options);
 }
 

@@ -20,6 +20,7 @@ import { type DbHandle, type Executor, enqueue as insertRows, type OutboxTable }
 import { type AnyEnvelope, type TopicEvent, type TopicName, TopicSchemas } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { backoffDelay, isTransient } from "@pw/resilience";
+import { captureError } from "@pw/telemetry";
 import { and, asc, eq, inArray, isNull, sql } from "drizzle-orm";
 import type { ServiceMetrics } from "./metrics.ts";
 import { reasonOf } from "./reason.ts";
@@ -318,6 +319,10 @@ export function createRelay(options: {
           { eventId: q.row.eventId, topic: q.row.topic, key: q.row.key, reason: q.reason },
           "outbox row quarantined: the broker refuses it for good; the rows after it go on",
         );
+        captureError(new Error(`outbox row quarantined: ${q.reason}`), {
+          fingerprint: ["outbox-quarantine", q.row.topic, q.reason.split(":")[0] ?? q.reason],
+          tags: { topic: q.row.topic, "event.id": q.row.eventId },
+        });
       }
       await flushMarks();
       if (failure !== undefined) throw failure;

@@ -117,3 +117,36 @@ export function captureError(
 export async function flushTelemetry(timeoutMs = 2_000): Promise<void> {
   if (telemetryEnabled()) await Sentry.flush(timeoutMs);
 }
+
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
+/**
+ * A pino destination forwarding each line to Sentry's logs (`log` items; the scrubber
+ * runs on them like on everything else), or undefined while telemetry is off. The
+ * message, level and the line's own fields (event, lead and trace ids…) become the log's
+ * attributes; pino's timestamp and bindings that Sentry sets itself are left out.
+ */
+export function sentryLogStream(): { write(line: string): void } | undefined {
+  if (!telemetryEnabled()) return undefined;
+  return {
+    write(line: string) {
+      let record: Record<string, unknown>;
+      try {
+        record = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return;
+      }
+      const { level, msg, time: _time, pid: _pid, hostname: _host, ...rest } = record;
+      const name = LOG_LEVELS.includes(level as (typeof LOG_LEVELS)[number])
+        ? (level as (typeof LOG_LEVELS)[number])
+        : "info";
+      const attributes: Record<string, string | number | boolean> = {};
+      for (const [k, v] of Object.entries(rest))
+        attributes[k] =
+          typeof v === "string" || typeof v === "number" || typeof v === "boolean"
+            ? v
+            : JSON.stringify(v);
+      Sentry.logger[name](typeof msg === "string" ? msg : "", attributes);
+    },
+  };
+}

@@ -9,6 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type SentryCollector, startSentryCollector } from "./collector.ts";
 
 const instrument = join(import.meta.dirname, "instrument.ts");
+const loggerModule = join(import.meta.dirname, "../../logger/src/index.ts");
 
 /** What a careless service might do: personal data in every place Sentry reads. */
 const SCRIPT = `
@@ -27,9 +28,23 @@ await Sentry.startSpan(
     Sentry.metrics.count("pw.conversions", 1, { attributes: { variant: "roi", segment: "exec-mid", email: "ada@example.com" } });
   },
 );
+// A service's own log line (pino) reaches Sentry's logs too, scrubbed.
+const { createLogger } = await import(${JSON.stringify(loggerModule)});
+createLogger({ service: "t", pretty: false }).warn(
+  { leadId: "lf_1", email: "ada@example.com" },
+  "bounce for ada@example.com",
+);
 await Sentry.flush(10_000);
 console.log(JSON.stringify({ enabled: Sentry.getClient() !== undefined }));
 `;
+
+/** The script's verdict: its `enabled` line (the service's own log lines are around it). */
+const lastLine = (out: string) =>
+  out
+    .trim()
+    .split("\n")
+    .map((l) => JSON.parse(l) as Record<string, unknown>)
+    .find((l) => "enabled" in l);
 
 function run(
   env: Record<string, string>,
@@ -68,7 +83,7 @@ describe("Sentry in a service process", () => {
       SENTRY_RELEASE: "pw@test",
     });
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ enabled: true });
+    expect(lastLine(r.stdout)).toEqual({ enabled: true });
     const [error] = collector
       .items("event")
       .map((i) => i.payload as { exception: { values: { value: string }[] } });
@@ -83,7 +98,11 @@ describe("Sentry in a service process", () => {
     const spans = JSON.stringify(collector.items("span").map((i) => i.payload));
     expect(spans).toContain("scoring.score");
     expect(spans).toContain("lf_1");
-    expect(collector.items("log").length).toBeGreaterThan(0);
+    const logs = JSON.stringify(collector.items("log").map((i) => i.payload));
+    expect(logs).toContain("sent to [email]");
+    // The pino line, forwarded: its message and the lead's id, the address masked.
+    expect(logs).toContain("bounce for [email]");
+    expect(logs).toContain("lf_1");
     expect(collector.items("trace_metric").length).toBeGreaterThan(0);
     expect(JSON.stringify(collector.items("trace_metric").map((i) => i.payload))).toContain(
       "pw.conversions",
@@ -97,7 +116,7 @@ describe("Sentry in a service process", () => {
     const before = collector.envelopes.length;
     const r = await run({});
     expect(r.code, r.stderr).toBe(0);
-    expect(JSON.parse(r.stdout)).toEqual({ enabled: false });
+    expect(lastLine(r.stdout)).toEqual({ enabled: false });
     expect(collector.envelopes.length).toBe(before);
   });
 
