@@ -216,4 +216,64 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       await collector.close();
     }
   });
+
+  it("the gateway continues the trace a caller (the dashboard's server) sends it", {
+    timeout: 120_000,
+  }, async () => {
+    const collector = await startSentryCollector();
+    const database = await pg!.createDatabase("pw_telemetry_gw");
+    const db = await createDb({ driver: "pg", url: database.url });
+    await migrate(db);
+    const child = spawn(process.execPath, ["--import", "@pw/telemetry/instrument", "src/main.ts"], {
+      cwd: join(apps, "gateway"),
+      env: {
+        PATH: process.env.PATH ?? "",
+        PORT: "0",
+        HOST: "127.0.0.1",
+        LOG_LEVEL: "info",
+        DATABASE_URL: database.url,
+        BUS_DRIVER: "kafka",
+        KAFKA_BROKERS: kafka!.brokers.join(","),
+        KAFKA_TOPIC_PREFIX: `${kafka!.uniqueName("telemetry-gw")}.`,
+        SENTRY_DSN: collector.dsn,
+        SENTRY_TRACES_SAMPLE_RATE: "1",
+      },
+      stdio: ["ignore", "pipe", "pipe"],
+    }) as ChildProcess & { output: string[] };
+    child.output = [];
+    children.push(child);
+    let url: string | undefined;
+    child.stdout!.on("data", (d: Buffer) => {
+      child.output.push(d.toString());
+      url ??= /"url":"(http:\/\/[^"]+)"/.exec(d.toString())?.[1];
+    });
+    child.stderr!.on("data", (d: Buffer) => child.output.push(d.toString()));
+    try {
+      await waitFor(() => url, { timeoutMs: 60_000, message: "the gateway listening" }).catch(
+        (error) => {
+          throw new Error(`${(error as Error).message}\n${child.output.join("")}`);
+        },
+      );
+      const traceId = randomBytes(16).toString("hex");
+      const parent = randomBytes(8).toString("hex");
+      // What @sentry/nextjs adds to the route handler's fetch to the gateway.
+      const res = await fetch(`${url}/healthz`, {
+        headers: {
+          "sentry-trace": `${traceId}-${parent}-1`,
+          baggage: `sentry-trace_id=${traceId},sentry-sampled=true,sentry-sample_rate=1`,
+        },
+      });
+      expect(res.status).toBe(200);
+      child.kill("SIGTERM");
+      if (child.exitCode === null) await once(child, "exit");
+      const spans = JSON.stringify(collector.items("span").map((i) => i.payload));
+      expect(spans).toContain(traceId);
+      expect(spans).toContain(parent);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await db.close();
+      await database.drop();
+      await collector.close();
+    }
+  });
 });
