@@ -150,7 +150,7 @@ describe("Sentry on the embedded stack", () => {
 
     const metrics = JSON.stringify(collector.items("trace_metric").map((i) => i.payload));
     expect(metrics).toContain("pw.sends");
-    expect(metrics).toContain("pw.events.handled");
+    expect(metrics).toContain("pw.decisions");
     expect(metrics).toContain("pw.scores");
     // Not one address or name left the process, in any envelope.
     const wire = collector.envelopes.map((e) => e.raw).join("\n");

@@ -23,7 +23,6 @@ import {
 } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { continueTrace } from "@pw/service";
-import { distributionMetric } from "@pw/telemetry";
 import type { RefitSettings } from "./config.ts";
 import {
   countOutcome,
@@ -141,12 +140,6 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
         lead.row = next.row;
         if (!next.event) return "unchanged";
         emitted.push({ event: next.event, example });
-        // The distribution of emitted scores, by tier and scorer (Sentry; Prometheus has counts).
-        distributionMetric("pw.score", next.event.data.score, {
-          tier: next.event.data.tier,
-          scorer: next.event.data.model.scorer,
-          segment: next.event.data.segment,
-        });
         return "emitted";
       },
       async write(tx: Executor, leads: Iterable<{ row: LeadRow | undefined }>) {

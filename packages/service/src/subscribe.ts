@@ -8,7 +8,7 @@
 import { type Bus, type HandlerContext, type Subscription, subscribeTopic } from "@pw/bus";
 import type { TopicEvent, TopicName } from "@pw/events";
 import { eventLogger, type Logger } from "@pw/logger";
-import { type Attributes, captureError, countMetric, startEventSpan } from "@pw/telemetry";
+import { type Attributes, captureError, startEventSpan } from "@pw/telemetry";
 import type { ServiceMetrics } from "./metrics.ts";
 import { activeTraceparent, withEventSpans, withTrace } from "./trace.ts";
 
@@ -77,14 +77,8 @@ export function subscriber(deps: {
   return async function subscribe<T extends TopicName>(
     spec: SubscriptionSpec<T>,
   ): Promise<Subscription> {
-    const count = (result: Handled) => {
+    const count = (result: Handled) =>
       metrics.events.inc({ topic: spec.topic, result: result || "handled" });
-      countMetric("pw.events.handled", 1, {
-        "pw.service": deps.service,
-        topic: spec.topic,
-        result: result || "handled",
-      });
-    };
     const span = (event: TopicEvent<T>) =>
       startEventSpan({
         name: `${spec.topic} process`,

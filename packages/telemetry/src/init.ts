@@ -9,6 +9,8 @@
 import * as Sentry from "@sentry/node";
 import { scrub, scrubEvent } from "./scrub.ts";
 
+export const DEFAULT_TRACES_SAMPLE_RATE = 0.01;
+
 export type TelemetrySettings = {
   dsn: string;
   environment: string;
@@ -23,8 +25,12 @@ export function telemetrySettings(
 ): TelemetrySettings | undefined {
   const dsn = env.SENTRY_DSN?.trim();
   if (!dsn) return undefined;
+  // Traces are samples (errors and metrics are complete): 1% of journeys by default
+  // (pnpm bench:telemetry; ADR 0018).
   const rate =
-    env.SENTRY_TRACES_SAMPLE_RATE === undefined ? 0.1 : Number(env.SENTRY_TRACES_SAMPLE_RATE);
+    env.SENTRY_TRACES_SAMPLE_RATE === undefined
+      ? DEFAULT_TRACES_SAMPLE_RATE
+      : Number(env.SENTRY_TRACES_SAMPLE_RATE);
   if (!Number.isFinite(rate) || rate < 0 || rate > 1)
     throw new Error(
       `SENTRY_TRACES_SAMPLE_RATE: "${env.SENTRY_TRACES_SAMPLE_RATE}" is not a number in [0, 1]`,
@@ -37,6 +43,29 @@ export function telemetrySettings(
     ...(env.SERVICE_NAME ? { serverName: env.SERVICE_NAME } : {}),
   };
 }
+
+/**
+ * The SDK's integrations kept: errors and their context, HTTP in and out (a caller's trace
+ * continued, vendor calls traced), Fastify's routes. Left out: the database and broker
+ * auto-instrumentations (a span per query and per message cost throughput on every event,
+ * sampled or not — the kit's own span per event is the journey), and the rest (other
+ * frameworks, AI SDKs, console breadcrumbs).
+ */
+export const KEPT_INTEGRATIONS = new Set([
+  "EventFilters",
+  "FunctionToString",
+  "LinkedErrors",
+  "RequestData",
+  "NodeSystemError",
+  "Http",
+  "NodeFetch",
+  "OnUncaughtException",
+  "OnUnhandledRejection",
+  "ContextLines",
+  "Context",
+  "Modules",
+  "Fastify",
+]);
 
 let active = false;
 
@@ -52,6 +81,7 @@ export function initTelemetry(settings: TelemetrySettings | undefined): boolean 
     release: settings.release,
     tracesSampleRate: settings.tracesSampleRate,
     ...(settings.serverName ? { serverName: settings.serverName } : {}),
+    integrations: (defaults) => defaults.filter((i) => KEPT_INTEGRATIONS.has(i.name)),
     dataCollection: {
       userInfo: false,
       cookies: false,
