@@ -12,11 +12,12 @@ import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { join } from "node:path";
 import { createKafkaBus, publishEvents } from "@pw/bus";
-import { createDb, migrate } from "@pw/db";
-import { ALL_TOPICS, envelope, type LeadEvent, Topics } from "@pw/events";
+import { createDb, migrate, queryRows } from "@pw/db";
+import { ALL_TOPICS, envelope, type LeadEvent, type OutreachOutcome, Topics } from "@pw/events";
 import { startStackAiServer } from "@pw/stackai/test-server";
 import { startSentryCollector } from "@pw/telemetry/test-collector";
 import { kafkaFixture, postgresFixture, waitFor } from "@pw/testkit";
+import { sql } from "drizzle-orm";
 import { afterAll, describe, expect, it } from "vitest";
 
 const kafka = await kafkaFixture();
@@ -60,6 +61,16 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       fromBeginning: true,
       decode: (v) => v as { subject: string; data: { status: string } },
       handler: async (e) => void (e.data.status === "sent" && sent.push(e.subject)),
+    });
+    const requests: { leadId: string; requestId: string; segment: string; variantId: string }[] =
+      [];
+    await bus.subscribe({
+      groupId: "tap-requests",
+      topic: Topics.outreachRequested,
+      fromBeginning: true,
+      decode: (v) =>
+        v as { subject: string; data: { requestId: string; segment: string; variantId: string } },
+      handler: async (e) => void requests.push({ leadId: e.subject, ...e.data }),
     });
     const o = stackai.options("scoring", { maxRetries: 0 });
     const common = {
@@ -151,6 +162,30 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
           `${(error as Error).message}\n${processes.map((p) => p.output.join("")).join("\n---\n")}`,
         );
       });
+      // The lead books a meeting (the campaign's reward), reported as ingest would.
+      const request = requests.find((r) => r.leadId === "lf_ct_proc_1")!;
+      await publishEvents(bus, Topics.outreachOutcomes, [
+        envelope({
+          type: "outreach.outcome.v1",
+          source: "pw://ingest",
+          subject: "lf_ct_proc_1",
+          data: {
+            outcome: "meeting_booked",
+            occurredAt: new Date().toISOString(),
+            requestId: request.requestId,
+          },
+        }) as OutreachOutcome,
+      ]);
+      await waitFor(
+        async () =>
+          (
+            await queryRows(
+              db.db,
+              sql`select 1 from experiments.decisions where request_id = ${request.requestId} and rewarded`,
+            )
+          ).length === 1,
+        { timeoutMs: 60_000, message: "the engine crediting the meeting" },
+      );
       // SIGTERM: each process stops and flushes what it buffered.
       for (const p of processes) p.kill("SIGTERM");
       await Promise.all(processes.map((p) => (p.exitCode === null ? once(p, "exit") : undefined)));
@@ -202,9 +237,20 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       const fallback = errors.find((e) => e.fingerprint?.[1] === "stackai");
       expect(fallback?.fingerprint?.[0]).toBe("vendor");
       expect(fallback?.tags?.["lead.id"]).toBe("lf_ct_proc_1");
-      expect(JSON.stringify(collector.items("trace_metric").map((i) => i.payload))).toContain(
-        "pw.sends",
-      );
+      const metrics = collector.items("trace_metric").flatMap((i) => {
+        const p = i.payload as { items?: unknown[] };
+        return (p.items ?? [p]) as {
+          name?: string;
+          value?: number;
+          attributes?: Record<string, { value?: unknown }>;
+        }[];
+      });
+      expect(metrics.some((m) => m.name === "pw.sends")).toBe(true);
+      // The conversion: counted with the variant and segment the engine chose.
+      const reward = metrics.find((m) => m.name === "pw.rewards");
+      expect(reward?.value).toBe(1);
+      expect(reward?.attributes?.variant?.value).toBe(request.variantId);
+      expect(reward?.attributes?.segment?.value).toBe(request.segment);
       const wire = collector.envelopes.map((e) => e.raw).join("\n");
       expect(wire).not.toMatch(/grace@example\.com|Grace|Hopper/);
     } finally {
