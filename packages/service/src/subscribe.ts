@@ -84,7 +84,7 @@ export function subscriber(deps: {
         name: `${spec.topic} process`,
         op: "queue.process",
         traceparent: event.traceparent,
-        attributes: eventAttributes(deps.service, spec.topic, event),
+        attributes: () => eventAttributes(deps.service, spec.topic, event),
       });
     const bound = (event: TopicEvent<T>) =>
       eventLogger(logger, {

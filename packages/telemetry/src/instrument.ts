@@ -5,4 +5,10 @@
  */
 import { initTelemetry, telemetrySettings } from "./init.ts";
 
-initTelemetry(telemetrySettings(process.env));
+try {
+  initTelemetry(telemetrySettings(process.env));
+} catch (error) {
+  // One line, like the services' own configuration errors — not a loader's stack trace.
+  process.stderr.write(`telemetry: ${(error as Error).message}\n`);
+  process.exit(1);
+}

@@ -56,15 +56,17 @@ export function startEventSpan(spec: {
   name: string;
   op: string;
   traceparent: string | undefined;
-  attributes: Attributes;
+  /** Computed only when telemetry is on (a handler's hot path pays nothing otherwise). */
+  attributes: Attributes | (() => Attributes);
 }): EventSpan {
   if (!telemetryEnabled()) return NOOP;
+  const attributes = typeof spec.attributes === "function" ? spec.attributes() : spec.attributes;
   const sentryTrace = toSentryTrace(spec.traceparent);
   const span = Sentry.continueTrace({ sentryTrace, baggage: undefined }, () =>
     Sentry.startInactiveSpan({
       name: spec.name,
       op: spec.op,
-      attributes: defined(spec.attributes),
+      attributes: defined(attributes),
       forceTransaction: true,
     }),
   );
