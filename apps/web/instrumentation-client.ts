@@ -6,7 +6,8 @@ if (dsn)
   Sentry.init({
     dsn,
     environment: process.env.NEXT_PUBLIC_PW_ENVIRONMENT ?? "production",
-    tracesSampleRate: 0.1,
+    // The services' default (ADR 0018): traces are samples, errors are not.
+    tracesSampleRate: 0.01,
   });
 
 export const onRouterTransitionStart = Sentry.captureRouterTransitionStart;

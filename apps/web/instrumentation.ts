@@ -8,7 +8,7 @@ export async function register() {
   Sentry.init({
     dsn,
     environment: process.env.PW_ENVIRONMENT ?? "production",
-    tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE ?? "0.1"),
+    tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE ?? "0.01"),
   });
 }
 
