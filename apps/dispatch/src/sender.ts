@@ -513,6 +513,10 @@ export function senderBuilder(o: {
             result.failed++;
             verdicts.inc({ status: "failed", reason: "attempts_exhausted" });
             // The outreach agent (Truefoundry) still failing after every retry: by cause.
+            countMetric("pw.vendor_fallbacks", 1, {
+              vendor: "outreach-agent",
+              reason: reasonClass(outcome.reason),
+            });
             captureError(new Error(`outreach agent: ${reason}`), {
               fingerprint: ["vendor", "outreach-agent", reasonClass(outcome.reason)],
               tags: {

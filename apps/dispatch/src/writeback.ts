@@ -11,6 +11,7 @@ import * as schema from "@pw/db/dispatch";
 import type { Logger } from "@pw/logger";
 import { backoffDelay } from "@pw/resilience";
 import type { ServiceMetrics } from "@pw/service";
+import { captureError, countMetric } from "@pw/telemetry";
 import { and, eq, inArray, lte, sql } from "drizzle-orm";
 import type { Clock } from "./clock.ts";
 import type { SendRow } from "./store.ts";
@@ -146,6 +147,14 @@ export function writebackBuilder(o: {
         )
         .where(eq(schema.writebacks.sendKey, w.sendKey));
       counter.inc({ kind: w.kind, result: giveUp ? "failed" : conflict ? "conflict" : "retry" });
+      if (giveUp) {
+        const reason = e.code ?? (transient ? "attempts_exhausted" : "refused");
+        countMetric("pw.vendor_fallbacks", 1, { vendor: "lightfield", reason });
+        captureError(new Error(`Lightfield write-back failed for good: ${reason}`), {
+          fingerprint: ["vendor", "lightfield", w.kind, reason],
+          tags: { vendor: "lightfield", "send.key": w.sendKey, kind: w.kind },
+        });
+      }
       (giveUp ? logger.error : logger.warn).call(
         logger,
         { err: e, sendKey: w.sendKey, attempts },

@@ -10,6 +10,7 @@
 import type { PersonalisationFacts } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { reasonOf, type StackAiClient } from "@pw/stackai";
+import { countMetric } from "@pw/telemetry";
 import { z } from "zod";
 import { render, type Variant } from "./playbook.ts";
 
@@ -87,6 +88,10 @@ export function createCopywriter(deps: CopywriterDeps = {}) {
           { leadId, variantId: variant.variantId, reason },
           "stackAI rewrite not used; sending the template",
         );
+        countMetric("pw.vendor_fallbacks", 1, {
+          vendor: "stackai_rewrite",
+          reason: reason.split(":")[0],
+        });
         return { ...draft, writer: "template", fallbackReason: reason };
       };
       try {

@@ -9,6 +9,7 @@
  */
 import type { Logger } from "@pw/logger";
 import { reasonOf, type StackAiClient } from "@pw/stackai";
+import { countMetric } from "@pw/telemetry";
 import { z } from "zod";
 
 export const REPLY_INTENTS = [
@@ -132,6 +133,7 @@ export function createIntentClassifier(deps: IntentClassifierDeps = {}) {
           { leadId: context.leadId, reason },
           "stackAI intent unavailable; using the rules",
         );
+        countMetric("pw.vendor_fallbacks", 1, { vendor: "stackai_intent", reason });
         return rules(byRules, reason);
       }
     },

@@ -21,6 +21,7 @@ import {
   Topics,
   type VariantStatus,
 } from "@pw/events";
+import { countMetric } from "@pw/telemetry";
 import { outbox } from "./outbox.ts";
 
 export const SOURCE = "pw://experiments";
@@ -127,6 +128,13 @@ export async function statusChanged(
     at: Date;
   },
 ) {
+  // Suppressions, guardrail pauses, re-tests and resumes, by who and to what.
+  countMetric("pw.variant_status", 1, {
+    segment: change.segment,
+    variant: change.variantId,
+    to: change.to,
+    by: change.by,
+  });
   await publishUpdate(
     tx,
     envelope({

@@ -9,6 +9,7 @@
  */
 import { type Executor, queryRows } from "@pw/db";
 import * as schema from "@pw/db/experiments";
+import { distributionMetric } from "@pw/telemetry";
 import { and, eq, inArray, sql } from "drizzle-orm";
 import { announceHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
@@ -157,6 +158,7 @@ async function write(
     request_id: request.data.requestId,
     lead_id: lead.leadId,
     scored_event_id: lead.eventId,
+    traceparent: request.traceparent,
     segment: lead.segment,
     variant_id: decision.armId,
     policy: decision.policy,
@@ -169,14 +171,15 @@ async function write(
   const policy: schema.DecisionContext["policy"] = ctx.policy;
   await tx.execute(
     sql`insert into ${schema.decisions} (request_id, lead_id, segment, variant_id, policy,
-          propensity, decided_at, state, requested_at, context, pending_request, scored_event_id)
+          propensity, decided_at, state, requested_at, context, pending_request, scored_event_id,
+          traceparent)
         select request_id, lead_id, segment, variant_id, policy, propensity, ${when},
           ${held ? "pending_approval" : "requested"}, ${held ? sql`null` : when},
           jsonb_build_object('arms', arms, 'policy', ${JSON.stringify(policy)}::jsonb),
-          pending_request, scored_event_id
+          pending_request, scored_event_id, traceparent
         from ${jsonRows(
           rows,
-          `(request_id text, lead_id text, scored_event_id text, segment text, variant_id text,
+          `(request_id text, lead_id text, scored_event_id text, traceparent text, segment text, variant_id text,
             policy text, propensity real, arms jsonb, pending_request jsonb)`,
         )}`,
   );
@@ -190,6 +193,13 @@ async function write(
   }
   const sends = new Map<string, { segment: string; variantId: string; n: number }>();
   for (const { lead, decision } of recorded) {
+    // Score to decision: the wait for a variant (queue, capacity), per segment.
+    distributionMetric(
+      "pw.decision.latency",
+      Math.max(0, at.getTime() - lead.queuedAt.getTime()),
+      { segment: lead.segment },
+      "millisecond",
+    );
     const key = `${lead.segment}\u0000${decision.armId}`;
     const s = sends.get(key) ?? { segment: lead.segment, variantId: decision.armId, n: 0 };
     s.n++;

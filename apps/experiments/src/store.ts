@@ -27,6 +27,7 @@ export const leadColumns = {
   facts: schema.queue.facts,
   traceparent: schema.queue.traceparent,
   status: schema.queue.status,
+  queuedAt: schema.queue.queuedAt,
 };
 export type QueuedLead = Pick<typeof schema.queue.$inferSelect, keyof typeof leadColumns>;
 

@@ -79,7 +79,7 @@ export type ScoringDeps = {
   db: Db;
   commandAuth?: CommandAuth;
   /** Called for every score computed (metrics). */
-  onScore?: (scorer: "builtin" | "stackai", fallback: boolean) => void;
+  onScore?: (scorer: "builtin" | "stackai", fallback: boolean, scored: Scored) => void;
   stackai?: StackAiScorer;
   icp?: Icp;
   /** Refits of the built-in model (config.ts `refit`; ADR 0017). */
@@ -118,10 +118,12 @@ export function scoringServiceBuilder(deps: ScoringDeps) {
     vendor: VendorView,
   ): Promise<{ scored: Scored; example: Example }> {
     const input = { ...lead, icp: deps.icp, now: now() };
-    deps.onScore?.(vendor?.ok ? "stackai" : "builtin", Boolean(vendor && !vendor.ok));
     const active = await model.get(tx);
-    if (vendor?.ok) return scoreLead(input, active, { out: vendor.out });
-    return scoreLead(input, active, { fallbackReason: vendor?.reason });
+    const out = vendor?.ok
+      ? scoreLead(input, active, { out: vendor.out })
+      : scoreLead(input, active, { fallbackReason: vendor?.reason });
+    deps.onScore?.(vendor?.ok ? "stackai" : "builtin", Boolean(vendor && !vendor.ok), out.scored);
+    return out;
   }
 
   /**

@@ -10,7 +10,7 @@ import * as schema from "@pw/db/scoring";
 import { Topics } from "@pw/events";
 import { runService, type SharedDeps } from "@pw/service";
 import { createStackAiClient } from "@pw/stackai";
-import { countMetric } from "@pw/telemetry";
+import { countMetric, distributionMetric } from "@pw/telemetry";
 import { type ScoringConfig, scoringConfig } from "./config.ts";
 import { pruneExamples } from "./labels.ts";
 import { ensureInitialModel } from "./model-store.ts";
@@ -63,9 +63,10 @@ export async function startScoring(
         stackai: stackai ? createStackAiScorer(stackai) : undefined,
         logger: kit.logger,
         refit: config.refit,
-        onScore: (scorer, fallback) => {
+        onScore: (scorer, fallback, scored) => {
           scores.inc({ scorer, fallback: String(fallback) });
           countMetric("pw.scores", 1, { scorer, fallback });
+          distributionMetric("pw.score", scored.score, { scorer, tier: scored.tier }, "percent");
         },
       });
       const handlers = deps.wrapHandlers?.(service) ?? service;

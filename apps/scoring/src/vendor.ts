@@ -7,7 +7,7 @@
 import type { Db } from "@pw/db";
 import type { LeadEvent } from "@pw/events";
 import type { Logger } from "@pw/logger";
-import { captureError } from "@pw/telemetry";
+import { captureError, countMetric } from "@pw/telemetry";
 import { engagementOf, loadLeads, profileOf } from "./lead-store.ts";
 import type { Engagement, Profile, Signal } from "./model/features.ts";
 import { applyEvent, flatten, MAX_SIGNALS, signalOf, signalWindowStart } from "./profile.ts";
@@ -30,6 +30,7 @@ export async function askStackAi(
     const reason = (error as { reason?: string }).reason ?? "error";
     deps.logger?.warn({ leadId, reason }, "stackAI unavailable; using the built-in model");
     // After the client's retries: one issue per cause (timeout, http_500, invalid_output…).
+    countMetric("pw.vendor_fallbacks", 1, { vendor: "stackai", reason });
     captureError(error, {
       fingerprint: ["vendor", "stackai", reason],
       tags: { "lead.id": leadId, vendor: "stackai", reason },

@@ -3,12 +3,15 @@
  * keep their numbers apart), default label `service`, process metrics, and the counters
  * every service shares under one name and one set of labels.
  */
+import { businessMetrics } from "@pw/telemetry";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
 
 export function createServiceMetrics(service: string) {
   const registry = new Registry();
   registry.setDefaultLabels({ service });
   collectDefaultMetrics({ register: registry, prefix: "pw_" });
+  // The business figures (outcomes, rewards, decision latency…) counted wherever they happen.
+  for (const metric of businessMetrics()) registry.registerMetric(metric);
   return {
     registry,
     /** Events handled by this instance, by topic and the handler's result. */
