@@ -1,19 +1,22 @@
-// Sentry across separate service processes on a real Kafka broker and PostgreSQL: scoring,
-// the engine and dispatch each run as `node --import @pw/telemetry/instrument src/main.ts`
-// (as deployed), the DSN pointed at a local collector that speaks Sentry's envelope
-// endpoint. One lead's CRM event and intent signals go onto the broker with the trace a
-// webhook would start; the lead is scored (stackAI fails: the built-in model answers),
-// chosen for and sent. Every service's span of it is in that one trace, each the child of
-// the span that caused it — across processes, the broker and each outbox; the stackAI
-// failure arrives as an error grouped by its cause; the send as a metric; and no e-mail
+// Sentry across separate service processes on a real Kafka broker and PostgreSQL: ingest,
+// scoring, the engine and dispatch each run as `node --import @pw/telemetry/instrument
+// src/main.ts` (as deployed), the DSN pointed at a local collector that speaks Sentry's
+// envelope endpoint. One lead's CRM webhook and intent signals are posted to ingest with
+// the sender's trace; the lead is scored (stackAI fails: the built-in model answers),
+// chosen for and sent; days later a provider reports a booked meeting on a trace of its
+// own. Every service's span of the lead is in that one trace, each the child of the span
+// that caused it — across processes, the broker and each outbox — and the outcome is
+// recorded in it under the decision, linked to its webhook; the stackAI failure arrives
+// as an error grouped by its cause; the send and the meeting as metrics; and no e-mail
 // address or name is in anything sent to Sentry.
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { once } from "node:events";
 import { join } from "node:path";
-import { createKafkaBus, publishEvents } from "@pw/bus";
+import { createKafkaBus } from "@pw/bus";
 import { createDb, migrate, queryRows } from "@pw/db";
-import { ALL_TOPICS, envelope, type LeadEvent, type OutreachOutcome, Topics } from "@pw/events";
+import { ALL_TOPICS, Topics } from "@pw/events";
+import { signed } from "@pw/ingest/sign-request";
 import { startStackAiServer } from "@pw/stackai/test-server";
 import { startSentryCollector } from "@pw/telemetry/test-collector";
 import { kafkaFixture, postgresFixture, waitFor } from "@pw/testkit";
@@ -99,7 +102,15 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       return child;
     };
     const unsubscribe = randomBytes(24).toString("base64url");
+    const secret = `whsec_${randomBytes(24).toString("base64")}`;
+    const ingest = start("ingest", {
+      HOST: "127.0.0.1",
+      LOG_LEVEL: "info",
+      WEBHOOK_SECRET: secret,
+      UNSUBSCRIBE_SECRET: unsubscribe,
+    });
     const processes = [
+      ingest,
       start("experiments", { EXPERIMENT_REVIEW_EVERY_MS: "500", SERVICE_NAME: "experiments" }),
       start("scoring", {
         STACKAI_BASE_URL: o.baseUrl,
@@ -116,44 +127,50 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       }),
     ];
     try {
-      // What ingest publishes for a webhook that started the lead's trace.
+      const url = await waitFor(
+        () => ingest.output.map((l) => /"url":"(http:\/\/[^"]+)"/.exec(l)?.[1]).find(Boolean),
+        { timeoutMs: 60_000, message: "ingest listening" },
+      );
+      const post = async (path: string, body: unknown, traceparent?: string) => {
+        const req = signed(path, JSON.stringify(body), {
+          secret,
+          headers: traceparent ? { traceparent } : {},
+        });
+        const res = await fetch(`${url}${path}`, {
+          method: "POST",
+          headers: req.headers,
+          body: req.payload,
+        });
+        expect(res.status).toBe(202);
+        return (await res.json()) as { eventId: string };
+      };
+      // The CRM's webhook starts the lead's trace (the sender's traceparent), and its
+      // intent signals continue it.
       const traceId = randomBytes(16).toString("hex");
       const trace = () => `00-${traceId}-${randomBytes(8).toString("hex")}-01`;
       const at = new Date().toISOString();
-      const events = [
-        envelope({
-          type: "lead.crm_record_changed.v1",
-          source: "pw://ingest",
-          subject: "lf_ct_proc_1",
-          traceparent: trace(),
-          data: {
-            source: "lightfield_webhook",
-            objectType: "contacts",
-            objectId: "ct_proc_1",
-            operation: "created",
-            occurredAt: at,
-            record: { id: "ct_proc_1", fields: {}, relationships: {} },
-            profile: {
-              email: "grace@example.com",
-              firstName: "Grace",
-              lastName: "Hopper",
-              title: "VP Engineering",
-              industry: "SaaS",
-              employees: 400,
+      await post(
+        "/webhooks/lightfield",
+        {
+          type: "contact.created",
+          occurredAt: at,
+          object: {
+            id: "ct_proc_1",
+            fields: {
+              $email: { value: "grace@example.com", valueType: "EMAIL" },
+              $name: {
+                value: { firstName: "Grace", lastName: "Hopper" },
+                valueType: "FULL_NAME",
+              },
+              $title: { value: "VP Engineering", valueType: "TEXT" },
             },
+            relationships: {},
           },
-        }),
-        ...["demo_requested", "pricing_viewed"].map((signal) =>
-          envelope({
-            type: "lead.intent_signal.v1",
-            source: "pw://ingest",
-            subject: "lf_ct_proc_1",
-            traceparent: trace(),
-            data: { signal, occurredAt: at, properties: {} },
-          }),
-        ),
-      ] as LeadEvent[];
-      await publishEvents(bus, Topics.leadEvents, events);
+        },
+        trace(),
+      );
+      for (const type of ["demo_requested", "pricing_viewed"])
+        await post("/webhooks/signals", { type, occurredAt: at, leadId: "lf_ct_proc_1" }, trace());
       await waitFor(() => sent.includes("lf_ct_proc_1"), {
         timeoutMs: 120_000,
         message: "the lead's message sent",
@@ -164,18 +181,13 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       });
       // The lead books a meeting (the campaign's reward), reported as ingest would.
       const request = requests.find((r) => r.leadId === "lf_ct_proc_1")!;
-      await publishEvents(bus, Topics.outreachOutcomes, [
-        envelope({
-          type: "outreach.outcome.v1",
-          source: "pw://ingest",
-          subject: "lf_ct_proc_1",
-          data: {
-            outcome: "meeting_booked",
-            occurredAt: new Date().toISOString(),
-            requestId: request.requestId,
-          },
-        }) as OutreachOutcome,
-      ]);
+      // On a trace of its own: a provider's webhook carries no traceparent.
+      const outcome = await post("/webhooks/outcomes", {
+        type: "meeting_booked",
+        occurredAt: new Date().toISOString(),
+        leadId: "lf_ct_proc_1",
+        requestId: request.requestId,
+      });
       await waitFor(
         async () =>
           (
@@ -212,6 +224,8 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
             "lead.events.v1 process",
             "lead.scored.v1 process",
             "outreach.requested.v1 process",
+            "webhook.received",
+            "outreach.outcome",
           ].every((n) => names.has(n));
         },
         { timeoutMs: 30_000, message: "every service's span of the journey at the collector" },
@@ -230,6 +244,19 @@ describe.runIf(kafka && pg)("Sentry across service processes", () => {
       expect(childOf(decide, engine)).toBe(true);
       expect(childOf(dispatch, decide)).toBe(true);
       expect(childOf(send, dispatch)).toBe(true);
+      // Ingest's span of the webhook starts it; the outcome, reported on its own trace, is
+      // recorded under the decision and linked to the webhook that reported it.
+      const webhook = named("webhook.received");
+      expect(childOf(scoring, webhook)).toBe(true);
+      const credited = named("outreach.outcome");
+      expect(childOf(credited, decide)).toBe(true);
+      const reported = spans.find(
+        (s) =>
+          s.name === "webhook.received" &&
+          JSON.stringify(s.attributes ?? {}).includes(outcome.eventId),
+      );
+      expect(reported?.trace_id).not.toBe(traceId);
+      expect(JSON.stringify(credited)).toContain(reported!.span_id);
 
       const errors = collector
         .items("event")

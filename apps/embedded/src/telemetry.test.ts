@@ -72,6 +72,13 @@ describe("Sentry on the embedded stack", () => {
       listen: false,
       logger: createLogger({ service: "embedded-telemetry-test", level: "silent" }),
     });
+    const requests = new Map<string, string>();
+    const requested = await stack.bus.subscribe({
+      groupId: "test-requests",
+      topic: "outreach.requested.v1",
+      decode: (v) => v as { subject: string; data: { requestId: string } },
+      handler: async (e) => void requests.set(e.subject, e.data.requestId),
+    });
     const sent: string[] = [];
     const verdicts = await stack.bus.subscribe({
       groupId: "test-verdicts",
@@ -112,6 +119,35 @@ describe("Sentry on the embedded stack", () => {
       timeoutMs: 45_000,
       message: "the lead's message sent",
     });
+    // Days later, the provider reports a booked meeting (the campaign's reward) on a trace
+    // of its own: no traceparent header, as a provider's webhook has none.
+    const requestId = requests.get("lf_ct_traced_1")!;
+    const outcome = await stack.ingest.app.inject(
+      signed(
+        "/webhooks/outcomes",
+        JSON.stringify({
+          type: "meeting_booked",
+          occurredAt: new Date().toISOString(),
+          leadId: "lf_ct_traced_1",
+          requestId,
+        }),
+        { secret },
+      ),
+    );
+    expect(outcome.statusCode).toBe(202);
+    const outcomeTrace = (JSON.parse(outcome.body) as { eventId: string }).eventId;
+    const prometheus = async () =>
+      (await stack.experiments.app.inject({ method: "GET", url: "/metrics" })).body;
+    await waitFor(async () => /pw_rewards_total\{[^}]*\} 1/.test(await prometheus()), {
+      timeoutMs: 30_000,
+      message: "the meeting credited (pw_rewards_total in /metrics)",
+    });
+    // The same figures without Sentry: rewards by variant, outcomes, the decision latency.
+    const scrape = await prometheus();
+    expect(scrape).toMatch(/pw_rewards_total\{[^}]*reward="meeting_booked"[^}]*variant="[^"]+"/);
+    expect(scrape).toMatch(/pw_outcomes_total\{[^}]*outcome="meeting_booked"[^}]*\} 1/);
+    expect(scrape).toMatch(/pw_decision_latency_seconds_count\{[^}]*\} [1-9]/);
+    await requested.close();
     await verdicts.close();
     await stack.stop();
     await flushTelemetry(10_000);
@@ -147,6 +183,22 @@ describe("Sentry on the embedded stack", () => {
     expect(attribute(engine[0]!, "segment")).toEqual(expect.any(String));
     expect(attribute(dispatch[0]!, "variant")).toEqual(expect.any(String));
     expect(attribute(dispatch[0]!, "channel")).toBe("email");
+    // The journey starts at ingest's webhook span, the parent of scoring's.
+    const webhook = named("webhook.received", "ingest");
+    expect(webhook.length).toBeGreaterThan(0);
+    expect(childOf(scoring, webhook)).toBe(true);
+    // The outcome, on the provider webhook's own trace, is recorded in the journey's
+    // trace too: under the decision, linked to the webhook that reported it.
+    const credited = named("outreach.outcome", "experiments");
+    expect(credited.length).toBe(1);
+    expect(childOf(credited, decide)).toBe(true);
+    expect(attribute(credited[0]!, "outcome")).toBe("meeting_booked");
+    const own = spans().find(
+      (s) => s.name === "webhook.received" && attribute(s, "messaging.message.id") === outcomeTrace,
+    );
+    expect(own).toBeDefined();
+    expect(own!.trace_id).not.toBe(traceId);
+    expect(JSON.stringify(credited[0])).toContain(own!.span_id);
 
     const metrics = JSON.stringify(collector.items("trace_metric").map((i) => i.payload));
     expect(metrics).toContain("pw.sends");

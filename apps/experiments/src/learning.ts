@@ -14,7 +14,7 @@ import { recentStep } from "@pw/bandit";
 import { type Executor, markProcessed } from "@pw/db";
 import * as schema from "@pw/db/experiments";
 import type { OutreachDispatched, OutreachOutcome } from "@pw/events";
-import { countMetric } from "@pw/telemetry";
+import { countMetric, startEventSpan } from "@pw/telemetry";
 import { and, desc, eq, gte, isNull, lt, sql } from "drizzle-orm";
 import { withdrawHeld } from "./approvals.ts";
 import type { EngineContext } from "./context.ts";
@@ -133,6 +133,24 @@ export function learningBuilder(ctx: EngineContext) {
         .orderBy(desc(schema.decisions.requestedAt))
         .limit(1);
       if (!decision?.requestedAt || decision.requestedAt < since) return "ignored";
+      // The outcome arrives on a trace of its own (the provider's webhook): it is recorded
+      // in the journey's trace too, under the decision, linked to the webhook's.
+      startEventSpan({
+        name: "outreach.outcome",
+        op: "function",
+        traceparent: decision.traceparent ?? undefined,
+        link: event.traceparent,
+        attributes: () => ({
+          "pw.service": "experiments",
+          "lead.id": event.subject,
+          "request.id": decision.requestId,
+          outcome: kind,
+          intent,
+          segment: decision.segment,
+          variant: decision.variantId,
+          "messaging.message.id": event.id,
+        }),
+      }).end();
       // Outcomes of the engine's sends, by segment and variant (replies by their intent).
       countMetric("pw.outcomes", 1, {
         outcome: kind,

@@ -10,6 +10,7 @@ import { toMessage } from "@pw/bus";
 import { type TopicName, TopicSchemas } from "@pw/events";
 import type { Logger } from "@pw/logger";
 import { childTraceparent, isTraceparent, newTraceparent } from "@pw/service";
+import { activeSpanTraceparent, startEventSpan } from "@pw/telemetry";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import sjson from "secure-json-parse";
 import type { z } from "zod";
@@ -335,14 +336,29 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
         }
         throw error;
       }
-      // Each lead journey is one trace: continue the sender's, or start one here.
+      // Each lead journey is one trace: continue the sender's, or start one here. With
+      // Sentry on, the webhook's own span (under the request's) is what the event carries,
+      // so the scoring span is its child.
       const incoming = req.headers.traceparent;
-      normalized.event.traceparent = isTraceparent(incoming)
-        ? childTraceparent(incoming)
-        : newTraceparent();
+      const span = startEventSpan({
+        name: "webhook.received",
+        op: "webhook",
+        traceparent: isTraceparent(incoming) ? incoming : activeSpanTraceparent(),
+        attributes: () => ({
+          "pw.service": "ingest",
+          route: route.name,
+          "lead.id": normalized.event.subject,
+          "event.type": normalized.event.type,
+          "messaging.message.id": normalized.event.id,
+        }),
+      });
+      normalized.event.traceparent =
+        span.traceparent ??
+        (isTraceparent(incoming) ? childTraceparent(incoming) : newTraceparent());
       // Defence in depth: never publish what the topic's own schema would reject.
       const check = TopicSchemas[normalized.topic as TopicName].safeParse(normalized.event);
       if (!check.success) {
+        span.end();
         return sendError(
           reply,
           400,
@@ -359,7 +375,8 @@ function webhookRoutes(app: FastifyInstance, deps: IngestDeps) {
         pending = accept(route, webhookId, normalized).finally(() => inflight.delete(key));
         inflight.set(key, pending);
       }
-      const outcome = await pending;
+      const outcome = await pending.finally(() => span.end());
+      span.set({ "http.status": outcome.status });
       if (outcome.status === 503) {
         metrics.unavailable.inc({ dependency: outcome.dependency });
         reply.header("retry-after", String(opts.retryAfterSeconds));

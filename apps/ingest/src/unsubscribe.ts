@@ -17,6 +17,7 @@
  * (or verified under another of the rotating secrets) is the same event: ingest's receipts
  * answer the repeat 200 without publishing, and consumers' inboxes drop any copy.
  */
+
 import { createHash } from "node:crypto";
 import type { Bus } from "@pw/bus";
 import { toMessage } from "@pw/bus";
@@ -31,6 +32,7 @@ import {
 import type { Logger } from "@pw/logger";
 import { withTimeout } from "@pw/resilience";
 import { childTraceparent, isTraceparent, newTraceparent } from "@pw/service";
+import { activeSpanTraceparent } from "@pw/telemetry";
 import type { FastifyInstance, FastifyReply, FastifyRequest } from "fastify";
 import type { IngestOptions } from "./app.ts";
 import { sendError } from "./errors.ts";
@@ -154,7 +156,7 @@ function unsubscribeRoutes(app: FastifyInstance, deps: UnsubscribeDeps) {
       subject: claim.leadId,
       traceparent: isTraceparent(req.headers.traceparent)
         ? childTraceparent(req.headers.traceparent)
-        : newTraceparent(),
+        : (activeSpanTraceparent() ?? newTraceparent()),
       data: {
         outcome: "unsubscribed",
         occurredAt: new Date().toISOString(),

@@ -13,10 +13,15 @@ import type { ServiceMetrics } from "./metrics.ts";
 import { activeTraceparent, withEventSpans, withTrace } from "./trace.ts";
 
 /** What a span says about the event it handles: ids and the journey's facts, never people. */
+const latencyMs = (time: string | undefined) => {
+  const at = time ? Date.parse(time) : Number.NaN;
+  return Number.isFinite(at) ? Math.max(0, Date.now() - at) : undefined;
+};
+
 export function eventAttributes(
   service: string,
   topic: string,
-  event: { id: string; type: string; subject: string; data?: unknown },
+  event: { id: string; type: string; subject: string; time?: string; data?: unknown },
 ): Attributes {
   const d = (event.data ?? {}) as Record<string, unknown>;
   const model = (d.model ?? {}) as Record<string, unknown>;
@@ -26,6 +31,8 @@ export function eventAttributes(
     "pw.service": service,
     "messaging.destination.name": topic,
     "messaging.message.id": event.id,
+    // The outbox and the broker between the cause and this handler (Sentry's Queues view).
+    "messaging.message.receive.latency": latencyMs(event.time),
     "event.type": event.type,
     "lead.id": event.subject,
     segment: primitive(d.segment),

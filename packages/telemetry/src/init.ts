@@ -67,10 +67,17 @@ export const KEPT_INTEGRATIONS = new Set([
   "Fastify",
 ]);
 
+/** Set on a new journey's first span the kit drew to keep (spans.ts). */
+export const HEAD_SAMPLED = "pw.head_sampled";
+
 let active = false;
+let sampleRate = 0;
 
 /** Whether Sentry was initialised in this process. */
 export const telemetryEnabled = () => active;
+
+/** The share of journeys traced (0 while telemetry is off). */
+export const tracesSampleRate = () => sampleRate;
 
 /** Initialises Sentry once; a second call, or one without settings, does nothing. */
 export function initTelemetry(settings: TelemetrySettings | undefined): boolean {
@@ -79,7 +86,10 @@ export function initTelemetry(settings: TelemetrySettings | undefined): boolean 
     dsn: settings.dsn,
     environment: settings.environment,
     release: settings.release,
-    tracesSampleRate: settings.tracesSampleRate,
+    // A journey's own decision when it has one (the parent's flag); a new journey the kit
+    // drew for already (spans.ts, `pw.head_sampled`) is kept; anything else at the rate.
+    tracesSampler: ({ attributes, inheritOrSampleWith }) =>
+      attributes?.[HEAD_SAMPLED] === true ? 1 : inheritOrSampleWith(settings.tracesSampleRate),
     ...(settings.serverName ? { serverName: settings.serverName } : {}),
     integrations: (defaults) => defaults.filter((i) => KEPT_INTEGRATIONS.has(i.name)),
     dataCollection: {
@@ -90,12 +100,12 @@ export function initTelemetry(settings: TelemetrySettings | undefined): boolean 
       urlQueryParams: false,
     },
     beforeSend: (event) => scrubEvent(event),
-    beforeSendTransaction: (event) => scrubEvent(event),
     beforeSendSpan: (span) => scrub(span),
     beforeSendLog: (log) => scrub(log),
     beforeSendMetric: (metric) => scrub(metric),
     beforeBreadcrumb: (breadcrumb) => scrub(breadcrumb),
   });
   active = true;
+  sampleRate = settings.tracesSampleRate;
   return true;
 }

@@ -6,7 +6,8 @@
  * service's span is its child — one trace per lead journey across the bus.
  */
 import * as Sentry from "@sentry/node";
-import { telemetryEnabled } from "./init.ts";
+import { mirrorCount, mirrorDistribution } from "./business.ts";
+import { HEAD_SAMPLED, telemetryEnabled, tracesSampleRate } from "./init.ts";
 
 const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
 
@@ -48,6 +49,17 @@ export type EventSpan = {
 
 const NOOP: EventSpan = { traceparent: undefined, set() {}, end() {} };
 
+const hex8 = () => ((Math.random() * 0x1_0000_0000) >>> 0).toString(16).padStart(8, "0");
+
+/**
+ * A journey dropped where it started (flag 00): nothing of it will be sent, so no span is
+ * made — only the next hop's traceparent, still unsampled, so every later service drops it
+ * too without asking the SDK (99% of events at the default rate; ADR 0018's costs).
+ */
+function unsampled(traceId: string): EventSpan {
+  return { traceparent: `00-${traceId}-${hex8()}${hex8()}-00`, set() {}, end() {} };
+}
+
 /**
  * A span for handling one event, continuing the trace its `traceparent` names (a new
  * trace without one). Not made active: a batch holds one per event at once.
@@ -58,16 +70,39 @@ export function startEventSpan(spec: {
   traceparent: string | undefined;
   /** Computed only when telemetry is on (a handler's hot path pays nothing otherwise). */
   attributes: Attributes | (() => Attributes);
+  /** Another trace this work belongs to as well (an outcome's own webhook trace). */
+  link?: string | undefined;
 }): EventSpan {
   if (!telemetryEnabled()) return NOOP;
+  const parent = spec.traceparent ? TRACEPARENT.exec(spec.traceparent) : null;
+  if (parent && (Number.parseInt(parent[3]!, 16) & 1) === 0) return unsampled(parent[1]!);
+  // A new journey: the head-sampling draw the SDK would make, made here so that a dropped
+  // one costs nothing more (the SDK's own span, even unrecorded, cost ~10% of throughput).
+  if (!parent && Math.random() >= tracesSampleRate())
+    return unsampled(`${hex8()}${hex8()}${hex8()}${hex8()}`);
   const attributes = typeof spec.attributes === "function" ? spec.attributes() : spec.attributes;
   const sentryTrace = toSentryTrace(spec.traceparent);
+  const link = spec.link ? TRACEPARENT.exec(spec.link) : null;
   const span = Sentry.continueTrace({ sentryTrace, baggage: undefined }, () =>
     Sentry.startInactiveSpan({
       name: spec.name,
       op: spec.op,
-      attributes: defined(attributes),
+      attributes: parent ? defined(attributes) : { ...defined(attributes), [HEAD_SAMPLED]: true },
       forceTransaction: true,
+      ...(link
+        ? {
+            links: [
+              {
+                context: {
+                  traceId: link[1]!,
+                  spanId: link[2]!,
+                  traceFlags: Number.parseInt(link[3]!, 16) & 1,
+                },
+                attributes: { "sentry.link.type": "caused_by" },
+              },
+            ],
+          }
+        : {}),
     }),
   );
   return {
@@ -95,8 +130,9 @@ function flushCounts(): void {
   counts.clear();
 }
 
-/** A counter, in Sentry (`trace_metric`) when it is on; Prometheus keeps its own. */
+/** A counter, in Sentry (`trace_metric`) when it is on, and in Prometheus when listed (business.ts). */
 export function countMetric(name: string, value: number, attributes: Attributes): void {
+  mirrorCount(name, value, attributes);
   if (!telemetryEnabled()) return;
   const key = `${name}\u0000${JSON.stringify(Object.entries(defined(attributes)).sort())}`;
   const c = counts.get(key);
@@ -108,14 +144,19 @@ export function countMetric(name: string, value: number, attributes: Attributes)
   }
 }
 
-/** A distribution (a latency, a score), in Sentry when it is on. */
+/**
+ * A distribution (a latency, a score): every value in Prometheus, a sample of them in
+ * Sentry — at the traces' rate, so its percentiles stay unbiased while a hot path (a
+ * score per lead) does not send an item per call (ADR 0018's costs).
+ */
 export function distributionMetric(
   name: string,
   value: number,
   attributes: Attributes,
   unit?: string,
 ): void {
-  if (telemetryEnabled())
+  mirrorDistribution(name, value, attributes);
+  if (telemetryEnabled() && Math.random() < tracesSampleRate())
     Sentry.metrics.distribution(name, value, {
       attributes: defined(attributes),
       ...(unit ? { unit } : {}),

@@ -46,13 +46,39 @@ const lastLine = (out: string) =>
     .map((l) => JSON.parse(l) as Record<string, unknown>)
     .find((l) => "enabled" in l);
 
+const spansModule = join(import.meta.dirname, "spans.ts");
+
+/** Two journeys arriving with their sampling decided upstream: one kept, one not. */
+const JOURNEYS = `
+import * as Sentry from "@sentry/node";
+const { startEventSpan } = await import(${JSON.stringify(spansModule)});
+const out = {};
+for (const [name, trace, flag] of [["kept", "a".repeat(32), "01"], ["dropped", "b".repeat(32), "00"]]) {
+  const first = startEventSpan({ name: "journey." + name, op: "test", traceparent: "00-" + trace + "-1111111111111111-" + flag, attributes: {} });
+  const next = startEventSpan({ name: "journey." + name + ".next", op: "test", traceparent: first.traceparent, attributes: {} });
+  next.end();
+  first.end();
+  out[name] = [first.traceparent, next.traceparent];
+}
+// New journeys: drawn at the service's rate, and every kept one really sent.
+out.roots = [];
+for (let i = 0; i < 1000; i++) {
+  const root = startEventSpan({ name: "journey.root", op: "test", traceparent: undefined, attributes: {} });
+  root.end();
+  out.roots.push(root.traceparent);
+}
+await Sentry.flush(10_000);
+console.log(JSON.stringify({ enabled: true, out }));
+`;
+
 function run(
   env: Record<string, string>,
+  script = SCRIPT,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
     const child = spawn(
       process.execPath,
-      ["--import", instrument, "--input-type=module", "-e", SCRIPT],
+      ["--import", instrument, "--input-type=module", "-e", script],
       {
         cwd: import.meta.dirname,
         env: { PATH: process.env.PATH ?? "", ...env },
@@ -110,6 +136,34 @@ describe("Sentry in a service process", () => {
     // The whole wire, every envelope as it arrived: no address, no name, no reply.
     const wire = collector.envelopes.map((e) => e.raw).join("\n");
     expect(wire).not.toMatch(/ada@example\.com|Ada|Lovelace|Yes, Ada here|Hi Ada/);
+  });
+
+  it("keeps or drops a journey whole: the sampling decided where it started holds in every service", {
+    timeout: 60_000,
+  }, async () => {
+    // The default rate (0.01) here: the upstream decision, not this service's rate, rules.
+    const r = await run({ SENTRY_DSN: collector.dsn }, JOURNEYS);
+    expect(r.code, r.stderr).toBe(0);
+    const { out } = lastLine(r.stdout) as { out: Record<string, string[]> };
+    expect(out.kept!.every((t) => t.endsWith("-01"))).toBe(true);
+    expect(out.dropped!.every((t) => t.endsWith("-00"))).toBe(true);
+    const spans = JSON.stringify(collector.items("span").map((i) => i.payload));
+    expect(spans).toContain("journey.kept.next");
+    expect(spans).toContain("a".repeat(32));
+    expect(spans).not.toContain("journey.dropped");
+    // 1,000 new journeys at 0.01: about ten kept (none, or 30 or more, is a 1-in-10^4
+    // chance at worst), and what reached Sentry is exactly the kept ones.
+    const kept = out.roots!.filter((t) => t.endsWith("-01")).map((t) => t.split("-")[1]);
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.length).toBeLessThan(30);
+    const rootTraces = new Set(
+      collector
+        .items("span")
+        .flatMap((i) => (i.payload as { items?: { name: string; trace_id: string }[] }).items ?? [])
+        .filter((x) => x.name === "journey.root")
+        .map((x) => x.trace_id),
+    );
+    expect([...rootTraces].sort()).toEqual([...kept].sort());
   });
 
   it("without SENTRY_DSN initialises nothing and sends nothing", { timeout: 60_000 }, async () => {

@@ -177,6 +177,11 @@ export const decisions = experiments.table(
      * the features it had when the lead was contacted (null for older decisions).
      */
     scoredEventId: text(),
+    /**
+     * The journey's trace at the decision (the request's W3C traceparent): an outcome that
+     * arrives days later, on a trace of its own, is recorded as a span of this one.
+     */
+    traceparent: text(),
   },
   (t) => [
     index().on(t.leadId, t.decidedAt),

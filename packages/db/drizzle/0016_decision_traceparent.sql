@@ -1,0 +1,1 @@
+ALTER TABLE "experiments"."decisions" ADD COLUMN "traceparent" text;
