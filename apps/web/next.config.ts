@@ -5,6 +5,8 @@ const config: NextConfig = {
   compress: false,
   poweredByHeader: false,
   reactStrictMode: true,
+  // The services' personal-data scrubber (@pw/telemetry/scrub: TypeScript, no imports).
+  transpilePackages: ["@pw/telemetry"],
   // Types are checked by `tsc -p apps/web` in CI (the workspace's TypeScript); the
   // build only compiles.
   typescript: { ignoreBuildErrors: true },

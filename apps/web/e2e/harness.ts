@@ -81,7 +81,12 @@ export async function startDashboard(o: {
 export type Web = { url: string; output: string[]; stop(): Promise<void> };
 
 /** `next start` (the production build) on a free port, its /api proxied to `gatewayUrl`. */
-export async function startWeb(o: { gatewayUrl: string; environment?: string }): Promise<Web> {
+export async function startWeb(o: {
+  gatewayUrl: string;
+  environment?: string;
+  /** More of the app's environment (SENTRY_DSN…). */
+  env?: Record<string, string>;
+}): Promise<Web> {
   const port = await freePort();
   const output: string[] = [];
   const web: ChildProcess = spawn(
@@ -95,6 +100,7 @@ export async function startWeb(o: { gatewayUrl: string; environment?: string }):
         NEXT_TELEMETRY_DISABLED: "1",
         GATEWAY_URL: o.gatewayUrl,
         PW_ENVIRONMENT: o.environment ?? "demo",
+        ...o.env,
       },
       stdio: ["ignore", "pipe", "pipe"],
     },
