@@ -15,7 +15,8 @@ export default defineConfig({
         test: {
           name: "unit",
           // bench/: the CLIs there (e.g. pnpm sim:engine) are tested as processes.
-          include: ["{apps,packages}/*/{src,bench}/**/*.test.ts"],
+          // docker/: the deployment files, checked without a Docker engine.
+          include: ["{apps,packages}/*/{src,bench,scripts}/**/*.test.ts", "docker/**/*.test.ts"],
           exclude: ["**/*.int.test.ts", "**/node_modules/**"],
           testTimeout: 20_000,
         },
