@@ -26,6 +26,8 @@ export type EmbeddedOptions = {
   dataDir?: string;
   /** false: no sockets (tests use `app.inject`). */
   listen?: boolean;
+  /** A port per service (the demo: gateway 4000, ingest 4100); the rest use `env.PORT`. */
+  ports?: Partial<Record<"ingest" | "scoring" | "experiments" | "dispatch" | "gateway", number>>;
   logger?: Logger;
 };
 
@@ -39,13 +41,17 @@ export async function startEmbedded(options: EmbeddedOptions = {}) {
     UNSUBSCRIBE_SECRET: given.UNSUBSCRIBE_SECRET ?? randomBytes(32).toString("base64url"),
     ...commandSigning(given),
   };
+  const envOf = (service: keyof NonNullable<EmbeddedOptions["ports"]>) => {
+    const port = options.ports?.[service];
+    return port === undefined ? env : { ...env, PORT: String(port) };
+  };
   // Parse every config first: a bad variable stops everything before anything starts.
   const configs = {
-    ingest: ingestConfig(env),
-    scoring: scoringConfig(env),
-    experiments: experimentsConfig(env),
-    dispatch: dispatchConfig(env),
-    gateway: gatewayConfig(env),
+    ingest: ingestConfig(envOf("ingest")),
+    scoring: scoringConfig(envOf("scoring")),
+    experiments: experimentsConfig(envOf("experiments")),
+    dispatch: dispatchConfig(envOf("dispatch")),
+    gateway: gatewayConfig(envOf("gateway")),
   };
   const bus = createMemoryBus({ logger: logger.child({ component: "bus" }) });
   await bus.ensureTopics(ALL_TOPICS.map((name) => ({ name })));
@@ -71,7 +77,7 @@ export async function startEmbedded(options: EmbeddedOptions = {}) {
     // meantime: the in-process bus hands a new consumer group everything from the start.
     const dispatch = await startDispatch(
       env.UNSUBSCRIBE_BASE_URL === undefined && ingest.url
-        ? dispatchConfig({ ...env, UNSUBSCRIBE_BASE_URL: ingest.url })
+        ? dispatchConfig({ ...envOf("dispatch"), UNSUBSCRIBE_BASE_URL: ingest.url })
         : configs.dispatch,
       deps,
     );

@@ -1,6 +1,11 @@
 /** The experiment engine's configuration: the only place that reads process.env. */
 
-import { DEFAULT_CHANGE, DEFAULT_GUARDRAILS, DEFAULT_POOLED_PRIOR } from "@pw/bandit";
+import {
+  DEFAULT_CHANGE,
+  DEFAULT_GUARDRAILS,
+  DEFAULT_POOLED_PRIOR,
+  DEFAULT_SUPPRESSION,
+} from "@pw/bandit";
 import {
   AllowInsecureVendorUrls,
   checkVendorUrls,
@@ -115,6 +120,17 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
          * every outcome does not wait for it).
          */
         EXPERIMENT_GUARDRAIL_MIN_SENDS: z.coerce.number().int().min(1).default(100),
+        /**
+         * Sends a variant must have in a segment before it can be suppressed (P(best) below
+         * the threshold for consecutive reviews). The default is @pw/bandit's
+         * DEFAULT_SUPPRESSION; the demo lowers it so learning shows within minutes.
+         */
+        EXPERIMENT_SUPPRESSION_MIN_SENDS: z.coerce
+          .number()
+          .int()
+          .min(10)
+          .max(1_000_000)
+          .default(DEFAULT_SUPPRESSION.minExposures),
         /** How often attribution windows settle, arms are reviewed and the queue drains. */
         EXPERIMENT_REVIEW_EVERY_MS: z.coerce.number().int().min(100).default(60_000),
         ...OperatorCommandVars,
@@ -153,6 +169,7 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
             agingHalfLifeHours: e.EXPERIMENT_AGING_HALF_LIFE_HOURS,
           },
           pooledPriorStrength: e.EXPERIMENT_POOLED_PRIOR_STRENGTH,
+          suppressionMinSends: e.EXPERIMENT_SUPPRESSION_MIN_SENDS,
           evidenceHalfLifeDays: e.EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS,
           change: e.EXPERIMENT_CHANGE_DETECTION
             ? {

@@ -7,6 +7,7 @@ import {
   type ArmState,
   type ChangeOptions,
   DEFAULT_POLICY,
+  DEFAULT_SUPPRESSION,
   type PolicyOptions,
   type Rng,
   type SuppressionOptions,
@@ -68,7 +69,13 @@ export function engineContext(o: EngineOptions): EngineContext {
     policy,
     windowMs: settings.attributionDays * 86_400_000,
     halfLifeMs: (settings.evidenceHalfLifeDays ?? 0) * 86_400_000,
-    suppression: suppressionFor(settings, o.suppression),
+    suppression: suppressionFor(
+      settings,
+      o.suppression ?? {
+        ...DEFAULT_SUPPRESSION,
+        minExposures: settings.suppressionMinSends ?? DEFAULT_SUPPRESSION.minExposures,
+      },
+    ),
     change: settings.change,
     priors: pooledPriorsFor(settings, policy.prior),
     copywriter: o.copywriter ?? createCopywriter(),

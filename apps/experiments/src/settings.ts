@@ -19,6 +19,7 @@ const ENGINE_KEYS = [
   "attributionDays",
   "capacity",
   "pooledPriorStrength",
+  "suppressionMinSends",
   "evidenceHalfLifeDays",
   "change",
   "guardrails",

@@ -1,0 +1,208 @@
+// The 3-minute demo, headless (docs/demo.md): `pnpm demo`'s own start (startDemo — every
+// service in one process on PGlite, the recipients of data/worlds/demo.json on the demo
+// clock, the dashboard's production build), then the presenter's steps: seed the sample
+// leads (signed webhooks to ingest, as `pnpm seed` posts them), wait, and check what the
+// script promises — leads scored, messages sent through the agent, conversions
+// attributed, the engine suppressing or pausing a variant — and that the dashboard shows
+// it to a signed-in operator. Figures (time to the first send, to the first conversion, to
+// the first suppression or pause; resident memory) are printed for the closing note.
+import { existsSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { queryRows } from "@pw/db";
+import { type RunningDemo, startDemo } from "@pw/embedded/demo";
+import { signed } from "@pw/ingest/sign-request";
+import { freePort, requireServices, waitFor } from "@pw/testkit";
+import { sql } from "drizzle-orm";
+import { chromium } from "playwright-core";
+import { afterAll, describe, expect, it } from "vitest";
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const hasBrowser = existsSync(CHROMIUM);
+if (!hasBrowser && requireServices())
+  throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM}`);
+
+/** Titles and company sizes of the demo's two busiest segments (and a few others). */
+const PEOPLE = [
+  { title: "Director of Operations", employees: 120 },
+  { title: "Head of Revenue Operations", employees: 80 },
+  { title: "VP Sales", employees: 900 },
+  { title: "Chief Revenue Officer", employees: 1400 },
+  { title: "Sales Engineer", employees: 6000 },
+] as const;
+
+describe.runIf(hasBrowser)("the demo, headless", () => {
+  let demo: RunningDemo | undefined;
+  let dataDir = "";
+  afterAll(async () => {
+    await demo?.stop();
+    if (dataDir) await rm(dataDir, { recursive: true, force: true });
+  });
+
+  it("seeds leads and shows them scored, contacted, converting, and the engine learning", {
+    timeout: 300_000,
+  }, async () => {
+    dataDir = await mkdtemp(join(tmpdir(), "pw-demo-"));
+    const lines: string[] = [];
+    const t0 = Date.now();
+    demo = await startDemo({
+      dataDir,
+      reset: true,
+      ports: { dashboard: await freePort(), gateway: await freePort(), ingest: await freePort() },
+      env: {},
+      say: (line) => lines.push(line),
+    });
+    const { state, stack } = demo;
+    const events = {
+      status: [] as { to: string; at: number }[],
+      firstSend: 0,
+      firstMeeting: 0,
+    };
+    const sends = await stack.bus.subscribe({
+      groupId: "smoke-sends",
+      topic: "outreach.dispatched.v1",
+      decode: (v) => v as { data: { status: string } },
+      handler: async (e) => {
+        if (e.data.status === "sent") events.firstSend ||= Date.now();
+      },
+    });
+    const outcomes = await stack.bus.subscribe({
+      groupId: "smoke-outcomes",
+      topic: "outreach.outcomes.v1",
+      decode: (v) => v as { data: { outcome: string } },
+      handler: async (e) => {
+        if (e.data.outcome === "meeting_booked") events.firstMeeting ||= Date.now();
+      },
+    });
+    const updates = await stack.bus.subscribe({
+      groupId: "smoke-updates",
+      topic: "experiment.updates.v1",
+      decode: (v) => v as { type: string; data: { to?: string; reason?: string } },
+      handler: async (e) => {
+        if (e.type === "experiment.variant_status_changed.v1" && e.data.to)
+          events.status.push({ to: e.data.to, at: Date.now() });
+      },
+    });
+    // Step 2 of the script: inject lead events (a CRM contact and intent signals each).
+    const post = async (path: string, body: unknown) => {
+      const text = JSON.stringify(body);
+      const req = signed(path, text, { secret: state.webhookSecret });
+      const res = await fetch(`${state.ingestUrl}${path}`, {
+        method: "POST",
+        headers: req.headers,
+        body: text,
+      });
+      expect(res.status).toBe(202);
+    };
+    const seeded = Date.now();
+    const LEADS = 400;
+    // The companies (Lightfield accounts: their size decides the segment), then the people.
+    for (const [a, who] of PEOPLE.entries())
+      await post("/webhooks/lightfield", {
+        type: "account.created",
+        occurredAt: new Date().toISOString(),
+        object: {
+          id: `acc_demo_${a}`,
+          fields: {
+            $name: { value: `Demo Company ${a}`, valueType: "TEXT" },
+            $employeeCount: { value: who.employees, valueType: "NUMBER" },
+          },
+          relationships: {},
+        },
+      });
+    for (let i = 0; i < LEADS; i++) {
+      const who = PEOPLE[i % PEOPLE.length]!;
+      const id = `ct_demo_${i}`;
+      await post("/webhooks/lightfield", {
+        type: "contact.created",
+        occurredAt: new Date().toISOString(),
+        object: {
+          id,
+          fields: {
+            $email: { value: [`lead.${i}@example.com`], valueType: "EMAIL" },
+            $name: { value: { firstName: "Lead", lastName: `No${i}` }, valueType: "FULL_NAME" },
+            $title: { value: who.title, valueType: "TEXT" },
+          },
+          relationships: {
+            $account: {
+              cardinality: "has_one",
+              objectType: "accounts",
+              values: [`acc_demo_${i % PEOPLE.length}`],
+            },
+          },
+        },
+      });
+      await post("/webhooks/signals", {
+        type: i % 2 ? "demo_requested" : "pricing_viewed",
+        occurredAt: new Date().toISOString(),
+        leadId: `lf_${id}`,
+      });
+    }
+    const seedingMs = Date.now() - seeded;
+    const db = stack.db.db;
+    const count = async (query: ReturnType<typeof sql>) =>
+      (await queryRows<{ n: number }>(db, query))[0]?.n ?? 0;
+    // Step 3: scored with reasons, outreach going out through the agent.
+    await waitFor(
+      async () => (await count(sql`select count(*)::int as n from scoring.leads`)) >= LEADS,
+      { timeoutMs: 60_000, message: "every seeded lead scored" },
+    );
+    await waitFor(async () => (await count(sql`select count(*)::int as n from agent.inbox`)) > 0, {
+      timeoutMs: 60_000,
+      message: "the first message in the simulated inbox",
+    });
+    // Step 4: conversions arriving, and the engine suppressing or pausing a variant.
+    await waitFor(
+      async () =>
+        (await count(sql`select count(*)::int as n from experiments.decisions where rewarded`)) > 0,
+      { timeoutMs: 120_000, message: "a meeting or conversion credited to its send" },
+    );
+    const firstLesson = await waitFor(
+      () => events.status.find((s) => s.to === "suppressed" || s.to === "paused")?.at ?? 0,
+      { timeoutMs: 150_000, message: "a variant suppressed or paused by a guardrail" },
+    );
+    await updates.close();
+    await sends.close();
+    await outcomes.close();
+    const sent = await count(sql`select count(*)::int as n from agent.inbox`);
+    const rewarded = await count(
+      sql`select count(*)::int as n from experiments.decisions where rewarded`,
+    );
+    expect(sent).toBeGreaterThan(50);
+
+    // The dashboard shows it to a signed-in operator.
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+    });
+    try {
+      const page = await browser.newPage();
+      await page.goto(`${state.dashboardUrl}/experiments`);
+      await page.getByLabel("Username").fill(state.operator.username);
+      await page.getByLabel("Password").fill(state.operator.password);
+      await page.getByRole("button", { name: "Sign in" }).click();
+      await page.waitForURL(/\/experiments/);
+      await page
+        .getByText(/Suppressed|Paused/)
+        .first()
+        .waitFor({ timeout: 30_000 });
+      await page.goto(`${state.dashboardUrl}/leads`);
+      await page
+        .getByText(/Lead No\d+/)
+        .first()
+        .waitFor({ timeout: 30_000 });
+    } finally {
+      await browser.close();
+    }
+    const s = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+    console.log(
+      [
+        `demo: ready in ${s(demo.startedInMs)}, ${Math.round(demo.rss() / 1048576)} MiB resident`,
+        `seeded ${LEADS} leads in ${s(seedingMs)}: first send after ${s(events.firstSend - seeded)}, first meeting after ${s(events.firstMeeting - seeded)}, first suppression/pause after ${s(firstLesson - seeded)}`,
+        `${sent} messages sent, ${rewarded} credited; status changes: ${events.status.map((e) => e.to).join(", ")}`,
+        `total ${s(Date.now() - t0)}`,
+      ].join("\n"),
+    );
+  });
+});
