@@ -259,6 +259,9 @@ export async function startDemo(given: Partial<DemoOptions> = {}): Promise<Runni
     UNSUBSCRIBE_SECRET: state.unsubscribeSecret,
     UNSUBSCRIBE_BASE_URL: urls.ingestUrl,
     GATEWAY_OPERATORS: `${state.operator.username}:admin:${await hashPassword(state.operator.password)}`,
+    // The lead page's "simulate a reply / meeting / conversion / unsubscribe".
+    GATEWAY_DEMO_INGEST_URL: urls.ingestUrl,
+    GATEWAY_DEMO_WEBHOOK_SECRET: state.webhookSecret,
   };
   o.say("… starting every service in this process (PGlite, in-process bus)");
   const stack = await startEmbedded({

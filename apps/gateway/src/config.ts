@@ -85,6 +85,15 @@ export const GatewayConfig = ServiceBaseConfig(4000).and(
         .min(0.01)
         .max(24 * 365)
         .default(72),
+      /**
+       * Demo mode only (`pnpm demo` sets both): operators may trigger a lead's reply,
+       * meeting, conversion or unsubscribe, posted to this ingest as a signed outcome webhook.
+       */
+      GATEWAY_DEMO_INGEST_URL: z.url({ protocol: /^https?$/ }).optional(),
+      GATEWAY_DEMO_WEBHOOK_SECRET: z
+        .string()
+        .regex(/^whsec_[A-Za-z0-9+/=]{16,}$/, "must look like whsec_<base64>")
+        .optional(),
       NODE_ENV: z.enum(["development", "test", "production"]).default("development"),
     })
     .superRefine((e, ctx) => {
@@ -102,6 +111,18 @@ export const GatewayConfig = ServiceBaseConfig(4000).and(
           path: ["OPERATOR_COMMAND_PRIVATE_KEY"],
           message: "required with OPERATOR_COMMAND_KEY_ID",
         });
+      if (
+        (e.GATEWAY_DEMO_INGEST_URL === undefined) !==
+        (e.GATEWAY_DEMO_WEBHOOK_SECRET === undefined)
+      )
+        ctx.addIssue({
+          code: "custom",
+          path: [
+            e.GATEWAY_DEMO_INGEST_URL ? "GATEWAY_DEMO_WEBHOOK_SECRET" : "GATEWAY_DEMO_INGEST_URL",
+          ],
+          message:
+            "demo outcomes need both GATEWAY_DEMO_INGEST_URL and GATEWAY_DEMO_WEBHOOK_SECRET",
+        });
     })
     .transform((e) => ({
       auth: {
@@ -118,11 +139,16 @@ export const GatewayConfig = ServiceBaseConfig(4000).and(
           ? { privateKey: e.OPERATOR_COMMAND_PRIVATE_KEY, keyId: e.OPERATOR_COMMAND_KEY_ID }
           : undefined,
       streamRetentionMs: e.GATEWAY_STREAM_RETENTION_HOURS * 3_600_000,
+      demo:
+        e.GATEWAY_DEMO_INGEST_URL && e.GATEWAY_DEMO_WEBHOOK_SECRET
+          ? { ingestUrl: e.GATEWAY_DEMO_INGEST_URL, webhookSecret: e.GATEWAY_DEMO_WEBHOOK_SECRET }
+          : undefined,
     })),
 );
 export type GatewayConfig = z.infer<typeof GatewayConfig>;
 export type AuthSettings = GatewayConfig["auth"];
 export type SigningSettings = NonNullable<GatewayConfig["signing"]>;
+export type DemoSettings = NonNullable<GatewayConfig["demo"]>;
 
 /** Parses `env` (default: the process's); throws a ConfigError naming each bad variable. */
 export function gatewayConfig(

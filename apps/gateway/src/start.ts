@@ -10,6 +10,7 @@ import { createAuth } from "./auth/index.ts";
 import { pruneSessions } from "./auth/sessions.ts";
 import { registerCommandRoutes } from "./commands/index.ts";
 import { type GatewayConfig, gatewayConfig } from "./config.ts";
+import { registerDemoRoutes } from "./demo/index.ts";
 import { openApiDocument } from "./openapi.ts";
 import { watchPipeline } from "./pipeline/index.ts";
 import { createLiveHub, readModel, registerReadRoutes } from "./read/index.ts";
@@ -47,6 +48,12 @@ export async function startGateway(config: GatewayConfig = gatewayConfig(), deps
         kit.logger.warn(
           "OPERATOR_COMMAND_PRIVATE_KEY and OPERATOR_COMMAND_KEY_ID are not set: every command answers 503 (docs/adr/0009-operator-command-auth.md).",
         );
+      registerDemoRoutes(kit.app, {
+        db: kit.db,
+        guard: auth.guard,
+        settings: config.demo,
+        logger: kit.logger.child({ component: "demo" }),
+      });
       registerCommandRoutes(kit.app, {
         db: kit.db,
         guard: auth.guard,

@@ -187,6 +187,23 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
         .getByText(/Suppressed|Paused/)
         .first()
         .waitFor({ timeout: 30_000 });
+      // Step 4 by hand: a lead that was sent to but has not answered books a meeting from
+      // its page; the engine credits the send it was decided on.
+      const [quiet] = await queryRows<{ lead_id: string }>(
+        db,
+        sql`select lead_id from experiments.decisions where state = 'requested' and settled_at is null order by decided_at limit 1`,
+      );
+      expect(quiet).toBeDefined();
+      await page.goto(`${state.dashboardUrl}/leads/${quiet!.lead_id}`);
+      await page.getByRole("button", { name: "Simulate a meeting" }).click();
+      await page.getByText(/Posted a meeting/).waitFor({ timeout: 15_000 });
+      await waitFor(
+        async () =>
+          (await count(
+            sql`select count(*)::int as n from experiments.decisions where lead_id = ${quiet!.lead_id} and rewarded`,
+          )) === 1,
+        { timeoutMs: 30_000, message: "the simulated meeting credited to the lead's send" },
+      );
       await page.goto(`${state.dashboardUrl}/leads`);
       await page
         .getByText(/Lead No\d+/)

@@ -10,6 +10,7 @@ import { useNow } from "../../../components/use-now.ts";
 import { TOPICS } from "../../../lib/topics.ts";
 import { useApi } from "../../../lib/use-api.ts";
 import { displayName, type Lead } from "../_components/lead.ts";
+import { DemoOutcomes } from "./_components/demo-outcomes.tsx";
 import { JOURNEY_LIMIT, type Journey, JourneyTimeline } from "./_components/journey.tsx";
 import { LeadActions } from "./_components/lead-actions.tsx";
 import { LeadSummary } from "./_components/lead-summary.tsx";
@@ -71,6 +72,7 @@ export default function LeadPage() {
         </Card>
         <Card id="actions" title="Operator actions">
           <LeadActions leadId={leadId} />
+          <DemoOutcomes leadId={leadId} />
         </Card>
       </div>
       <Card id="journey" title="Journey">
