@@ -5,5 +5,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/toolchain.sh
+echo "==> installing dependencies from the lockfile (the first run takes a minute or two)" >&2
 pnpm install --frozen-lockfile --reporter=silent >&2
 exec pnpm demo "$@"

@@ -7,7 +7,7 @@
 // it to a signed-in operator. Figures (time to the first send, to the first conversion, to
 // the first suppression or pause; resident memory) are printed for the closing note.
 import { existsSync } from "node:fs";
-import { mkdtemp, rm } from "node:fs/promises";
+import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { queryRows } from "@pw/db";
@@ -19,6 +19,8 @@ import { chromium } from "playwright-core";
 import { afterAll, describe, expect, it } from "vitest";
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium";
+const ROOT = join(import.meta.dirname, "../../..");
+const SHOTS = join(ROOT, "test-results/screenshots");
 const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser && requireServices())
   throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM}`);
@@ -177,7 +179,15 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
       args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
     });
     try {
-      const page = await browser.newPage();
+      const page = await browser.newPage({ viewport: { width: 1440, height: 900 } });
+      // docs/demo.md shows these (UPDATE_SCREENSHOTS=1 copies them to docs/screenshots).
+      const shoot = async (name: string) => {
+        await mkdir(SHOTS, { recursive: true });
+        const file = join(SHOTS, `${name}.png`);
+        await page.screenshot({ path: file });
+        if (process.env.UPDATE_SCREENSHOTS === "1")
+          await copyFile(file, join(ROOT, "docs/screenshots", `${name}.png`));
+      };
       await page.goto(`${state.dashboardUrl}/experiments`);
       await page.getByLabel("Username").fill(state.operator.username);
       await page.getByLabel("Password").fill(state.operator.password);
@@ -187,6 +197,7 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
         .getByText(/Suppressed|Paused/)
         .first()
         .waitFor({ timeout: 30_000 });
+      await shoot("demo-experiments");
       // Step 4 by hand: a lead that was sent to but has not answered books a meeting from
       // its page; the engine credits the send it was decided on.
       const [quiet] = await queryRows<{ lead_id: string }>(
@@ -197,6 +208,7 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
       await page.goto(`${state.dashboardUrl}/leads/${quiet!.lead_id}`);
       await page.getByRole("button", { name: "Simulate a meeting" }).click();
       await page.getByText(/Posted a meeting/).waitFor({ timeout: 15_000 });
+      await shoot("demo-lead-simulated-meeting");
       await waitFor(
         async () =>
           (await count(
@@ -209,6 +221,10 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
         .getByText(/Lead No\d+/)
         .first()
         .waitFor({ timeout: 30_000 });
+      await shoot("demo-leads");
+      await page.goto(state.dashboardUrl);
+      await page.getByRole("heading", { level: 1 }).first().waitFor({ timeout: 30_000 });
+      await shoot("demo-overview");
     } finally {
       await browser.close();
     }
