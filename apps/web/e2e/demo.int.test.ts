@@ -11,8 +11,9 @@ import { copyFile, mkdir, mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { queryRows } from "@pw/db";
-import { type RunningDemo, startDemo } from "@pw/embedded/demo";
-import { signed } from "@pw/ingest/sign-request";
+import { DEFAULT_WORLD, type RunningDemo, startDemo } from "@pw/embedded/demo";
+import { seedFiles, simulateLeads } from "@pw/seed";
+import { readWorldFile } from "@pw/simulator";
 import { freePort, requireServices, waitFor } from "@pw/testkit";
 import { sql } from "drizzle-orm";
 import { chromium } from "playwright-core";
@@ -24,15 +25,6 @@ const SHOTS = join(ROOT, "test-results/screenshots");
 const hasBrowser = existsSync(CHROMIUM);
 if (!hasBrowser && requireServices())
   throw new Error(`REQUIRE_SERVICES=1 but no Chromium at ${CHROMIUM}`);
-
-/** Titles and company sizes of the demo's two busiest segments (and a few others). */
-const PEOPLE = [
-  { title: "Director of Operations", employees: 120 },
-  { title: "Head of Revenue Operations", employees: 80 },
-  { title: "VP Sales", employees: 900 },
-  { title: "Chief Revenue Officer", employees: 1400 },
-  { title: "Sales Engineer", employees: 6000 },
-] as const;
 
 describe.runIf(hasBrowser)("the demo, headless", () => {
   let demo: RunningDemo | undefined;
@@ -86,68 +78,29 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
           events.status.push({ to: e.data.to, at: Date.now() });
       },
     });
-    // Step 2 of the script: inject lead events (a CRM contact and intent signals each).
-    const post = async (path: string, body: unknown) => {
-      const text = JSON.stringify(body);
-      const req = signed(path, text, { secret: state.webhookSecret });
-      const res = await fetch(`${state.ingestUrl}${path}`, {
-        method: "POST",
-        headers: req.headers,
-        body: text,
-      });
-      expect(res.status).toBe(202);
-    };
+    // Step 2 of the script: inject lead events — `pnpm seed` (the sample files: Lightfield
+    // contacts, accounts, opportunities and signals), then `pnpm seed --simulate 300
+    // --world data/worlds/demo.json` (new leads in the demo world's three segments).
     const seeded = Date.now();
-    const LEADS = 400;
-    // The companies (Lightfield accounts: their size decides the segment), then the people.
-    for (const [a, who] of PEOPLE.entries())
-      await post("/webhooks/lightfield", {
-        type: "account.created",
-        occurredAt: new Date().toISOString(),
-        object: {
-          id: `acc_demo_${a}`,
-          fields: {
-            $name: { value: `Demo Company ${a}`, valueType: "TEXT" },
-            $employeeCount: { value: who.employees, valueType: "NUMBER" },
-          },
-          relationships: {},
-        },
-      });
-    for (let i = 0; i < LEADS; i++) {
-      const who = PEOPLE[i % PEOPLE.length]!;
-      const id = `ct_demo_${i}`;
-      await post("/webhooks/lightfield", {
-        type: "contact.created",
-        occurredAt: new Date().toISOString(),
-        object: {
-          id,
-          fields: {
-            $email: { value: [`lead.${i}@example.com`], valueType: "EMAIL" },
-            $name: { value: { firstName: "Lead", lastName: `No${i}` }, valueType: "FULL_NAME" },
-            $title: { value: who.title, valueType: "TEXT" },
-          },
-          relationships: {
-            $account: {
-              cardinality: "has_one",
-              objectType: "accounts",
-              values: [`acc_demo_${i % PEOPLE.length}`],
-            },
-          },
-        },
-      });
-      await post("/webhooks/signals", {
-        type: i % 2 ? "demo_requested" : "pricing_viewed",
-        occurredAt: new Date().toISOString(),
-        leadId: `lf_${id}`,
-      });
-    }
+    const target = { ingestUrl: state.ingestUrl, secret: state.webhookSecret };
+    const samples = await seedFiles({ ...target, files: join(ROOT, "data/sample-events") });
+    expect(samples.rejected).toBe(0);
+    expect(samples.accepted).toBeGreaterThan(0);
+    const simulated = await simulateLeads({
+      ...target,
+      count: 300,
+      ratePerSecond: 40,
+      world: await readWorldFile(DEFAULT_WORLD),
+    });
+    expect(simulated.rejected).toBe(0);
+    const LEADS = samples.leads + 300;
     const seedingMs = Date.now() - seeded;
     const db = stack.db.db;
     const count = async (query: ReturnType<typeof sql>) =>
       (await queryRows<{ n: number }>(db, query))[0]?.n ?? 0;
     // Step 3: scored with reasons, outreach going out through the agent.
     await waitFor(
-      async () => (await count(sql`select count(*)::int as n from scoring.leads`)) >= LEADS,
+      async () => (await count(sql`select count(*)::int as n from scoring.leads`)) >= LEADS * 0.95,
       { timeoutMs: 60_000, message: "every seeded lead scored" },
     );
     await waitFor(async () => (await count(sql`select count(*)::int as n from agent.inbox`)) > 0, {
@@ -217,10 +170,7 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
         { timeoutMs: 30_000, message: "the simulated meeting credited to the lead's send" },
       );
       await page.goto(`${state.dashboardUrl}/leads`);
-      await page
-        .getByText(/Lead No\d+/)
-        .first()
-        .waitFor({ timeout: 30_000 });
+      await page.locator('a[href^="/leads/lf_"]').first().waitFor({ timeout: 30_000 });
       await shoot("demo-leads");
       await page.goto(state.dashboardUrl);
       await page.getByRole("heading", { level: 1 }).first().waitFor({ timeout: 30_000 });
