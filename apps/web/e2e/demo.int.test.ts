@@ -49,7 +49,7 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
     });
     const { state, stack } = demo;
     const events = {
-      status: [] as { to: string; at: number }[],
+      status: [] as { to: string; at: number; segment: string }[],
       firstSend: 0,
       firstMeeting: 0,
     };
@@ -72,10 +72,11 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
     const updates = await stack.bus.subscribe({
       groupId: "smoke-updates",
       topic: "experiment.updates.v1",
-      decode: (v) => v as { type: string; data: { to?: string; reason?: string } },
+      decode: (v) =>
+        v as { type: string; data: { to?: string; segment?: string; reason?: string } },
       handler: async (e) => {
         if (e.type === "experiment.variant_status_changed.v1" && e.data.to)
-          events.status.push({ to: e.data.to, at: Date.now() });
+          events.status.push({ to: e.data.to, at: Date.now(), segment: e.data.segment ?? "" });
       },
     });
     // Step 2 of the script: inject lead events — `pnpm seed` (the sample files: Lightfield
@@ -113,10 +114,10 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
         (await count(sql`select count(*)::int as n from experiments.decisions where rewarded`)) > 0,
       { timeoutMs: 120_000, message: "a meeting or conversion credited to its send" },
     );
-    const firstLesson = await waitFor(
-      () => events.status.find((s) => s.to === "suppressed" || s.to === "paused")?.at ?? 0,
+    const lesson = (await waitFor(
+      () => events.status.find((s) => s.to === "suppressed" || s.to === "paused"),
       { timeoutMs: 150_000, message: "a variant suppressed or paused by a guardrail" },
-    );
+    ))!;
     await updates.close();
     await sends.close();
     await outcomes.close();
@@ -141,11 +142,14 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
         if (process.env.UPDATE_SCREENSHOTS === "1")
           await copyFile(file, join(ROOT, "docs/screenshots", `${name}.png`));
       };
-      await page.goto(`${state.dashboardUrl}/experiments`);
+      // The segment where the engine paused or suppressed a variant.
+      await page.goto(
+        `${state.dashboardUrl}/experiments?segment=${encodeURIComponent(lesson.segment)}`,
+      );
       await page.getByLabel("Username").fill(state.operator.username);
       await page.getByLabel("Password").fill(state.operator.password);
       await page.getByRole("button", { name: "Sign in" }).click();
-      await page.waitForURL(/\/experiments/);
+      await page.waitForURL(/\/experiments\?segment=/);
       await page
         .getByText(/Suppressed|Paused/)
         .first()
@@ -182,7 +186,7 @@ describe.runIf(hasBrowser)("the demo, headless", () => {
     console.log(
       [
         `demo: ready in ${s(demo.startedInMs)}, ${Math.round(demo.rss() / 1048576)} MiB resident`,
-        `seeded ${LEADS} leads in ${s(seedingMs)}: first send after ${s(events.firstSend - seeded)}, first meeting after ${s(events.firstMeeting - seeded)}, first suppression/pause after ${s(firstLesson - seeded)}`,
+        `seeded ${LEADS} leads in ${s(seedingMs)}: first send after ${s(events.firstSend - seeded)}, first meeting after ${s(events.firstMeeting - seeded)}, first suppression/pause after ${s(lesson.at - seeded)}`,
         `${sent} messages sent, ${rewarded} credited; status changes: ${events.status.map((e) => e.to).join(", ")}`,
         `total ${s(Date.now() - t0)}`,
       ].join("\n"),
