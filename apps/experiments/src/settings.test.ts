@@ -5,6 +5,7 @@ import { type ArmState, DEFAULT_CHANGE, DEFAULT_POLICY, DEFAULT_SUPPRESSION } fr
 import { parseConfig } from "@pw/config";
 import { describe, expect, it } from "vitest";
 import { ExperimentsConfig, experimentsConfig } from "./config.ts";
+import { engineContext } from "./context.ts";
 import {
   defaultEngineSettings,
   type EngineSettings,
@@ -29,11 +30,19 @@ describe("engine settings", () => {
       attributionDays: settings.attributionDays,
       capacity: settings.capacity,
       pooledPriorStrength: settings.pooledPriorStrength,
+      suppressionMinSends: DEFAULT_SUPPRESSION.minExposures,
       evidenceHalfLifeDays: undefined,
       change: settings.change,
       guardrails: settings.guardrails,
     });
     expect(defaultEngineSettings().pooledPriorStrength).toBeGreaterThan(0);
+    // EXPERIMENT_SUPPRESSION_MIN_SENDS sets when a variant may be suppressed (the demo: 25).
+    const demo = parseConfig(ExperimentsConfig, { EXPERIMENT_SUPPRESSION_MIN_SENDS: "25" });
+    const ctx = engineContext({ db: undefined as never, settings: demo });
+    expect(ctx.suppression).toMatchObject({ minExposures: 25 });
+    expect(() => parseConfig(ExperimentsConfig, { EXPERIMENT_SUPPRESSION_MIN_SENDS: "3" })).toThrow(
+      /EXPERIMENT_SUPPRESSION_MIN_SENDS/,
+    );
     // A fresh object each call: a test's override cannot leak into the next.
     defaultEngineSettings().capacity.perDay = 1;
     expect(defaultEngineSettings().capacity.perDay).toBe(config.capacity.perDay);
