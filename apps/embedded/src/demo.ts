@@ -337,7 +337,7 @@ export function banner(demo: RunningDemo, o: { world: string | undefined; clockS
     `  recipients      ${o.world ? `answering as ${o.world.replace(`${ROOT}/`, "")}` : "off (--no-recipients)"}`,
     "",
     "  Feed it:  pnpm seed                    (replays data/sample-events: leads, accounts, signals)",
-    "            pnpm seed --simulate 200     (new leads on the fly)",
+    "            pnpm seed --simulate 300 --rate 40 --world data/worlds/demo.json   (new leads on the fly)",
     "            pnpm seed --outcome converted --lead <lead id>",
     "  Secrets and URLs are in .data/demo.json (pnpm seed reads it); logs in .data/demo.log.",
     "  Ctrl-C stops it; the data stays for the next start (pnpm demo --reset starts clean).",
