@@ -102,12 +102,10 @@ export function registerDemoRoutes(
       answer = (await res.json().catch(() => ({}))) as Record<string, unknown>;
     } catch (error) {
       logger.warn({ err: error, leadId }, "ingest did not take the simulated outcome");
-      return reply
-        .code(503)
-        .send({
-          error: "ingest_unavailable",
-          message: "ingest cannot take the outcome now; retry",
-        });
+      return reply.code(503).send({
+        error: "ingest_unavailable",
+        message: "ingest cannot take the outcome now; retry",
+      });
     }
     if (status >= 300)
       return reply.code(502).send({
