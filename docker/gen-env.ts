@@ -12,30 +12,14 @@
  * `pnpm gateway:operator hash` prints it. docker/compose.test.ts parses every app's
  * configuration with this output, so a format that drifts fails there.
  */
-import { generateKeyPairSync, randomBytes, scrypt } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 
-/** The gateway's parameters (apps/gateway/src/auth/password.ts, SCRYPT_PARAMS). */
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1, saltBytes: 16, keyBytes: 64 } as const;
+/** The gateway's own `hashPassword` (only node:crypto: importable from here by path). */
+export { hashPassword } from "../apps/gateway/src/auth/password.ts";
 
-/** The gateway's `hashPassword`: NFKC, scrypt, `scrypt$N$r$p$<salt>$<key>` in base64. */
-export function hashPassword(password: string): Promise<string> {
-  const { N, r, p } = SCRYPT;
-  const salt = randomBytes(SCRYPT.saltBytes);
-  return new Promise((resolve, reject) =>
-    scrypt(
-      password.normalize("NFKC"),
-      salt,
-      SCRYPT.keyBytes,
-      { N, r, p, maxmem: 128 * N * r + 16 * 1024 * 1024 },
-      (error, key) =>
-        error
-          ? reject(error)
-          : resolve(`scrypt$${N}$${r}$${p}$${salt.toString("base64")}$${key.toString("base64")}`),
-    ),
-  );
-}
+import { hashPassword } from "../apps/gateway/src/auth/password.ts";
 
 export type ComposeSecrets = {
   /** Only in the database URL, which the services build from it: hex, so no %-encoding. */

@@ -9,7 +9,7 @@
  * and `hashPassword` (@pw/gateway) — base64 PKCS8 / SPKI DER, `scrypt$N$r$p$salt$key`.
  * Deleting the file rotates everything at the next start.
  */
-import { generateKeyPairSync, randomBytes, scrypt } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
 
@@ -41,26 +41,10 @@ const KEYS: (keyof StackSecrets)[] = [
   "GATEWAY_OPERATORS",
 ];
 
-/** The gateway's parameters (apps/gateway/src/auth/password.ts SCRYPT_PARAMS). */
-const SCRYPT = { N: 2 ** 15, r: 8, p: 1, saltBytes: 16, keyBytes: 64 } as const;
+/** The gateway's own `hashPassword` (only node:crypto: importable from here by path). */
+export { hashPassword } from "../../apps/gateway/src/auth/password.ts";
 
-/** The gateway's `hashPassword`, byte for byte: NFKC, scrypt, `scrypt$N$r$p$salt$key`. */
-export function hashPassword(password: string): Promise<string> {
-  const salt = randomBytes(SCRYPT.saltBytes);
-  const { N, r, p } = SCRYPT;
-  return new Promise((resolve, reject) =>
-    scrypt(
-      password.normalize("NFKC"),
-      salt,
-      SCRYPT.keyBytes,
-      { N, r, p, maxmem: 128 * N * r + 16 * 1024 * 1024 },
-      (error, key) =>
-        error
-          ? reject(error)
-          : resolve(`scrypt$${N}$${r}$${p}$${salt.toString("base64")}$${key.toString("base64")}`),
-    ),
-  );
-}
+import { hashPassword } from "../../apps/gateway/src/auth/password.ts";
 
 async function generate(): Promise<StackSecrets> {
   const keyId = `stack-${randomBytes(4).toString("hex")}`;
