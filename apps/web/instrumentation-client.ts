@@ -1,5 +1,5 @@
 // Sentry in the browser: a no-op unless NEXT_PUBLIC_SENTRY_DSN was set at build time.
-import { scrub, scrubEvent } from "@pw/telemetry/scrub";
+import { PRIVACY_OPTIONS } from "@pw/telemetry/scrub";
 import * as Sentry from "@sentry/nextjs";
 
 const dsn = process.env.NEXT_PUBLIC_SENTRY_DSN;
@@ -9,18 +9,8 @@ if (dsn)
     environment: process.env.NEXT_PUBLIC_PW_ENVIRONMENT ?? "production",
     // The services' default (ADR 0018): traces are samples, errors are not.
     tracesSampleRate: 0.01,
-    dataCollection: {
-      userInfo: false,
-      cookies: false,
-      httpHeaders: false,
-      httpBodies: [],
-      urlQueryParams: false,
-    },
     // The services' scrubber, last: lead pages show addresses and names; Sentry gets none.
-    beforeSend: (event) => scrubEvent(event),
-    beforeSendSpan: (span) => scrub(span),
-    beforeSendLog: (log) => scrub(log),
-    beforeBreadcrumb: (breadcrumb) => scrub(breadcrumb),
+    ...PRIVACY_OPTIONS,
   });
 
 export const onRouterTransitionStart = Sentry.captureRouterTransitionStart;

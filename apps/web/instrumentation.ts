@@ -1,6 +1,6 @@
 // Sentry on the dashboard's server side (route handlers, server rendering): a no-op
 // without SENTRY_DSN. Secrets never reach events: request bodies and cookies are not sent.
-import { scrub, scrubEvent } from "@pw/telemetry/scrub";
+import { PRIVACY_OPTIONS } from "@pw/telemetry/scrub";
 import * as Sentry from "@sentry/nextjs";
 
 export async function register() {
@@ -10,18 +10,8 @@ export async function register() {
     dsn,
     environment: process.env.PW_ENVIRONMENT ?? "production",
     tracesSampleRate: Number(process.env.SENTRY_TRACES_SAMPLE_RATE ?? "0.01"),
-    dataCollection: {
-      userInfo: false,
-      cookies: false,
-      httpHeaders: false,
-      httpBodies: [],
-      urlQueryParams: false,
-    },
     // The services' scrubber, last: no address, name or message text leaves (ADR 0018).
-    beforeSend: (event) => scrubEvent(event),
-    beforeSendSpan: (span) => scrub(span),
-    beforeSendLog: (log) => scrub(log),
-    beforeBreadcrumb: (breadcrumb) => scrub(breadcrumb),
+    ...PRIVACY_OPTIONS,
   });
 }
 

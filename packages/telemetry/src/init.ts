@@ -7,7 +7,7 @@
  * metric and breadcrumb passes the scrubber (scrub.ts) last.
  */
 import * as Sentry from "@sentry/node";
-import { scrub, scrubEvent } from "./scrub.ts";
+import { PRIVACY_OPTIONS } from "./scrub.ts";
 
 export const DEFAULT_TRACES_SAMPLE_RATE = 0.01;
 
@@ -92,18 +92,7 @@ export function initTelemetry(settings: TelemetrySettings | undefined): boolean 
       attributes?.[HEAD_SAMPLED] === true ? 1 : inheritOrSampleWith(settings.tracesSampleRate),
     ...(settings.serverName ? { serverName: settings.serverName } : {}),
     integrations: (defaults) => defaults.filter((i) => KEPT_INTEGRATIONS.has(i.name)),
-    dataCollection: {
-      userInfo: false,
-      cookies: false,
-      httpHeaders: false,
-      httpBodies: [],
-      urlQueryParams: false,
-    },
-    beforeSend: (event) => scrubEvent(event),
-    beforeSendSpan: (span) => scrub(span),
-    beforeSendLog: (log) => scrub(log),
-    beforeSendMetric: (metric) => scrub(metric),
-    beforeBreadcrumb: (breadcrumb) => scrub(breadcrumb),
+    ...PRIVACY_OPTIONS,
   });
   active = true;
   sampleRate = settings.tracesSampleRate;

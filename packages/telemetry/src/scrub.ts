@@ -55,3 +55,25 @@ export function scrubEvent<E extends { user?: unknown }>(event: E): E {
     user && typeof user === "object" && "id" in user ? (user as { id?: unknown }).id : undefined;
   return { ...scrub(rest), ...(id !== undefined ? { user: { id } } : {}) } as E;
 }
+
+/**
+ * The privacy half of every Sentry init (the services' and the dashboard's): the SDK
+ * collects nothing about the person, and every event, span, log, metric and breadcrumb
+ * passes the scrubber last. Spread into `Sentry.init`; one definition, so a new hook or
+ * setting reaches every process. (Arrows: the SDK passes a hint second, which `scrub` must
+ * not take for its `seen` set.)
+ */
+export const PRIVACY_OPTIONS = {
+  dataCollection: {
+    userInfo: false,
+    cookies: false,
+    httpHeaders: false,
+    httpBodies: [] as never[],
+    urlQueryParams: false,
+  },
+  beforeSend: <E extends { user?: unknown }>(event: E) => scrubEvent(event),
+  beforeSendSpan: <S>(span: S) => scrub(span),
+  beforeSendLog: <L>(log: L) => scrub(log),
+  beforeSendMetric: <M>(metric: M) => scrub(metric),
+  beforeBreadcrumb: <B>(breadcrumb: B) => scrub(breadcrumb),
+};
