@@ -195,8 +195,8 @@ export async function startRecipientSimulator(o: RecipientSimulatorOptions) {
           variantId: e.data.variantId,
           channel: e.data.channel,
         };
-        requests.set(e.data.requestId, request);
         if (early.delete(e.data.requestId)) play(e.data.requestId, request);
+        else requests.set(e.data.requestId, request);
       },
     }),
     await o.bus.subscribe({
@@ -207,10 +207,19 @@ export async function startRecipientSimulator(o: RecipientSimulatorOptions) {
         v as { data: { requestId: string; status: string; cadenceStep: number; at: string } },
       handler: async (e) => {
         // The first touch is what the recipient answers; follow-ups stop when they do.
-        if (e.data.status !== "sent" || e.data.cadenceStep !== 0) return;
+        if (e.data.cadenceStep !== 0) return;
+        const final =
+          e.data.status === "sent" || e.data.status === "skipped" || e.data.status === "failed";
+        if (e.data.status !== "sent") {
+          // Never seen by the lead: forget the request (a long demo must not grow without end).
+          if (final) requests.delete(e.data.requestId);
+          return;
+        }
         const request = requests.get(e.data.requestId);
-        if (request) play(e.data.requestId, request);
-        else early.set(e.data.requestId, { at: e.data.at });
+        if (request) {
+          requests.delete(e.data.requestId);
+          play(e.data.requestId, request);
+        } else early.set(e.data.requestId, { at: e.data.at });
       },
     }),
   ];
