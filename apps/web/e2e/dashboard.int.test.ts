@@ -198,7 +198,9 @@ describe.runIf(hasBrowser)("the command center in Chromium", () => {
     await pause.waitFor({ timeout: 20_000 });
     const label = (await pause.getAttribute("aria-label"))!;
     const [, variant, segment] = /^Pause (\S+) in (.+)$/.exec(label)!;
-    await pause.click();
+    // By name, not `.first()` again: the rows re-sort as the engine's estimates move, and
+    // the first button may by now belong to another variant.
+    await page.getByRole("button", { name: label, exact: true }).click();
     await page.getByLabel(/Why pause/).fill("e2e: checking the pause");
     await page.getByRole("button", { name: `Pause ${variant}`, exact: true }).click();
     await page

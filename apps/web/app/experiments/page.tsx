@@ -6,8 +6,8 @@
  * view; everything follows the stream's experiment updates.
  */
 import Link from "next/link";
-import { usePathname, useSearchParams } from "next/navigation";
-import { Suspense, useMemo } from "react";
+import { usePathname, useRouter, useSearchParams } from "next/navigation";
+import { Suspense, useEffect, useMemo } from "react";
 import { isMissingRoute } from "../../components/api-view.tsx";
 import { Ago } from "../../components/time.tsx";
 import { Card, Empty, ErrorNote, Loading, PageHeader } from "../../components/ui.tsx";
@@ -44,6 +44,16 @@ function Experiments() {
   const params = useSearchParams();
   const wanted = params.get("segment");
   const all = useApi<ExperimentsResponse>("/api/experiments", { live: LIVE });
+  const router = useRouter();
+  const pathname = usePathname();
+  const first = all.data?.segments[0]?.segment;
+  // With no segment in the URL the first one is shown — and written into the URL, so a
+  // segment that appears later (and sorts first) does not swap the view under an operator
+  // who is half-way through pausing a variant.
+  useEffect(() => {
+    if (!wanted && first)
+      router.replace(`${pathname}?segment=${encodeURIComponent(first)}`, { scroll: false });
+  }, [wanted, first, router, pathname]);
 
   if (!all.data) {
     if (all.error) return <ErrorNote error={all.error} retry={all.reload} />;
