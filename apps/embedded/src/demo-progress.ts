@@ -15,18 +15,23 @@ export type Tally = {
   paused: number;
 };
 
+/** "1 meeting", "2 meetings", "0 bounces": the count with its noun in the right number. */
+function n(count: number, one: string, many = `${one}s`): string {
+  return `${count} ${count === 1 ? one : many}`;
+}
+
 export function describeTally(t: Tally): string {
   const o = (k: string) => t.outcomes[k] ?? 0;
   return [
-    `${t.scored.size} leads scored`,
-    `${t.sent} first touches sent (+${t.followUps} follow-ups)`,
+    `${n(t.scored.size, "lead")} scored`,
+    `${n(t.sent, "first touch", "first touches")} sent (+${n(t.followUps, "follow-up")})`,
     `${o("opened")} opened`,
-    `${o("replied")} replies`,
-    `${o("meeting_booked")} meetings`,
-    `${o("converted")} conversions`,
-    `${o("bounced")} bounces`,
-    `${o("unsubscribed")} unsubscribes`,
-    `${t.suppressed} variants suppressed`,
+    n(o("replied"), "reply", "replies"),
+    n(o("meeting_booked"), "meeting"),
+    n(o("converted"), "conversion"),
+    n(o("bounced"), "bounce"),
+    n(o("unsubscribed"), "unsubscribe"),
+    `${n(t.suppressed, "variant")} suppressed`,
     `${t.paused} paused by a guardrail`,
   ].join(" · ");
 }
