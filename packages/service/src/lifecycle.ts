@@ -402,7 +402,10 @@ export async function runService<T extends object>(spec: {
     });
     const built = await spec.build(kit);
     for (const r of relays) r.start();
-    steps.push({ name: "http", run: () => app.close() });
+    steps.push({
+      name: "http",
+      run: () => closeHttp(app, config.shutdownGraceMs / 2, logger),
+    });
     await app.ready();
     let url: string | undefined;
     if (deps.listen !== false) {
@@ -480,6 +483,33 @@ function noBus(service: string): Bus {
       );
     },
   });
+}
+
+/**
+ * Stops taking requests and waits for those in flight; a request still open after
+ * `forceAfterMs` (a handler stuck behind a stopping dependency, a client that keeps its
+ * connection busy) has its connection closed, so a stopped service never keeps its
+ * process alive. Its caller sees the connection drop and retries (webhook ids make that
+ * safe); nothing it was told was accepted is lost.
+ */
+async function closeHttp(app: FastifyInstance, forceAfterMs: number, logger: Logger) {
+  const closing = app.close();
+  let timer: NodeJS.Timeout | undefined;
+  const forced = new Promise<"force">((resolve) => {
+    timer = setTimeout(() => resolve("force"), forceAfterMs);
+  });
+  try {
+    if ((await Promise.race([closing, forced])) === "force") {
+      logger.warn(
+        { afterMs: forceAfterMs },
+        "requests still open at shutdown: closing their connections",
+      );
+      app.server.closeAllConnections();
+    }
+    await closing;
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function withDeadline(

@@ -343,6 +343,38 @@ describe("service kit", () => {
     expect(Date.now() - started).toBeLessThan(5_000);
   });
 
+  it("closes the connection of a request still open at shutdown, so the process can exit", async () => {
+    let entered!: () => void;
+    const inHandler = new Promise<void>((r) => {
+      entered = r;
+    });
+    const service = await runService({
+      name: "stuck",
+      config: config({ SHUTDOWN_GRACE_MS: "1000", HOST: "127.0.0.1" }),
+      deps: { db: handle, bus, logger: silent },
+      build: (kit) => {
+        // A handler stuck behind a dependency that never answers.
+        kit.app.post("/stuck", () => {
+          entered();
+          return new Promise(() => {});
+        });
+        return {};
+      },
+    });
+    const answer = fetch(`${service.url}/stuck`, { method: "POST", body: "{}" }).then(
+      (res) => res.status,
+      (error: Error) => error,
+    );
+    await inHandler;
+    await service.stop();
+    // The caller learns its request did not go through (and would retry); no socket is left.
+    expect(await answer).toBeInstanceOf(Error);
+    const open = await new Promise<number>((r) =>
+      service.app.server.getConnections((_e, n) => r(n)),
+    );
+    expect(open).toBe(0);
+  });
+
   it("cleans up what it started when the service's own start fails", async () => {
     const owned = await runService({
       name: "fails",
