@@ -86,5 +86,11 @@ await runCommand("demo", USAGE, async () => {
   await progress.stop();
   await demo.stop();
   process.stdout.write("stopped.\n");
+  // Everything was closed; should a forgotten handle still hold the event loop, the
+  // operator's Ctrl-C still ends the process (unref'd: a clean exit does not wait for it).
+  setTimeout(() => {
+    process.stderr.write("demo: something still held the process after the stop; exiting\n");
+    process.exit(0);
+  }, 5_000).unref();
   return 0;
 });

@@ -81,6 +81,9 @@ export async function startRecipientSimulator(o: RecipientSimulatorOptions) {
   const timers = new Set<NodeJS.Timeout>();
   const stats: RecipientStats = { sends: 0, reported: {}, pending: 0, refused: 0, unknown: 0 };
   let stopped = false;
+  // Aborts the reports in flight when the simulator stops: a stopped demo's recipients
+  // do not keep ingest's connections busy while it shuts down.
+  const halt = new AbortController();
   let leadNumber = 0;
 
   const hoursToMs = (h: number) => Math.max(0, (h * 3_600_000) / o.clockScale);
@@ -95,14 +98,14 @@ export async function startRecipientSimulator(o: RecipientSimulatorOptions) {
           method: "POST",
           headers: req.headers,
           body,
-          signal: AbortSignal.timeout(10_000),
+          signal: AbortSignal.any([halt.signal, AbortSignal.timeout(10_000)]),
         });
         status = res.status;
         detail = status >= 400 ? (await res.text()).slice(0, 300) : "";
       } catch (error) {
         detail = (error as Error).message;
       }
-      if (status >= 200 && status < 300) return;
+      if ((status >= 200 && status < 300) || stopped) return;
       const transient = status === 0 || status === 429 || status >= 500;
       if (!transient || attempt >= MAX_ATTEMPTS) {
         stats.refused++;
@@ -126,9 +129,10 @@ export async function startRecipientSimulator(o: RecipientSimulatorOptions) {
         method: "POST",
         headers: { "content-type": "application/x-www-form-urlencoded" },
         body: "List-Unsubscribe=One-Click",
-        signal: AbortSignal.timeout(10_000),
+        signal: AbortSignal.any([halt.signal, AbortSignal.timeout(10_000)]),
       }).catch((error: Error) => error);
       if (res instanceof Error || !res.ok) {
+        if (stopped) return;
         stats.refused++;
         log?.warn(
           { status: res instanceof Error ? res.message : res.status },
@@ -228,6 +232,7 @@ export async function startRecipientSimulator(o: RecipientSimulatorOptions) {
     stats: (): RecipientStats => ({ ...stats, reported: { ...stats.reported } }),
     async stop() {
       stopped = true;
+      halt.abort();
       for (const t of timers) clearTimeout(t);
       timers.clear();
       stats.pending = 0;
