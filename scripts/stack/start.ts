@@ -21,6 +21,7 @@ import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
+import { dashboardBuildStale } from "../../apps/web/build-state.ts";
 import {
   type AppName,
   DEFAULT_PORTS,
@@ -187,16 +188,19 @@ async function migrate(
 const nextBin = () =>
   createRequire(join(ROOT, "apps/web/package.json")).resolve("next/dist/bin/next");
 
-/** `next build` when apps/web has no production build yet (minutes, the first time). */
+/** `next build` when apps/web has no production build or one older than its sources. */
 async function ensureWebBuilt(
   env: Record<string, string | undefined>,
   logs: string,
   progress: (line: string) => void,
 ): Promise<void> {
   const web = join(ROOT, "apps/web");
-  if (existsSync(join(web, ".next", "BUILD_ID"))) return;
+  if (!dashboardBuildStale()) return;
   const log = join(logs, "web-build.log");
-  progress(`==> building the dashboard (apps/web has no .next/BUILD_ID; log: ${log})`);
+  const why = existsSync(join(web, ".next", "BUILD_ID"))
+    ? "its sources changed since the last build"
+    : "apps/web has no build yet";
+  progress(`==> building the dashboard (${why}; log: ${log})`);
   const started = Date.now();
   const p = spawnLogged({
     name: "web-build",

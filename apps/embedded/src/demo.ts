@@ -9,7 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { createWriteStream, existsSync, readdirSync, readFileSync, statSync } from "node:fs";
+import { createWriteStream, existsSync, readFileSync } from "node:fs";
 import { chmod, mkdir, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
@@ -17,11 +17,11 @@ import { join } from "node:path";
 import { hashPassword } from "@pw/gateway/password";
 import { createLogger } from "@pw/logger";
 import { readWorldFile } from "@pw/simulator";
+import { dashboardBuildStale, WEB_DIR } from "../../web/build-state.ts";
 import { type RecipientSimulator, startRecipientSimulator } from "./recipients.ts";
 import { type Embedded, startEmbedded } from "./start.ts";
 
 export const ROOT = join(import.meta.dirname, "../../..");
-const WEB_DIR = join(ROOT, "apps/web");
 
 export type DemoOptions = {
   /** Where the demo keeps its database, secrets and log (default `.data/` at the root). */
@@ -74,30 +74,6 @@ async function portFree(port: number): Promise<boolean> {
       .once("listening", () => server.close(() => resolve(true)))
       .listen(port, "127.0.0.1");
   });
-}
-
-/** Newest modification time of the dashboard's sources (what its build is made of). */
-function newestSource(): number {
-  let newest = 0;
-  const visit = (path: string) => {
-    const st = statSync(path, { throwIfNoEntry: false });
-    if (!st) return;
-    if (st.isDirectory()) {
-      for (const name of readdirSync(path))
-        if (name !== "node_modules" && name !== ".next" && name !== "e2e") visit(join(path, name));
-    } else newest = Math.max(newest, st.mtimeMs);
-  };
-  for (const p of ["app", "components", "lib", "next.config.ts", "package.json"])
-    visit(join(WEB_DIR, p));
-  for (const p of ["instrumentation.ts", "instrumentation-client.ts"]) visit(join(WEB_DIR, p));
-  visit(join(ROOT, "packages/telemetry/src/scrub.ts"));
-  return newest;
-}
-
-/** Whether the dashboard's production build is missing or older than its sources. */
-export function dashboardBuildStale(): boolean {
-  const id = statSync(join(WEB_DIR, ".next/BUILD_ID"), { throwIfNoEntry: false });
-  return !id || id.mtimeMs < newestSource();
 }
 
 const NEXT_BIN = () => createRequire(join(WEB_DIR, "package.json")).resolve("next/dist/bin/next");
