@@ -171,4 +171,36 @@ describe("pnpm seed (command line)", () => {
     );
     expect(r.stdout + r.stderr).not.toContain(secret);
   });
+
+  it("simulates leads with any valid world: one without a lead model falls back to the built-in mix, and says so", async () => {
+    const posted: string[] = [];
+    const server = createServer(async (req, res) => {
+      for await (const _ of req);
+      posted.push(String(req.url));
+      res.writeHead(202, { "content-type": "application/json" }).end('{"accepted":true}');
+    }).listen(0, "127.0.0.1");
+    await once(server, "listening");
+    const env = {
+      INGEST_URL: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      WEBHOOK_SECRET: secret,
+    };
+    const worlds = join(import.meta.dirname, "../../../data/worlds");
+    const plain = await seed(
+      ["--simulate", "3", "--rate", "100", "--world", join(worlds, "all-bounce.json")],
+      env,
+    );
+    const modelled = await seed(
+      ["--simulate", "3", "--rate", "100", "--world", join(worlds, "demo.json")],
+      env,
+    );
+    server.close();
+    expect(plain.code).toBe(0);
+    expect(plain.stderr).toContain("has no lead model");
+    expect(plain.stderr).toContain("simulating the built-in lead mix instead");
+    expect(plain.stdout).toContain("3 leads simulated");
+    expect(modelled.code).toBe(0);
+    expect(modelled.stderr).not.toContain("has no lead model");
+    // Each simulated lead is at least its contact, from either world.
+    expect(posted.filter((u) => u === "/webhooks/lightfield?type=contact.created")).toHaveLength(6);
+  });
 });

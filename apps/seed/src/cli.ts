@@ -5,7 +5,7 @@
 // when interrupted. The options: command.ts.
 import { join, relative, resolve } from "node:path";
 import { readWorldFile } from "@pw/simulator";
-import { InputError, printUsage, runCommand } from "@pw/simulator/command-line";
+import { printUsage, runCommand } from "@pw/simulator/command-line";
 import { parseSeedCommand, USAGE } from "./command.ts";
 import { postOutcome } from "./outcome.ts";
 import { progressDisplay } from "./progress.ts";
@@ -132,11 +132,18 @@ await runCommand("seed", USAGE, async () => {
   }
 });
 
+/**
+ * The world whose lead model `--simulate` draws from. A world without one (most describe
+ * only how recipients answer) is still a valid choice — the demo may be answering by it —
+ * so the leads come from the built-in mix, and the presenter is told.
+ */
 async function loadLeadWorld(file: string) {
   const world = await readWorldFile(file);
-  if (!world.leadModel || world.segments.some((s) => !s.leads))
-    throw new InputError(
-      `--world: ${file} has no lead model (every segment's \`leads\` and \`leadModel\`): --simulate draws its leads from it`,
+  if (!world.leadModel || world.segments.some((s) => !s.leads)) {
+    process.stderr.write(
+      `seed: ${file} has no lead model (each segment's \`leads\` and \`leadModel\`): simulating the built-in lead mix instead\n`,
     );
+    return undefined;
+  }
   return world;
 }

@@ -26,7 +26,8 @@ Posts signed webhooks (Standard Webhooks) to ingest. One of three things:
   --simulate N           N new leads generated on the fly, 1 to 1000000
     --rate R             leads per second, in (0, 10000] (default 5)
     --seed S             0 to 4294967295: the same seed posts the same leads (default: random)
-    --world FILE         draw leads from this world file's lead model (default: a built-in mix)
+    --world FILE         draw leads from this world file's lead model (default, or when the
+                         world has none: a built-in mix)
   --outcome KIND         one outcome webhook: ${OutcomeKind.options.join(", ")}
     --lead ID            the lead it is about (lf_<contact id>)
     --request ID         the outreach request it answers (default: the lead's latest)
