@@ -220,6 +220,7 @@ export async function startDemo(given: Partial<DemoOptions> = {}): Promise<Runni
   const env: Record<string, string | undefined> = {
     // The demo's clock and pace: days of cadence in minutes; learning visible in minutes.
     DISPATCH_CLOCK_SCALE: String(o.clockScale),
+    EXPERIMENT_CLOCK_SCALE: String(o.clockScale),
     DISPATCH_QUIET_HOURS: "off",
     EXPERIMENT_REVIEW_EVERY_MS: "2000",
     EXPERIMENT_DAILY_CAPACITY: "100000",

@@ -89,6 +89,13 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
          */
         EXPERIMENT_EVIDENCE_HALF_LIFE_DAYS: z.coerce.number().positive().max(3650).optional(),
         /**
+         * How many times faster than the wall clock the engine's durations pass: the
+         * attribution window, the evidence half-life, nurture-after and queue ageing. 1 in
+         * production; the demo sets its clock (720: 14 days of attribution in 28 minutes),
+         * as dispatch's DISPATCH_CLOCK_SCALE does for cadences.
+         */
+        EXPERIMENT_CLOCK_SCALE: z.coerce.number().min(1).max(1_000_000).default(1),
+        /**
          * Guardrail limits: an arm the evidence shows to be over one of these rates (hard
          * bounces, opt-outs, negative replies per send) is paused — tested on every such
          * outcome with a lower bound of the rate, so a pause is sure at any count (ADR 0014).
@@ -163,6 +170,7 @@ export const ExperimentsConfig = ServiceBaseConfig(4300)
         return {
           reward: e.EXPERIMENT_REWARD,
           attributionDays: e.EXPERIMENT_ATTRIBUTION_DAYS,
+          clockScale: e.EXPERIMENT_CLOCK_SCALE,
           capacity: {
             perDay: e.EXPERIMENT_DAILY_CAPACITY,
             nurtureAfterHours: e.EXPERIMENT_NURTURE_AFTER_HOURS,

@@ -62,13 +62,15 @@ export type EngineContext = {
 
 export function engineContext(o: EngineOptions): EngineContext {
   const { settings } = o;
+  // A day of the engine's clock in wall-clock ms (shorter under the demo's clock).
+  const day = 86_400_000 / (settings.clockScale ?? 1);
   const policy: PolicyOptions = { ...DEFAULT_POLICY, draws: 400, ...o.policy };
   return {
     db: o.db,
     settings,
     policy,
-    windowMs: settings.attributionDays * 86_400_000,
-    halfLifeMs: (settings.evidenceHalfLifeDays ?? 0) * 86_400_000,
+    windowMs: settings.attributionDays * day,
+    halfLifeMs: (settings.evidenceHalfLifeDays ?? 0) * day,
     suppression: suppressionFor(
       settings,
       o.suppression ?? {

@@ -129,6 +129,17 @@ describe("experiment engine", () => {
     expect(await requests()).toHaveLength(1);
   });
 
+  it("closes the attribution window on the demo's clock: 14 days at 720× are 28 minutes", async () => {
+    const engine = build({ settings: { attributionDays: 14, clockScale: 720 } });
+    await engine.handleScored(scored("a"));
+    await engine.drain();
+    expect(await requests()).toHaveLength(1);
+    clock = new Date(clock.getTime() + 27 * 60_000);
+    expect(await engine.settleExpired()).toBe(0);
+    clock = new Date(clock.getTime() + 2 * 60_000);
+    expect(await engine.settleExpired()).toBe(1);
+  });
+
   it("counts a reward once, non-response at the end of the window as a failure once, and nothing late", async () => {
     const engine = build({ rng: seededRng(3), settings: { attributionDays: 14 } });
     const decidedOn = scored("a");

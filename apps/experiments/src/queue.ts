@@ -35,6 +35,8 @@ import { APPROVAL_MODE, KILL_SWITCH, settingEnabled } from "./switches.ts";
 export function queueBuilder(ctx: EngineContext) {
   const { db, now } = ctx;
   const { capacity } = ctx.settings;
+  // An hour of the engine's clock in wall-clock ms (shorter under the demo's clock).
+  const hourMs = 3_600_000 / (ctx.settings.clockScale ?? 1);
 
   async function handleScored(
     event: LeadScored,
@@ -112,7 +114,7 @@ export function queueBuilder(ctx: EngineContext) {
    * (those whose nurture email cannot be written are set aside instead).
    */
   async function nurtureStale(): Promise<{ nurtured: number; failed: FailedDecision[] }> {
-    const cutoff = new Date(now().getTime() - capacity.nurtureAfterHours * 3_600_000);
+    const cutoff = new Date(now().getTime() - capacity.nurtureAfterHours * hourMs);
     return db.transaction(async (tx) => {
       const [variant] = await tx
         .select()
@@ -200,7 +202,7 @@ export function queueBuilder(ctx: EngineContext) {
       room -= held!.n;
     }
     if (room <= 0) return { ...result, waiting: await waiting() };
-    const halfLifeS = capacity.agingHalfLifeHours * 3600;
+    const halfLifeS = (capacity.agingHalfLifeHours * hourMs) / 1000;
     // With whether each is on the do-not-contact list: nothing is chosen for those (the
     // batch re-checks the list as it claims, for an opt-out that arrives meanwhile).
     const candidates = await db

@@ -28,6 +28,7 @@ describe("engine settings", () => {
     expect(defaultEngineSettings()).toEqual({
       reward: settings.reward,
       attributionDays: settings.attributionDays,
+      clockScale: 1,
       capacity: settings.capacity,
       pooledPriorStrength: settings.pooledPriorStrength,
       suppressionMinSends: DEFAULT_SUPPRESSION.minExposures,
@@ -40,6 +41,15 @@ describe("engine settings", () => {
     const demo = parseConfig(ExperimentsConfig, { EXPERIMENT_SUPPRESSION_MIN_SENDS: "25" });
     const ctx = engineContext({ db: undefined as never, settings: demo });
     expect(ctx.suppression).toMatchObject({ minExposures: 25 });
+    // EXPERIMENT_CLOCK_SCALE: the demo's clock shortens the attribution window (14 days).
+    const fast = parseConfig(ExperimentsConfig, { EXPERIMENT_CLOCK_SCALE: "720" });
+    expect(engineContext({ db: undefined as never, settings: fast }).windowMs).toBe(28 * 60_000);
+    expect(engineContext({ db: undefined as never, settings: demo }).windowMs).toBe(
+      14 * 86_400_000,
+    );
+    expect(() => parseConfig(ExperimentsConfig, { EXPERIMENT_CLOCK_SCALE: "0.5" })).toThrow(
+      /EXPERIMENT_CLOCK_SCALE/,
+    );
     expect(() => parseConfig(ExperimentsConfig, { EXPERIMENT_SUPPRESSION_MIN_SENDS: "3" })).toThrow(
       /EXPERIMENT_SUPPRESSION_MIN_SENDS/,
     );

@@ -17,6 +17,7 @@ import { ExperimentsConfig } from "./config.ts";
 const ENGINE_KEYS = [
   "reward",
   "attributionDays",
+  "clockScale",
   "capacity",
   "pooledPriorStrength",
   "suppressionMinSends",
@@ -32,8 +33,10 @@ type FromConfig = Pick<ExperimentsConfig, (typeof ENGINE_KEYS)[number]>;
  * reward, attribution window, send capacity, pooled-prior strength, evidence
  * half-life and guardrails. See config.ts for what each means.
  */
-export type EngineSettings = Omit<FromConfig, "evidenceHalfLifeDays"> & {
+export type EngineSettings = Omit<FromConfig, "evidenceHalfLifeDays" | "clockScale"> & {
   evidenceHalfLifeDays?: number | undefined;
+  /** Durations pass this many times faster than the wall clock (the demo); default 1. */
+  clockScale?: number | undefined;
 };
 export type Reward = EngineSettings["reward"];
 export type Guardrails = EngineSettings["guardrails"];
