@@ -22,7 +22,6 @@ export {
   LEAD_MIX,
   type SimulateOptions,
   type SimulateSummary,
-  seededRng,
   simLeadWebhooks,
   simulateLeads,
 } from "./simulate.ts";

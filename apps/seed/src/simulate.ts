@@ -7,6 +7,7 @@
  * acknowledged as duplicates; without a seed each run draws new leads.
  */
 import { randomInt } from "node:crypto";
+import { seededRng } from "@pw/bandit";
 import { leadGenerator, type SignalKind, type SimLead, World } from "@pw/simulator";
 import {
   accountRecord,
@@ -21,18 +22,6 @@ import {
 import { DEFAULT_DEADLINE_MS, type Outgoing, runGroups, type Source } from "./run.ts";
 import { DEFAULT_CONCURRENCY } from "./seed-files.ts";
 import type { Progress, Summary } from "./summary.ts";
-
-/** Seeded uniform [0, 1) (mulberry32): the generator's draws, reproducible per seed. */
-export function seededRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const signals = (p: Record<SignalKind, [number, number]>) =>
   Object.fromEntries(

@@ -7,25 +7,14 @@
  * which a contact's webhook does not include). The sender retries as a real one does:
  * the same `webhook-id` on another ingest instance after a connection error, a 5xx or a 429.
  */
+import { seededRng } from "@pw/bandit";
 import { signed } from "@pw/ingest/sign-request";
 import { leadGenerator, type SimLead, type World } from "@pw/simulator";
-
-/** mulberry32: a seeded source, so a failing run can be replayed with the same leads. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
 
 export type Hook = { path: string; body: string; id: string };
 
 export function drawLeads(world: World, count: number, prefix: string, seed: number): SimLead[] {
-  const gen = leadGenerator(world, seeded(seed), { prefix });
+  const gen = leadGenerator(world, seededRng(seed), { prefix });
   return Array.from({ length: count }, () => gen.next());
 }
 
